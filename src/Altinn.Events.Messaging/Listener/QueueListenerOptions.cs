@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Altinn.Events.Messaging.Listener;
+
+/// <summary>
+/// How one queue listener behaves; the names follow the Functions queue trigger's <c>host.json</c> settings.
+/// Bound per function from <c>Stages:{FunctionName}</c>.
+/// </summary>
+public sealed class QueueListenerOptions
+{
+    /// <summary>The queue to listen on (a name from <see cref="QueueOptions"/>).</summary>
+    [Required]
+    public string QueueName { get; set; } = string.Empty;
+
+    /// <summary>Messages fetched per receive call (storage allows 1-32).</summary>
+    [Range(1, 32)]
+    public int BatchSize { get; set; } = 16;
+
+    /// <summary>Messages processed at once by this listener instance.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrency { get; set; } = 32;
+
+    /// <summary>How long a received message stays invisible to others; renewed at half time while it is processed.</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "07.00:00:00")]
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Attempts before a message goes to the poison queue.</summary>
+    [Range(1, 1000)]
+    public int MaxDequeueCount { get; set; } = 5;
+
+    /// <summary>Visibility delay after the first transient failure; doubled on each further failure.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "07.00:00:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Upper bound on the growing retry delay.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "07.00:00:00")]
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>First wait after an empty receive; doubled while the queue stays empty.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan MinPollingInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest wait between receives on an empty queue (the Functions default is a minute; freshness wants less).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>On shutdown, how long in-flight messages may finish before they are cancelled and released back to the queue.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The delay before the next attempt after <paramref name="dequeueCount"/> failed attempts.</summary>
+    public TimeSpan RetryDelay(long dequeueCount)
+    {
+        var exponent = (int)Math.Clamp(dequeueCount - 1, 0, 30);
+        var ticks = RetryBaseDelay.Ticks * Math.Pow(2, exponent);
+        return ticks >= RetryMaxDelay.Ticks ? RetryMaxDelay : TimeSpan.FromTicks((long)ticks);
+    }
+}

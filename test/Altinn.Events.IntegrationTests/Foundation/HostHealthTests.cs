@@ -1,0 +1,125 @@
+using System.Net;
+using Altinn.Events.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace Altinn.Events.IntegrationTests.Foundation;
+
+public sealed class HostHealthTests(DatabaseFixture database) : IClassFixture<DatabaseFixture>
+{
+    private readonly TestQueues _queues = new();
+
+    public static TheoryData<string> Hosts => new() { "api", "stages" };
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task HealthReady_WithDatabaseAndQueues_Returns200(string host)
+    {
+        await _queues.CreateAllAsync();
+        await using var factory = Create(host, Settings(createQueues: false));
+        using var client = factory.CreateClient();
+
+        var alive = await client.GetAsync("/health");
+        var ready = await client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        var body = await ready.Content.ReadAsStringAsync();
+        Assert.Contains("\"postgresql\"", body);
+        Assert.Contains("\"queues\"", body);
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task HealthReady_WhenAQueueIsMissing_Returns503NamingIt(string host)
+    {
+        await using var factory = Create(host, Settings(createQueues: false));
+        using var client = factory.CreateClient();
+
+        var ready = await client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains(_queues.Inbound, await ready.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task HealthReady_WhenDatabaseIsUnreachable_Returns503(string host)
+    {
+        var settings = Settings(createQueues: true);
+        settings["Database:ConnectionString"] = "Host=127.0.0.1;Port=1;Database=none;Username=none;Password=none;Timeout=2";
+        await using var factory = Create(host, settings);
+        using var client = factory.CreateClient();
+
+        var ready = await client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task Start_WithoutDatabaseConnectionString_FailsNamingTheKey(string host)
+    {
+        var settings = Settings(createQueues: false);
+        settings["Database:ConnectionString"] = string.Empty;
+        await using var factory = Create(host, settings);
+
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains("Database:ConnectionString", error.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task Start_WithBothQueueConnectionStringAndServiceUri_FailsNamingTheKeys(string host)
+    {
+        var settings = Settings(createQueues: false);
+        settings["Queues:ServiceUri"] = "https://account.queue.core.windows.net";
+        await using var factory = Create(host, settings);
+
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains("Queues:ConnectionString", error.Message);
+        Assert.Contains("Queues:ServiceUri", error.Message);
+    }
+
+    [Fact]
+    public async Task Api_ServesTheOpenApiDocumentAndSwaggerUi()
+    {
+        await using var factory = Create("api", Settings(createQueues: true));
+        using var client = factory.CreateClient();
+
+        var document = await client.GetAsync("/swagger/v1/swagger.json");
+        var ui = await client.GetAsync("/swagger/index.html");
+
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        Assert.Contains("Altinn Events", await document.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+    }
+
+    private Dictionary<string, string?> Settings(bool createQueues)
+    {
+        var settings = _queues.Settings(createQueues);
+        settings["Database:ConnectionString"] = database.ConnectionString;
+        return settings;
+    }
+
+    private static HostUnderTest Create(string host, Dictionary<string, string?> settings) => host switch
+    {
+        "api" => new HostUnderTest(new ApiFactory(settings)),
+        _ => new HostUnderTest(new StagesFactory(settings)),
+    };
+
+    /// <summary>Either host's factory behind one shape.</summary>
+    private sealed class HostUnderTest(IAsyncDisposable factory) : IAsyncDisposable
+    {
+        public HttpClient CreateClient() => factory switch
+        {
+            ApiFactory api => api.CreateClient(),
+            StagesFactory stages => stages.CreateClient(),
+            _ => throw new InvalidOperationException(),
+        };
+
+        public ValueTask DisposeAsync() => factory.DisposeAsync();
+    }
+}

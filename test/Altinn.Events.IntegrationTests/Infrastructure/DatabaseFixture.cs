@@ -1,0 +1,53 @@
+using Altinn.Events.Persistence;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Altinn.Events.IntegrationTests.Infrastructure;
+
+/// <summary>A database of its own for one test class: created empty, migrated, dropped afterwards.</summary>
+public class DatabaseFixture : IAsyncLifetime
+{
+    public string DatabaseName { get; } = "t_" + Guid.NewGuid().ToString("N");
+
+    public string ConnectionString { get; private set; } = string.Empty;
+
+    public NpgsqlDataSource DataSource { get; private set; } = null!;
+
+    /// <summary>Whether to apply the migrations on creation (tests of the runner itself start empty).</summary>
+    protected virtual bool Migrate => true;
+
+    public async Task InitializeAsync()
+    {
+        await using (var admin = new NpgsqlConnection(TestEnvironment.DatabaseAdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{DatabaseName}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        ConnectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.DatabaseAdminConnectionString) { Database = DatabaseName }.ConnectionString;
+        DataSource = NpgsqlDataSource.Create(ConnectionString);
+        if (Migrate)
+        {
+            await NewMigrationRunner().ApplyAsync(CancellationToken.None);
+        }
+    }
+
+    public MigrationRunner NewMigrationRunner() => new(DataSource, NullLogger<MigrationRunner>.Instance);
+
+    public async Task DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(TestEnvironment.DatabaseAdminConnectionString);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>An empty database, for tests of the migration runner.</summary>
+public sealed class EmptyDatabaseFixture : DatabaseFixture
+{
+    protected override bool Migrate => false;
+}

@@ -1,0 +1,70 @@
+using Altinn.Events.Messaging;
+using Altinn.Events.Persistence;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Altinn.Events.Cli;
+
+/// <summary>
+/// <c>altinn-events &lt;command&gt; [--Section:Key=value ...]</c>. Settings come from the same keys the hosts read
+/// (<c>Database:ConnectionString</c>, <c>Queues:ConnectionString</c>, ...), from the environment or the command line.
+/// </summary>
+internal static class CliApp
+{
+    private const string Usage = """
+        usage: altinn-events <command> [--Key=value ...]
+
+        commands:
+          migrate   apply pending database migrations (needs Database:ConnectionString)
+          queues    create the queues and their poison queues (needs Queues:ConnectionString or Queues:ServiceUri)
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        var command = args[0];
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args[1..], DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables().AddCommandLine(args[1..]);
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+
+        try
+        {
+            switch (command)
+            {
+                case "migrate":
+                    builder.Services.AddEventsDatabase();
+                    using (var host = builder.Build())
+                    {
+                        var applied = await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(CancellationToken.None);
+                        Console.WriteLine(applied.Count == 0 ? "migrations: up to date" : $"migrations: applied {string.Join(", ", applied)}");
+                    }
+
+                    return 0;
+                case "queues":
+                    builder.Services.AddEventQueues();
+                    using (var host = builder.Build())
+                    {
+                        var queues = await host.Services.GetRequiredService<QueueProvisioner>().EnsureQueuesAsync(CancellationToken.None);
+                        Console.WriteLine($"queues: {string.Join(", ", queues)}");
+                    }
+
+                    return 0;
+                default:
+                    await Console.Error.WriteLineAsync($"unknown command '{command}'\n\n{Usage}");
+                    return 2;
+            }
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"{command}: invalid settings: {string.Join("; ", ex.Failures)}");
+            return 1;
+        }
+    }
+}

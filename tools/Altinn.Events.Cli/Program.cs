@@ -1,0 +1,3 @@
+using Altinn.Events.Cli;
+
+return await CliApp.RunAsync(args);
