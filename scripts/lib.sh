@@ -161,10 +161,18 @@ start_azurite() {
   ensure_azurite
   require_free_port "$port" "Azurite" "EVENTS_AZURITE_PORT"
   mkdir -p "$dir"
-  "$REPO_ROOT/node_modules/.bin/azurite-queue" --queueHost 127.0.0.1 --queuePort "$port" --location "$dir" \
+  local location=(--location "$dir")
+  # Azurite refuses a location together with in-memory persistence.
+  [[ " $* " == *" --inMemoryPersistence "* ]] && location=()
+  "$REPO_ROOT/node_modules/.bin/azurite-queue" --queueHost 127.0.0.1 --queuePort "$port" "${location[@]}" \
     --skipApiVersionCheck --loose --silent "$@" >"$dir/azurite.log" 2>&1 &
   AZURITE_PID=$!
-  wait_for_port "$port" "Azurite" 60
+  for _ in $(seq 1 600); do
+    port_in_use "$port" && return 0
+    kill -0 "$AZURITE_PID" 2>/dev/null || { cat "$dir/azurite.log" >&2; die "Azurite exited at start (log above)"; }
+    sleep 0.1
+  done
+  die "Azurite did not start listening on port $port within 60s"
 }
 
 stop_azurite() {

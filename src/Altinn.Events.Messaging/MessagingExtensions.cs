@@ -42,13 +42,13 @@ public static class MessagingExtensions
     }
 }
 
-internal sealed class QueueProvisioningService(QueueProvisioner provisioner, IOptions<QueueOptions> options) : IHostedService
+internal sealed class QueueProvisioningService(IServiceProvider services, IOptions<QueueOptions> options) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Value.CreateOnStart)
         {
-            await provisioner.EnsureQueuesAsync(cancellationToken);
+            await services.GetRequiredService<QueueProvisioner>().EnsureQueuesAsync(cancellationToken);
         }
     }
 

@@ -7,28 +7,30 @@ namespace Altinn.Events.Messaging;
 /// <summary>
 /// Hands out <see cref="QueueClient"/>s for queue names, authenticated either by connection string
 /// or by managed identity. Creating a client does no I/O; queues are provisioned by
-/// <see cref="QueueProvisioner"/>, never as a side effect of resolving a client.
+/// <see cref="QueueProvisioner"/>, never as a side effect of resolving a client. The options are read on first
+/// use, so a bad setting surfaces from start-up validation with its key named rather than from a constructor.
 /// </summary>
-public sealed class QueueClientFactory
+public sealed class QueueClientFactory(IOptions<QueueOptions> options)
 {
-    private readonly QueueServiceClient _service;
+    private QueueServiceClient? _service;
 
-    public QueueClientFactory(IOptions<QueueOptions> options)
+    private QueueServiceClient Service => _service ??= Create(options.Value);
+
+    public QueueClient GetQueue(string name) => Service.GetQueueClient(name);
+
+    public QueueClient GetPoisonQueue(string name) => Service.GetQueueClient(PoisonQueueName(name));
+
+    public static string PoisonQueueName(string name) => name + QueueOptions.PoisonSuffix;
+
+    private static QueueServiceClient Create(QueueOptions o)
     {
-        var o = options.Value;
         // Plain text bodies: every message we write is JSON, and base64 would only cost 33 % of the 64 KB.
         var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
-        _service = o.ConnectionString is { Length: > 0 } cs
+        return o.ConnectionString is { Length: > 0 } cs
             ? new QueueServiceClient(cs, clientOptions)
             : new QueueServiceClient(
                 o.ServiceUri!,
                 new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = o.ManagedIdentityClientId }),
                 clientOptions);
     }
-
-    public QueueClient GetQueue(string name) => _service.GetQueueClient(name);
-
-    public QueueClient GetPoisonQueue(string name) => _service.GetQueueClient(PoisonQueueName(name));
-
-    public static string PoisonQueueName(string name) => name + QueueOptions.PoisonSuffix;
 }

@@ -29,13 +29,14 @@ public static class PersistenceExtensions
     }
 }
 
-internal sealed class MigrateOnStartService(MigrationRunner runner, IOptions<DatabaseOptions> options) : IHostedService
+internal sealed class MigrateOnStartService(IServiceProvider services, IOptions<DatabaseOptions> options) : IHostedService
 {
+    // Resolved in StartAsync, after start-up validation has checked the settings.
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Value.MigrateOnStart)
         {
-            await runner.ApplyAsync(cancellationToken);
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(cancellationToken);
         }
     }
 

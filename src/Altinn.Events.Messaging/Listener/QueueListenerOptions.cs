@@ -48,11 +48,14 @@ public sealed class QueueListenerOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The delay before the next attempt after <paramref name="dequeueCount"/> failed attempts.</summary>
+    /// <summary>
+    /// The delay before the next attempt after <paramref name="dequeueCount"/> failed attempts, rounded up to whole
+    /// seconds: the storage service counts visibility timeouts in seconds and would turn 400 ms into none at all.
+    /// </summary>
     public TimeSpan RetryDelay(long dequeueCount)
     {
         var exponent = (int)Math.Clamp(dequeueCount - 1, 0, 30);
-        var ticks = RetryBaseDelay.Ticks * Math.Pow(2, exponent);
-        return ticks >= RetryMaxDelay.Ticks ? RetryMaxDelay : TimeSpan.FromTicks((long)ticks);
+        var seconds = Math.Min(RetryBaseDelay.TotalSeconds * Math.Pow(2, exponent), RetryMaxDelay.TotalSeconds);
+        return TimeSpan.FromSeconds(Math.Ceiling(seconds));
     }
 }

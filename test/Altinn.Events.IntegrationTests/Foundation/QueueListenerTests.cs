@@ -54,7 +54,7 @@ public sealed class QueueListenerTests
         using var host = await StartHostAsync(script, new()
         {
             ["Stages:test:MaxDequeueCount"] = "3",
-            ["Stages:test:RetryBaseDelay"] = "00:00:00.400",
+            ["Stages:test:RetryBaseDelay"] = "00:00:01",
         });
 
         await _queues.Queue(_queues.Inbound).SendMessageAsync("retry me");
@@ -63,8 +63,8 @@ public sealed class QueueListenerTests
         var attempts = script.Attempts.ToArray();
         Assert.Equal([1L, 2L, 3L], attempts.Select(a => a.DequeueCount));
         // Invisible for at least the base delay after the first failure, and at least twice that after the second.
-        Assert.True(attempts[1].At - attempts[0].At >= TimeSpan.FromMilliseconds(400), $"first retry after {attempts[1].At - attempts[0].At}");
-        Assert.True(attempts[2].At - attempts[1].At >= TimeSpan.FromMilliseconds(800), $"second retry after {attempts[2].At - attempts[1].At}");
+        Assert.True(attempts[1].At - attempts[0].At >= TimeSpan.FromMilliseconds(900), $"first retry after {attempts[1].At - attempts[0].At}");
+        Assert.True(attempts[2].At - attempts[1].At >= TimeSpan.FromMilliseconds(1900), $"second retry after {attempts[2].At - attempts[1].At}");
         var poisoned = Assert.Single(await _queues.PoisonedAsync(_queues.Inbound));
         Assert.Contains("Failed 3 times", poisoned.Reason);
         Assert.Contains("database did not answer", poisoned.Reason);
@@ -154,6 +154,16 @@ public sealed class QueueListenerTests
         Assert.Equal(
             new[] { 5, 10, 20, 30, 30 }.Select(s => TimeSpan.FromSeconds(s)),
             Enumerable.Range(1, 5).Select(n => options.RetryDelay(n)));
+    }
+
+    [Fact]
+    public void RetryDelay_RoundsUpToWholeSeconds_BecauseStorageCountsInSeconds()
+    {
+        var options = new QueueListenerOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(400) };
+
+        Assert.Equal(TimeSpan.FromSeconds(1), options.RetryDelay(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), options.RetryDelay(2));
+        Assert.Equal(TimeSpan.FromSeconds(2), options.RetryDelay(3));
     }
 
     private async Task<IHost> StartHostAsync(Script script, Dictionary<string, string?>? settings = null)
