@@ -176,9 +176,11 @@ start_azurite() {
 }
 
 stop_azurite() {
-  [ -n "${AZURITE_PID:-}" ] && kill "$AZURITE_PID" 2>/dev/null && wait "$AZURITE_PID" 2>/dev/null
+  if [ -n "${AZURITE_PID:-}" ]; then
+    kill "$AZURITE_PID" 2>/dev/null || true
+    wait "$AZURITE_PID" 2>/dev/null || true
+  fi
   AZURITE_PID=
-  return 0
 }
 
 azurite_connection_string() {
