@@ -1,17 +1,23 @@
+using Altinn.Events.Api;
+using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddEventsAuthentication();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApiDocument();
+app.MapEventsApi();
 
 app.Run();
 

@@ -1,3 +1,4 @@
+using Altinn.Events.Cli.DevIssuer;
 using Altinn.Events.Messaging;
 using Altinn.Events.Persistence;
 using Microsoft.Extensions.Configuration;
@@ -19,7 +20,7 @@ internal static class CliApp
         commands:
           migrate   apply pending database migrations (needs Database:ConnectionString)
           queues    create the queues and their poison queues (needs Queues:ConnectionString or Queues:ServiceUri)
-        """;
+        """ + "\n" + TokenCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -30,6 +31,11 @@ internal static class CliApp
         }
 
         var command = args[0];
+        if (command == "token")
+        {
+            return TokenCommand.Run(args[1..]);
+        }
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args[1..], DisableDefaults = true });
         builder.Configuration.AddEnvironmentVariables().AddCommandLine(args[1..]);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);

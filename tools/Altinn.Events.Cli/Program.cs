@@ -1,3 +1,6 @@
-using Altinn.Events.Cli;
+namespace Altinn.Events.Cli;
 
-return await CliApp.RunAsync(args);
+internal static class Program
+{
+    public static Task<int> Main(string[] args) => CliApp.RunAsync(args);
+}

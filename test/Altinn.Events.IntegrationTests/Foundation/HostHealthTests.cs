@@ -101,6 +101,11 @@ public sealed class HostHealthTests(DatabaseFixture database) : IClassFixture<Da
     {
         var settings = _queues.Settings(createQueues);
         settings["Database:ConnectionString"] = database.ConnectionString;
+        foreach (var (key, value) in TestTokens.IssuerSettings())
+        {
+            settings[key] = value;
+        }
+
         return settings;
     }
 

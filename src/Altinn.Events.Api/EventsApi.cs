@@ -1,0 +1,16 @@
+using Altinn.Events.Api.Identity;
+
+namespace Altinn.Events.Api;
+
+internal static class EventsApi
+{
+    public const string BasePath = "/events/api/v1";
+
+    /// <summary>Every endpoint of the contract, under <see cref="BasePath"/>.</summary>
+    public static WebApplication MapEventsApi(this WebApplication app)
+    {
+        var api = app.MapGroup(BasePath);
+        api.MapWhoAmI();
+        return app;
+    }
+}
