@@ -1,4 +1,5 @@
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Publishing;
 
 namespace Altinn.Events.Api;
 
@@ -11,6 +12,7 @@ internal static class EventsApi
     {
         var api = app.MapGroup(BasePath);
         api.MapWhoAmI();
+        api.MapPublishing();
         return app;
     }
 }

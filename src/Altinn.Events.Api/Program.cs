@@ -1,12 +1,14 @@
 using Altinn.Events.Api;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
+using Altinn.Events.Api.Publishing;
 using Altinn.Events.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddEventsAuthentication();
+builder.AddPublishing();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();

@@ -1,0 +1,259 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Altinn.Events.Api.Identity;
+using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Events;
+using Altinn.Events.Core.Identity;
+using Altinn.Events.Persistence.Events;
+using CloudNative.CloudEvents;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Altinn.Events.Api.Publishing;
+
+internal static class PublishEndpoints
+{
+    public const string CloudEventsJson = "application/cloudevents+json";
+    public const string CloudEventsBatchJson = "application/cloudevents-batch+json";
+
+    public static IEndpointRouteBuilder MapPublishing(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/events", PublishAsync)
+            .RequireAuthorization(AuthorizationPolicies.Publish)
+            .WithName("PublishEvents")
+            .WithTags("Publish")
+            .WithSummary("Publishes a CloudEvent, or a batch of them")
+            .WithDescription("application/cloudevents+json: one event. application/cloudevents-batch+json: an array stored all or none. Re-publishing an (id, source) already stored succeeds and stores nothing new.")
+            .Accepts<JsonElement>(CloudEventsJson, CloudEventsBatchJson)
+            .Produces(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        api.MapPost("/app", PublishAppEventAsync)
+            .RequireAuthorization(AuthorizationPolicies.App)
+            .WithName("PublishAppEvent")
+            .WithTags("Publish")
+            .WithSummary("Publishes an event from an app in Altinn Apps")
+            .WithDescription("The service sets id, time, resource (urn:altinn:resource:app_{org}_{app}) and resourceinstance ({partyId}/{instanceGuid}). The source must be one of the calling app's instances.")
+            .Accepts<JsonElement>(CloudEventsJson, "application/json")
+            .Produces<string>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        return api;
+    }
+
+    private static async Task<IResult> PublishAsync(
+        HttpContext context,
+        IEventWriter writer,
+        IAuthorizationDecider decider,
+        TimeProvider time,
+        IOptions<PublishingOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var mediaType = MediaType(context.Request);
+        var batch = mediaType == CloudEventsBatchJson;
+        if (!batch && mediaType != CloudEventsJson)
+        {
+            return UnsupportedMediaType($"Send one event as {CloudEventsJson} or a batch as {CloudEventsBatchJson}.");
+        }
+
+        var body = await CloudEventReader.ReadBodyAsync(context.Request, batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes, cancellationToken);
+        if (body is null)
+        {
+            return TooLarge(batch
+                ? $"A batch may hold at most {limits.MaxBatchSize} events of {limits.MaxEventBytes} bytes each."
+                : $"An event may be at most {limits.MaxEventBytes} bytes.");
+        }
+
+        using var document = CloudEventReader.ParseJson(body.Value, out var jsonError);
+        if (document is null)
+        {
+            return Invalid("body", jsonError!);
+        }
+
+        var elements = new List<(JsonElement Element, string Prefix)>();
+        if (batch)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+            {
+                return Invalid("body", "A batch must be a JSON array of CloudEvents.");
+            }
+
+            var count = document.RootElement.GetArrayLength();
+            if (count == 0 || count > limits.MaxBatchSize)
+            {
+                return Invalid("body", $"A batch must hold between 1 and {limits.MaxBatchSize} events; it holds {count}.");
+            }
+
+            var index = 0;
+            var oversized = new List<int>();
+            foreach (var element in document.RootElement.EnumerateArray())
+            {
+                if (element.GetRawText().Length > limits.MaxEventBytes)
+                {
+                    oversized.Add(index);
+                }
+
+                elements.Add((element, $"[{index++}]."));
+            }
+
+            if (oversized.Count > 0)
+            {
+                return TooLarge($"Entries {string.Join(", ", oversized)} exceed {limits.MaxEventBytes} bytes.");
+            }
+        }
+        else
+        {
+            elements.Add((document.RootElement, string.Empty));
+        }
+
+        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (element, prefix) in elements)
+        {
+            CloudEventValidator.ValidateGeneric(element, prefix, errors);
+        }
+
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        var now = time.GetUtcNow();
+        var events = new List<NewEvent>(elements.Count);
+        foreach (var (element, prefix) in elements)
+        {
+            var cloudEvent = CloudEventReader.Decode(element, out var decodeError);
+            if (cloudEvent is null)
+            {
+                errors[prefix.Length == 0 ? "body" : prefix.TrimEnd('.')] = [decodeError!];
+                continue;
+            }
+
+            cloudEvent.Time ??= now;
+            events.Add(ToNewEvent(cloudEvent));
+        }
+
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        var caller = context.RequireCaller();
+        if (!caller.HasScope(Scopes.PublishAdmin))
+        {
+            var resources = events.Select(e => e.Resource).Distinct(StringComparer.Ordinal).ToArray();
+            var decisions = await decider.DecideAsync(
+                [.. resources.Select(r => new DecisionRequest(caller.Consumer, Actions.Publish, new DecisionResource(r, null), caller.AuthenticationLevel))],
+                cancellationToken);
+            var denied = resources.Where((_, i) => !decisions[i]).ToArray();
+            if (denied.Length > 0)
+            {
+                return Forbidden($"{caller.Consumer} may not publish events for {string.Join(", ", denied)}.");
+            }
+        }
+
+        await writer.WriteAsync(events, cancellationToken);
+        return TypedResults.Ok();
+    }
+
+    private static async Task<IResult> PublishAppEventAsync(
+        HttpContext context,
+        IEventWriter writer,
+        TimeProvider time,
+        IOptions<PublishingOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var mediaType = MediaType(context.Request);
+        if (mediaType is not (CloudEventsJson or "application/json"))
+        {
+            return UnsupportedMediaType($"Send the event as {CloudEventsJson}.");
+        }
+
+        var body = await CloudEventReader.ReadBodyAsync(context.Request, limits.MaxEventBytes, cancellationToken);
+        if (body is null)
+        {
+            return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+        }
+
+        using var document = CloudEventReader.ParseJson(body.Value, out var jsonError);
+        if (document is null)
+        {
+            return Invalid("body", jsonError!);
+        }
+
+        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        CloudEventValidator.ValidateApp(document.RootElement, string.Empty, errors);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        var caller = context.RequireCaller();
+        var source = AppEventSource.TryParse(document.RootElement.GetProperty("source").GetString()!, limits.AppsDomain, out var sourceError);
+        if (source is null)
+        {
+            return Invalid("source", sourceError!);
+        }
+
+        if (!string.Equals(source.Org, caller.Org, StringComparison.Ordinal) || !string.Equals(source.App, caller.App, StringComparison.Ordinal))
+        {
+            return Invalid("source", $"The source names the app {source.Org}/{source.App}, but the caller is {caller.Org}/{caller.App}; an app publishes only its own events.");
+        }
+
+        // The service owns these attributes of app events.
+        var node = JsonNode.Parse(document.RootElement.GetRawText())!.AsObject();
+        var id = Guid.NewGuid().ToString();
+        node["id"] = id;
+        node["time"] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        node["resource"] = AppResources.For(source.Org, source.App);
+        node["resourceinstance"] = source.ResourceInstance;
+        var cloudEvent = CloudEventReader.Decode(JsonSerializer.SerializeToElement(node), out var decodeError);
+        if (cloudEvent is null)
+        {
+            return Invalid("body", decodeError!);
+        }
+
+        await writer.WriteAsync([ToNewEvent(cloudEvent)], cancellationToken);
+        return TypedResults.Created((string?)null, id);
+    }
+
+    private static NewEvent ToNewEvent(CloudEvent cloudEvent)
+    {
+        var subject = cloudEvent.Subject;
+        return new NewEvent(
+            cloudEvent.Id!,
+            cloudEvent.Source!.OriginalString,
+            (string)cloudEvent["resource"]!,
+            cloudEvent.Type!,
+            subject,
+            cloudEvent["alternativesubject"] as string,
+            Subjects.PartyId(subject),
+            cloudEvent.Time?.ToUniversalTime(),
+            CloudEventReader.Encode(cloudEvent));
+    }
+
+    private static string? MediaType(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var value) ? value.MediaType.Value?.ToLowerInvariant() : null;
+
+    private static ValidationProblem Invalid(string field, string message) => Invalid(new Dictionary<string, List<string>> { [field] = [message] });
+
+    private static ValidationProblem Invalid(Dictionary<string, List<string>> errors) =>
+        TypedResults.ValidationProblem(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), title: "The event is not valid.");
+
+    private static ProblemHttpResult UnsupportedMediaType(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
+
+    private static ProblemHttpResult TooLarge(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large");
+
+    private static ProblemHttpResult Forbidden(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+}

@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Altinn.Events.Api.Publishing;
+
+/// <summary>Limits and settings of the publish endpoints, bound from <c>Publishing</c>.</summary>
+public sealed class PublishingOptions
+{
+    /// <summary>Largest accepted event, in bytes of JSON (413 above).</summary>
+    [Range(1024, 1024 * 1024)]
+    public int MaxEventBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Most events in one <c>application/cloudevents-batch+json</c> request.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatchSize { get; set; } = 100;
+
+    /// <summary>The apps domain: app event sources are <c>https://{org}.apps.{AppsDomain}/{org}/{app}/instances/...</c>.</summary>
+    [Required]
+    public string AppsDomain { get; set; } = "altinn.no";
+}
+
+/// <summary>The outbox relay, bound from <c>Publishing:Relay</c>.</summary>
+public sealed class RelayOptions
+{
+    /// <summary>Event references per queue message (each about 60 bytes; a message holds 64 KB).</summary>
+    [Range(1, 800)]
+    public int EventsPerMessage { get; set; } = 256;
+
+    /// <summary>Outbox rows taken per transaction.</summary>
+    [Range(1, 100_000)]
+    public int RowsPerTransaction { get; set; } = 4096;
+
+    /// <summary>How often the relay looks for rows when nothing woke it (rows of other instances, or after a crash).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

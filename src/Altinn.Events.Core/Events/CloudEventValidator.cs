@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Altinn.Events.Core.Events;
+
+/// <summary>
+/// Checks a structured-mode CloudEvent (its JSON object) against the contract before the SDK parses it, so every
+/// problem is reported with the attribute it concerns. Errors are keyed by attribute name, prefixed by
+/// <c>[i].</c> for entries of a batch.
+/// </summary>
+public static partial class CloudEventValidator
+{
+    /// <summary>Validates a generic event for <c>POST /events</c>.</summary>
+    public static void ValidateGeneric(JsonElement cloudEvent, string prefix, IDictionary<string, List<string>> errors)
+    {
+        if (!IsObject(cloudEvent, prefix, errors))
+        {
+            return;
+        }
+
+        ValidateCommon(cloudEvent, prefix, errors);
+        RequireString(cloudEvent, "id", prefix, errors);
+        if (RequireString(cloudEvent, "resource", prefix, errors) is { } resource && !ResourcePattern().IsMatch(resource))
+        {
+            Add(errors, prefix + "resource", "The resource must be a URN of the form urn:altinn:resource:{id} (letters, digits, '-', '_' and '.').");
+        }
+    }
+
+    /// <summary>Validates an app event for <c>POST /app</c>: the service sets id, time and resource.</summary>
+    public static void ValidateApp(JsonElement cloudEvent, string prefix, IDictionary<string, List<string>> errors)
+    {
+        if (!IsObject(cloudEvent, prefix, errors))
+        {
+            return;
+        }
+
+        ValidateCommon(cloudEvent, prefix, errors);
+        RequireString(cloudEvent, "subject", prefix, errors);
+    }
+
+    private static void ValidateCommon(JsonElement e, string prefix, IDictionary<string, List<string>> errors)
+    {
+        if (RequireString(e, "specversion", prefix, errors) is { } version && version != "1.0")
+        {
+            Add(errors, prefix + "specversion", $"Only CloudEvents specversion 1.0 is supported, not '{version}'.");
+        }
+
+        if (RequireString(e, "source", prefix, errors) is { } source && !IsAbsoluteUriOrUrn(source))
+        {
+            Add(errors, prefix + "source", "The source must be an absolute URI or a URN.");
+        }
+
+        RequireString(e, "type", prefix, errors);
+
+        if (OptionalString(e, "time", prefix, errors) is { } time && !IsRfc3339(time))
+        {
+            Add(errors, prefix + "time", "The time must be an RFC 3339 timestamp with a time zone, e.g. 2024-05-12T00:02:07.541Z.");
+        }
+
+        OptionalString(e, "subject", prefix, errors);
+        OptionalString(e, "resourceinstance", prefix, errors);
+        OptionalString(e, "datacontenttype", prefix, errors);
+        OptionalString(e, "dataschema", prefix, errors);
+
+        if (OptionalString(e, "alternativesubject", prefix, errors) is { } alternative && !AlternativeSubjectPattern().IsMatch(alternative))
+        {
+            Add(errors, prefix + "alternativesubject", "The alternativesubject must be /person/{11 digits} or /organisation/{9 digits}.");
+        }
+
+        if (e.TryGetProperty("data", out _) && e.TryGetProperty("data_base64", out _))
+        {
+            Add(errors, prefix + "data", "Give data or data_base64, not both.");
+        }
+
+        foreach (var property in e.EnumerateObject())
+        {
+            if (!AttributeNamePattern().IsMatch(property.Name))
+            {
+                Add(errors, prefix + property.Name, "Attribute names are lowercase letters and digits (CloudEvents 1.0).");
+            }
+        }
+    }
+
+    private static bool IsObject(JsonElement e, string prefix, IDictionary<string, List<string>> errors)
+    {
+        if (e.ValueKind == JsonValueKind.Object)
+        {
+            return true;
+        }
+
+        Add(errors, prefix.Length == 0 ? "body" : prefix.TrimEnd('.'), "A CloudEvent must be a JSON object.");
+        return false;
+    }
+
+    private static string? RequireString(JsonElement e, string name, string prefix, IDictionary<string, List<string>> errors)
+    {
+        if (!e.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            Add(errors, prefix + name, $"The {name} attribute is required.");
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
+        {
+            Add(errors, prefix + name, $"The {name} attribute must be a non-empty string.");
+            return null;
+        }
+
+        return value.GetString();
+    }
+
+    private static string? OptionalString(JsonElement e, string name, string prefix, IDictionary<string, List<string>> errors)
+    {
+        if (!e.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
+        {
+            Add(errors, prefix + name, $"The {name} attribute must be a non-empty string when given.");
+            return null;
+        }
+
+        return value.GetString();
+    }
+
+    public static bool IsAbsoluteUriOrUrn(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme != "urn" || UrnPattern().IsMatch(value));
+
+    public static bool IsRfc3339(string value) =>
+        Rfc3339Pattern().IsMatch(value)
+        && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _);
+
+    private static void Add(IDictionary<string, List<string>> errors, string key, string message)
+    {
+        if (!errors.TryGetValue(key, out var list))
+        {
+            errors[key] = list = [];
+        }
+
+        list.Add(message);
+    }
+
+    [GeneratedRegex(@"^urn:altinn:resource:[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+    private static partial Regex ResourcePattern();
+
+    [GeneratedRegex(@"^urn:[A-Za-z0-9][A-Za-z0-9\-]{0,31}:\S+$")]
+    private static partial Regex UrnPattern();
+
+    [GeneratedRegex(@"^(/person/\d{11}|/organisation/\d{9})$")]
+    private static partial Regex AlternativeSubjectPattern();
+
+    [GeneratedRegex(@"^[a-z0-9]{1,64}$|^data_base64$")]
+    private static partial Regex AttributeNamePattern();
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+\-]\d{2}:\d{2})$")]
+    private static partial Regex Rfc3339Pattern();
+}

@@ -1,0 +1,66 @@
+using Dapper;
+using Npgsql;
+
+namespace Altinn.Events.Persistence.Events;
+
+/// <summary>An event ready to store: the validated CloudEvent as JSON plus the columns queries and matching use.</summary>
+public sealed record NewEvent(
+    string Id,
+    string Source,
+    string Resource,
+    string Type,
+    string? Subject,
+    string? AlternativeSubject,
+    int? PartyId,
+    DateTimeOffset? Time,
+    string CloudEvent);
+
+/// <summary>Writes events, their keys and outbox rows in one statement; the caller owns the transaction.</summary>
+public static class EventStore
+{
+    // Data-modifying CTEs: keys first (ON CONFLICT DO NOTHING drops re-publishes and repeats within the batch),
+    // then the events whose key was new, then their outbox rows. Events keep the order they were given in.
+    private const string InsertSql = """
+        WITH input AS (
+            SELECT t.*, md5(t.source || chr(0) || t.id)::uuid AS key
+            FROM unnest(@ids, @sources, @resources, @types, @subjects, @alternativeSubjects, @partyIds, @times, @bodies, @ordinals)
+                AS t(id, source, resource, type, subject, alternative_subject, party_id, time, cloudevent, ordinal)
+        ), first_of_key AS (
+            SELECT DISTINCT ON (key) * FROM input ORDER BY key, ordinal
+        ), new_keys AS (
+            INSERT INTO event_keys (key, registered)
+            SELECT key, @registered FROM first_of_key
+            ON CONFLICT DO NOTHING
+            RETURNING key
+        ), stored AS (
+            INSERT INTO events (registered, id, source, resource, type, subject, alternative_subject, party_id, time, cloudevent)
+            SELECT @registered, f.id, f.source, f.resource, f.type, f.subject, f.alternative_subject, f.party_id, f.time, f.cloudevent
+            FROM first_of_key f JOIN new_keys n ON n.key = f.key
+            ORDER BY f.ordinal
+            RETURNING seq, registered
+        ), queued AS (
+            INSERT INTO outbox (seq, registered) SELECT seq, registered FROM stored
+        )
+        SELECT count(*)::int FROM stored
+        """;
+
+    /// <returns>How many of the events were new (the rest were already stored).</returns>
+    public static Task<int> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewEvent> events, DateTimeOffset registered, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            ids = events.Select(e => e.Id).ToArray(),
+            sources = events.Select(e => e.Source).ToArray(),
+            resources = events.Select(e => e.Resource).ToArray(),
+            types = events.Select(e => e.Type).ToArray(),
+            subjects = events.Select(e => e.Subject).ToArray(),
+            alternativeSubjects = events.Select(e => e.AlternativeSubject).ToArray(),
+            partyIds = events.Select(e => e.PartyId).ToArray(),
+            times = events.Select(e => e.Time).ToArray(),
+            bodies = events.Select(e => e.CloudEvent).ToArray(),
+            ordinals = Enumerable.Range(0, events.Count).ToArray(),
+            registered,
+        };
+        return connection.ExecuteScalarAsync<int>(new CommandDefinition(InsertSql, parameters, transaction, cancellationToken: cancellationToken));
+    }
+}

@@ -1,0 +1,143 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Altinn.Events.Persistence.Events;
+
+/// <summary>Stores published events; the task completes once they are committed.</summary>
+public interface IEventWriter
+{
+    /// <summary>Stores the events atomically (all or none) with their outbox rows; re-published ones are not stored again.</summary>
+    Task WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken);
+}
+
+/// <summary>Settings of the group-commit writer, bound from <c>Publishing:Writer</c>.</summary>
+public sealed class EventWriterOptions
+{
+    /// <summary>Concurrent transactions; each takes whatever requests are waiting when it starts.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 64)]
+    public int Writers { get; set; } = 2;
+
+    /// <summary>Most events in one transaction.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int MaxEventsPerCommit { get; set; } = 1000;
+}
+
+/// <summary>
+/// Group commit: publish requests put their events on a channel, and a few writer loops each take everything waiting,
+/// store it in one transaction (one round trip) and complete every request in it. Under load many requests share a
+/// commit, so throughput approaches what PostgreSQL itself inserts; a lone request pays one round trip as before.
+/// A request's events are committed before its task completes. If a shared commit fails, each request in it is
+/// retried in a transaction of its own, so one bad request cannot fail the others.
+/// </summary>
+public sealed partial class GroupCommitEventWriter(
+    NpgsqlDataSource dataSource,
+    IOutboxSignal outboxSignal,
+    TimeProvider time,
+    IOptions<EventWriterOptions> options,
+    ILogger<GroupCommitEventWriter> logger) : BackgroundService, IEventWriter
+{
+    private readonly Channel<Pending> _channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(100_000) { SingleWriter = false });
+
+    public async Task WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(events, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_channel.Writer.TryWrite(pending))
+        {
+            await _channel.Writer.WriteAsync(pending, cancellationToken);
+        }
+
+        // Once queued the events may commit even if the caller gives up; a re-publish is idempotent.
+        await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var loops = Enumerable.Range(0, options.Value.Writers).Select(_ => WriteLoopAsync(stoppingToken)).ToArray();
+        await Task.WhenAll(loops);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Accept no more, and let the loops drain what is already queued before the host stops.
+        _channel.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        var reader = _channel.Reader;
+        var group = new List<Pending>();
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            group.Clear();
+            var count = 0;
+            while (count < options.Value.MaxEventsPerCommit && reader.TryRead(out var next))
+            {
+                group.Add(next);
+                count += next.Events.Count;
+            }
+
+            if (group.Count > 0)
+            {
+                await CommitGroupAsync(group);
+            }
+
+            if (stoppingToken.IsCancellationRequested && reader.Count == 0)
+            {
+                _channel.Writer.TryComplete();
+            }
+        }
+    }
+
+    private async Task CommitGroupAsync(List<Pending> group)
+    {
+        try
+        {
+            await CommitAsync(group.Count == 1 ? group[0].Events : [.. group.SelectMany(p => p.Events)]);
+            foreach (var pending in group)
+            {
+                pending.Completion.TrySetResult();
+            }
+
+            outboxSignal.Notify();
+        }
+        catch (Exception ex) when (group.Count > 1)
+        {
+            LogGroupFailed(logger, ex, group.Count);
+            foreach (var pending in group)
+            {
+                try
+                {
+                    await CommitAsync(pending.Events);
+                    pending.Completion.TrySetResult();
+                    outboxSignal.Notify();
+                }
+                catch (Exception single)
+                {
+                    pending.Completion.TrySetException(single);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            group[0].Completion.TrySetException(ex);
+        }
+    }
+
+    private async Task CommitAsync(IReadOnlyList<NewEvent> events)
+    {
+        // Not cancellable: once started, a commit finishes so no request is left not knowing.
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        await EventStore.InsertAsync(connection, transaction, events, time.GetUtcNow(), CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    [LoggerMessage(3001, LogLevel.Warning, "A group commit of {Requests} publish requests failed; committing each on its own")]
+    private static partial void LogGroupFailed(ILogger logger, Exception exception, int requests);
+
+    private sealed record Pending(IReadOnlyList<NewEvent> Events, TaskCompletionSource Completion);
+}

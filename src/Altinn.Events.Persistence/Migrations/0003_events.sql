@@ -1,0 +1,45 @@
+-- Events, their de-duplication keys, and the transactional outbox that feeds the inbound queue.
+
+-- Every stored event, range-partitioned by day of registration so retention drops partitions.
+-- seq orders the store (cursors); xact_id is the writing transaction, for the visibility fence of fresh reads.
+CREATE SEQUENCE events_seq AS bigint;
+
+CREATE TABLE events (
+    seq                 bigint      NOT NULL DEFAULT nextval('events_seq'),
+    registered          timestamptz NOT NULL,
+    id                  text        NOT NULL,
+    source              text        NOT NULL,
+    resource            text        NOT NULL,
+    type                text        NOT NULL,
+    subject             text,
+    alternative_subject text,
+    party_id            integer,
+    time                timestamptz,
+    xact_id             xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    cloudevent          text        NOT NULL,
+    PRIMARY KEY (seq, registered)
+) PARTITION BY RANGE (registered);
+
+CREATE INDEX events_resource_seq ON events (resource, seq);
+CREATE INDEX events_subject_seq ON events (subject, seq) WHERE subject IS NOT NULL;
+CREATE INDEX events_alternative_subject_seq ON events (alternative_subject, seq) WHERE alternative_subject IS NOT NULL;
+CREATE INDEX events_id ON events (id);
+
+SELECT ensure_daily_partitions('events', (now() AT TIME ZONE 'UTC')::date - 1, 8);
+
+-- One stored copy per (id, source) across all partitions: a unique index on a partitioned table must contain the
+-- partition key, so uniqueness lives in this unpartitioned table, keyed by a hash of the pair. Retention deletes
+-- its expired rows in batches (the BRIN index finds them without a scan).
+CREATE TABLE event_keys (
+    key        uuid        PRIMARY KEY,
+    registered timestamptz NOT NULL
+);
+CREATE INDEX event_keys_registered ON event_keys USING brin (registered);
+
+-- Stored events not yet handed to the inbound queue. A row commits with its event; the relay deletes it only
+-- after the queue accepted it, taking rows with FOR UPDATE SKIP LOCKED so several relays never share one and
+-- none is skipped, whatever order the sequence numbers committed in.
+CREATE TABLE outbox (
+    seq        bigint      PRIMARY KEY,
+    registered timestamptz NOT NULL
+);
