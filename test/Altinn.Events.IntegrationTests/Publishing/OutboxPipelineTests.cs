@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Altinn.Events.Core.Events;
+using Altinn.Events.IntegrationTests.Infrastructure;
+using Altinn.Events.Persistence.Events;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Altinn.Events.IntegrationTests.Publishing;
+
+/// <summary>From commit to the inbound queue: nothing lost, nothing skipped, at least once; and retention.</summary>
+public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    [Fact]
+    public async Task ConcurrentPublishers_EveryEventReachesTheInboundQueue_NoneMissing()
+    {
+        const int Publishers = 20;
+        const int EventsEach = 500;
+        var published = new ConcurrentBag<string>();
+        await Task.WhenAll(Enumerable.Range(0, Publishers).Select(async _ =>
+        {
+            using var client = api.Client(TestTokens.ForOrg("ttd"));
+            for (var i = 0; i < EventsEach; i++)
+            {
+                var e = EventBuilder.Generic();
+                var response = await client.PostAsync("/events/api/v1/events", new StringContent(e.Json(), Encoding.UTF8, "application/cloudevents+json"));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                published.Add(e.Id);
+            }
+        }));
+
+        var queued = new HashSet<long>();
+        var messages = 0;
+        var queue = api.Queues.Queue(api.Queues.Inbound);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var expected = await SeqsOfAsync(published);
+        while (!expected.IsSubsetOf(queued) && DateTime.UtcNow < deadline)
+        {
+            var received = (await queue.ReceiveMessagesAsync(32)).Value;
+            foreach (var message in received)
+            {
+                messages++;
+                queued.UnionWith(JsonSerializer.Deserialize<InboundMessage>(message.Body.ToString(), Json)!.Events.Select(r => r.Seq));
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+            }
+
+            if (received.Length == 0)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(Publishers * EventsEach, expected.Count);
+        Assert.Empty(expected.Except(queued));
+        // Batched: far fewer queue messages than events.
+        Assert.True(messages < expected.Count / 10, $"{messages} messages for {expected.Count} events");
+        Assert.True(await TestQueues.EventuallyAsync(async () => await new Outbox(api.Database.DataSource).CountAsync(CancellationToken.None) == 0, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task RelayThatDiesAfterSendingBeforeDeleting_LeavesTheRows_AndTheNextRelaySendsThemAgain()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        var seqs = await InsertEventsAsync(db, 5);
+        var outbox = new Outbox(db.DataSource);
+        var sentFirst = new List<long>();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => outbox.RelayAsync(100, (refs, _) =>
+        {
+            sentFirst.AddRange(refs.Select(r => r.Seq));
+            throw new InvalidOperationException("process killed");
+        }, CancellationToken.None));
+
+        var sentSecond = new List<long>();
+        var relayed = await outbox.RelayAsync(100, (refs, _) =>
+        {
+            sentSecond.AddRange(refs.Select(r => r.Seq));
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+
+        Assert.Equal(seqs, sentFirst.Order());
+        Assert.Equal(seqs, sentSecond.Order());
+        Assert.Equal(5, relayed);
+        Assert.Equal(0, await outbox.CountAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TwoRelaysAtOnce_NeverTakeTheSameRows()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        var seqs = await InsertEventsAsync(db, 40);
+        var outbox = new Outbox(db.DataSource);
+        var taken = new ConcurrentBag<long>();
+        var bothInside = new Barrier(2);
+
+        var relays = Enumerable.Range(0, 2).Select(_ => Task.Run(() => outbox.RelayAsync(20, async (refs, _) =>
+        {
+            foreach (var r in refs)
+            {
+                taken.Add(r.Seq);
+            }
+
+            bothInside.SignalAndWait(TimeSpan.FromSeconds(10), CancellationToken.None);
+            await Task.Yield();
+        }, CancellationToken.None)));
+        var counts = await Task.WhenAll(relays);
+
+        Assert.Equal([20, 20], counts);
+        Assert.Equal(seqs, taken.Order());
+    }
+
+    [Fact]
+    public async Task EventsCommittedOutOfSequenceOrder_AreAllRelayed()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        // Transaction A takes a lower sequence number but commits after B.
+        await using var a = await db.DataSource.OpenConnectionAsync();
+        await using var txA = await a.BeginTransactionAsync();
+        await EventStore.InsertAsync(a, txA, [NewEvent("late")], DateTimeOffset.UtcNow, CancellationToken.None);
+        var seqsB = await InsertEventsAsync(db, 1);
+        var outbox = new Outbox(db.DataSource);
+        var sent = new List<long>();
+        Task Send(IReadOnlyList<EventReference> refs, CancellationToken _)
+        {
+            sent.AddRange(refs.Select(r => r.Seq));
+            return Task.CompletedTask;
+        }
+
+        await outbox.RelayAsync(100, Send, CancellationToken.None);
+        await txA.CommitAsync();
+        await outbox.RelayAsync(100, Send, CancellationToken.None);
+
+        var all = await db.DataSource.OpenConnection().QueryAsync<long>("SELECT seq FROM events ORDER BY seq");
+        Assert.Equal(all, sent.Order());
+        Assert.True(sent[0] == seqsB[0] && sent[1] < sent[0], "the late commit had the lower sequence number and was relayed after");
+    }
+
+    [Fact]
+    public async Task Retention_DropsExpiredPartitions_KeepsCurrentOnes_AndCreatesDaysAhead()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        var now = new DateTimeOffset(DateTime.UtcNow.Date.AddHours(12), TimeSpan.Zero);
+        var old = now.AddDays(-100);
+        await using (var connection = await db.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("SELECT ensure_daily_partitions('events', @day, 1)", new { day = DateOnly.FromDateTime(old.UtcDateTime) });
+            await using var tx = await connection.BeginTransactionAsync();
+            await EventStore.InsertAsync(connection, tx, [NewEvent("old")], old, CancellationToken.None);
+            await EventStore.InsertAsync(connection, tx, [NewEvent("current")], now, CancellationToken.None);
+            await tx.CommitAsync();
+        }
+
+        var maintenance = new PartitionMaintenance(db.DataSource, new FakeTimeProvider(now), Options.Create(new RetentionOptions { Days = 90, DaysAhead = 3 }), NullLogger<PartitionMaintenance>.Instance);
+        var dropped = await maintenance.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal([$"events_p{old:yyyyMMdd}"], dropped);
+        await using var check = await db.DataSource.OpenConnectionAsync();
+        Assert.Equal(["current"], await check.QueryAsync<string>("SELECT id FROM events"));
+        Assert.Equal(1, await check.ExecuteScalarAsync<int>("SELECT count(*) FROM event_keys"));
+        var partitions = (await check.QueryAsync<string>("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass")).ToHashSet();
+        Assert.Contains($"events_p{now.AddDays(3):yyyyMMdd}", partitions);
+        Assert.Contains($"events_p{now:yyyyMMdd}", partitions);
+    }
+
+    private static NewEvent NewEvent(string id) =>
+        new(id, "https://tests.example/events", "urn:altinn:resource:ttd-events-test", "test.created", "/party/50001", null, 50001, DateTimeOffset.UtcNow, $"{{\"id\":\"{id}\"}}");
+
+    private static async Task<List<long>> InsertEventsAsync(DatabaseFixture db, int count)
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await EventStore.InsertAsync(connection, tx, [.. Enumerable.Range(0, count).Select(_ => NewEvent(Guid.NewGuid().ToString()))], DateTimeOffset.UtcNow, CancellationToken.None);
+        await tx.CommitAsync();
+        return [.. await connection.QueryAsync<long>("SELECT seq FROM outbox ORDER BY seq")];
+    }
+
+    private async Task<HashSet<long>> SeqsOfAsync(IEnumerable<string> ids)
+    {
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        return [.. await connection.QueryAsync<long>("SELECT seq FROM events WHERE id = ANY(@ids)", new { ids = ids.ToArray() })];
+    }
+}
