@@ -24,8 +24,8 @@ public sealed class RemoteDeciderTests : IAsyncLifetime
         {
             ["Authorization:Pdp:Mode"] = "Remote",
             ["Authorization:Pdp:Endpoint"] = new Uri(_server.BaseAddress, "authorization/api/v1/decision").ToString(),
-            ["Authorization:Pdp:Resilience:AttemptTimeout"] = "00:00:00.300",
-            ["Authorization:Pdp:Resilience:TotalTimeout"] = "00:00:03",
+            ["Authorization:Pdp:Resilience:AttemptTimeout"] = "00:00:01",
+            ["Authorization:Pdp:Resilience:TotalTimeout"] = "00:00:04",
             ["Authorization:Pdp:Resilience:MaxRetries"] = "2",
             ["Authorization:Pdp:Resilience:RetryDelay"] = "00:00:00.010",
             ["Authorization:DecisionCacheSeconds"] = "0",
