@@ -49,11 +49,11 @@ internal sealed class PlatformAuthenticationHandler(IOptions<PlatformOptions> op
 }
 
 /// <summary>The Entra ID credential, made once: client credentials when a secret is configured, else DefaultAzureCredential.</summary>
-internal sealed class PlatformCredential(IOptions<PlatformOptions> options)
+internal class PlatformCredential(IOptions<PlatformOptions> options)
 {
     private readonly Lazy<TokenCredential> _credential = new(() => Create(options.Value.Authentication));
 
-    public TokenCredential Get() => _credential.Value;
+    public virtual TokenCredential Get() => _credential.Value;
 
     private static TokenCredential Create(PlatformAuthenticationOptions settings) =>
         !string.IsNullOrWhiteSpace(settings.ClientSecret)
