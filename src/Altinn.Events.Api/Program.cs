@@ -1,4 +1,5 @@
 using Altinn.Events.Api;
+using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.Api.Publishing;
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddEventsAuthentication();
+builder.AddEventsAuthorization();
 builder.AddPublishing();
 builder.AddOpenApiDocument();
 
