@@ -126,8 +126,11 @@ public static partial class CloudEventValidator
         return value.GetString();
     }
 
+    // The scheme check matters: on Unix, Uri takes "/a/path" for an absolute file URI.
     public static bool IsAbsoluteUriOrUrn(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme != "urn" || UrnPattern().IsMatch(value));
+        SchemePattern().IsMatch(value)
+        && Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        && (uri.Scheme != "urn" || UrnPattern().IsMatch(value));
 
     public static bool IsRfc3339(string value) =>
         Rfc3339Pattern().IsMatch(value)
@@ -145,6 +148,9 @@ public static partial class CloudEventValidator
 
     [GeneratedRegex(@"^urn:altinn:resource:[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
     private static partial Regex ResourcePattern();
+
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9+.\-]*:")]
+    private static partial Regex SchemePattern();
 
     [GeneratedRegex(@"^urn:[A-Za-z0-9][A-Za-z0-9\-]{0,31}:\S+$")]
     private static partial Regex UrnPattern();

@@ -22,7 +22,7 @@ public static class EventStore
     // then the events whose key was new, then their outbox rows. Events keep the order they were given in.
     private const string InsertSql = """
         WITH input AS (
-            SELECT t.*, md5(t.source || chr(0) || t.id)::uuid AS key
+            SELECT t.*, md5(length(t.source) || ':' || t.source || t.id)::uuid AS key
             FROM unnest(@ids, @sources, @resources, @types, @subjects, @alternativeSubjects, @partyIds, @times, @bodies, @ordinals)
                 AS t(id, source, resource, type, subject, alternative_subject, party_id, time, cloudevent, ordinal)
         ), first_of_key AS (

@@ -34,7 +34,7 @@ public sealed partial class PartitionMaintenance(NpgsqlDataSource dataSource, Ti
     public async Task<IReadOnlyList<string>> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var today = now.UtcDateTime.Date;
         var cutoff = now - TimeSpan.FromDays(options.Value.Days);
         var dropped = new List<string>();
 
@@ -46,7 +46,7 @@ public sealed partial class PartitionMaintenance(NpgsqlDataSource dataSource, Ti
             foreach (var table in PartitionedTables)
             {
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "SELECT ensure_daily_partitions(@table::regclass, @first, @days)",
+                    "SELECT ensure_daily_partitions(@table::regclass, (@first AT TIME ZONE 'UTC')::date, @days)",
                     new { table, first = today.AddDays(-1), days = options.Value.DaysAhead + 2 },
                     transaction,
                     cancellationToken: cancellationToken));

@@ -153,7 +153,7 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         var old = now.AddDays(-100);
         await using (var connection = await db.DataSource.OpenConnectionAsync())
         {
-            await connection.ExecuteAsync("SELECT ensure_daily_partitions('events', @day, 1)", new { day = DateOnly.FromDateTime(old.UtcDateTime) });
+            await connection.ExecuteAsync("SELECT ensure_daily_partitions('events', @day::date, 1)", new { day = old.UtcDateTime.Date });
             await using var tx = await connection.BeginTransactionAsync();
             await EventStore.InsertAsync(connection, tx, [NewEvent("old")], old, CancellationToken.None);
             await EventStore.InsertAsync(connection, tx, [NewEvent("current")], now, CancellationToken.None);
