@@ -46,6 +46,7 @@ dotnet build Altinn.Events.sln -c Release -nologo -clp:ErrorsOnly -v:q >"$LOGS/b
 CLI="tools/Altinn.Events.Cli/bin/Release/net10.0/altinn-events.dll"
 dotnet "$CLI" migrate
 dotnet "$CLI" queues
+dotnet "$CLI" dev-issuer "$DATA_ROOT/dev-issuer"
 
 log "starting the API on http://127.0.0.1:$API_PORT and the stage host on http://127.0.0.1:$STAGES_PORT"
 (cd src/Altinn.Events.Api && exec dotnet bin/Release/net10.0/Altinn.Events.Api.dll --urls "http://127.0.0.1:$API_PORT") \
@@ -75,6 +76,7 @@ cat <<MSG
     Health       http://127.0.0.1:$API_PORT/health/ready   http://127.0.0.1:$STAGES_PORT/health/ready
     PostgreSQL   $(pg_connection_string "$PG_PORT_WANTED" events)
     Azurite      queue endpoint http://127.0.0.1:$AZURITE_PORT/$AZURITE_ACCOUNT
+    Tokens       ./scripts/altinn-events token --org ttd --scope "altinn:events.publish altinn:events.subscribe"
     Logs         .data/logs/
   Ctrl-C stops everything; data stays in .data/ (delete it to start afresh).
 

@@ -20,6 +20,7 @@ internal static class CliApp
         commands:
           migrate   apply pending database migrations (needs Database:ConnectionString)
           queues    create the queues and their poison queues (needs Queues:ConnectionString or Queues:ServiceUri)
+          dev-issuer [dir]  create the local development issuer's key (if missing) and print where its JWKS is
         """ + "\n" + TokenCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
@@ -34,6 +35,13 @@ internal static class CliApp
         if (command == "token")
         {
             return TokenCommand.Run(args[1..]);
+        }
+
+        if (command == "dev-issuer")
+        {
+            var issuer = DevTokenIssuer.Open(args.Length > 1 ? args[1] : DevTokenIssuer.DefaultDirectory());
+            Console.WriteLine($"dev issuer: {DevTokenIssuer.DefaultIssuer}, audience {DevTokenIssuer.DefaultAudience}, keys {issuer.JwksPath}");
+            return 0;
         }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args[1..], DisableDefaults = true });
