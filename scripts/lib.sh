@@ -178,6 +178,9 @@ start_azurite() {
 stop_azurite() {
   if [ -n "${AZURITE_PID:-}" ]; then
     kill "$AZURITE_PID" 2>/dev/null || true
+    # Azurite sometimes lingers after SIGTERM; give it five seconds, then end it.
+    for _ in $(seq 1 50); do kill -0 "$AZURITE_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$AZURITE_PID" 2>/dev/null || true
     wait "$AZURITE_PID" 2>/dev/null || true
   fi
   AZURITE_PID=

@@ -18,16 +18,18 @@ require_free_port "$API_PORT" "API" "EVENTS_API_PORT"
 require_free_port "$STAGES_PORT" "stage host" "EVENTS_STAGES_PORT"
 mkdir -p "$LOGS"
 
+STOPPED=
 stop_all() {
-  trap - INT TERM EXIT
-  log "stopping"
+  [ -n "$STOPPED" ] && return 0
+  STOPPED=1
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   stop_azurite
   stop_postgres "$DATA_ROOT/pg"
   log "stopped; data kept in $DATA_ROOT (delete it to reset)"
 }
-trap stop_all INT TERM EXIT
+trap 'log "stopping"; stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 log "starting PostgreSQL on 127.0.0.1:$PG_PORT_WANTED (data: .data/pg)"
 start_postgres "$DATA_ROOT/pg" "$PG_PORT_WANTED"
