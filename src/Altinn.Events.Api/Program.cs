@@ -3,6 +3,7 @@ using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.Api.Publishing;
+using Altinn.Events.Api.Queries;
 using Altinn.Events.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddServiceDefaults();
 builder.AddEventsAuthentication();
 builder.AddEventsAuthorization();
 builder.AddPublishing();
+builder.AddQueries();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();

@@ -15,6 +15,7 @@ public static class EventStorageExtensions
         services.TryAddSingleton<IEventWriter>(sp => sp.GetRequiredService<GroupCommitEventWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommitEventWriter>());
         services.TryAddSingleton<Outbox>();
+        services.TryAddSingleton<EventReader>();
         services.TryAddSingleton<PartitionMaintenance>();
         services.AddHostedService<PartitionMaintenanceService>();
         return services;

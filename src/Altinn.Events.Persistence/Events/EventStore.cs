@@ -18,6 +18,15 @@ public sealed record NewEvent(
 /// <summary>Writes events, their keys and outbox rows in one statement; the caller owns the transaction.</summary>
 public static class EventStore
 {
+    /// <summary>
+    /// Held from taking sequence numbers until commit, so events commit in sequence order and a cursor reader never
+    /// skips an event that commits late with a lower number. With group commit one writer transaction carries many
+    /// requests, so serialising commits costs little (see docs/architecture.md).
+    /// </summary>
+    public const long WriteLockKey = 0x416c746e45765772; // "AltnEvWr"
+
+    private const string LockSql = "SELECT pg_advisory_xact_lock(@key)";
+
     // Data-modifying CTEs: keys first (ON CONFLICT DO NOTHING drops re-publishes and repeats within the batch),
     // then the events whose key was new, then their outbox rows. Events keep the order they were given in.
     private const string InsertSql = """
@@ -44,9 +53,15 @@ public static class EventStore
         SELECT count(*)::int FROM stored
         """;
 
+    /// <summary>
+    /// Takes the write lock, reads the registration time (after the lock, so registration times ascend with seq),
+    /// and stores the events. The lock is released when the caller's transaction ends.
+    /// </summary>
     /// <returns>How many of the events were new (the rest were already stored).</returns>
-    public static Task<int> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewEvent> events, DateTimeOffset registered, CancellationToken cancellationToken)
+    public static async Task<int> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewEvent> events, TimeProvider time, CancellationToken cancellationToken)
     {
+        await connection.ExecuteAsync(new CommandDefinition(LockSql, new { key = WriteLockKey }, transaction, cancellationToken: cancellationToken));
+        var registered = time.GetUtcNow();
         var parameters = new
         {
             ids = events.Select(e => e.Id).ToArray(),
@@ -61,6 +76,6 @@ public static class EventStore
             ordinals = Enumerable.Range(0, events.Count).ToArray(),
             registered,
         };
-        return connection.ExecuteScalarAsync<int>(new CommandDefinition(InsertSql, parameters, transaction, cancellationToken: cancellationToken));
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(InsertSql, parameters, transaction, cancellationToken: cancellationToken));
     }
 }

@@ -132,7 +132,7 @@ public sealed partial class GroupCommitEventWriter(
         // Not cancellable: once started, a commit finishes so no request is left not knowing.
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
         await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-        await EventStore.InsertAsync(connection, transaction, events, time.GetUtcNow(), CancellationToken.None);
+        await EventStore.InsertAsync(connection, transaction, events, time, CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
     }
 

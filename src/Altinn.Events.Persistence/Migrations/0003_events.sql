@@ -1,7 +1,10 @@
 -- Events, their de-duplication keys, and the transactional outbox that feeds the inbound queue.
 
 -- Every stored event, range-partitioned by day of registration so retention drops partitions.
--- seq orders the store (cursors); xact_id is the writing transaction, for the visibility fence of fresh reads.
+-- seq orders the store and the query cursors. Writers hold the advisory lock 'events_write' from taking their
+-- sequence numbers until they commit, so events commit in seq order: a reader that has seen seq N will never later
+-- find a committed event below N (see docs/architecture.md, "Fresh reads"). xact_id records the writing
+-- transaction for diagnostics.
 CREATE SEQUENCE events_seq AS bigint;
 
 CREATE TABLE events (
@@ -20,9 +23,13 @@ CREATE TABLE events (
     PRIMARY KEY (seq, registered)
 ) PARTITION BY RANGE (registered);
 
+-- One index per access path of the query API, each ending in seq so a page is an index range scan:
+-- GET /events (resource [+ subject | alternative subject]), GET /app/{org}/{app} (resource [+ party]),
+-- GET /app/party (party), and the cursor lookup by event id.
 CREATE INDEX events_resource_seq ON events (resource, seq);
 CREATE INDEX events_subject_seq ON events (subject, seq) WHERE subject IS NOT NULL;
 CREATE INDEX events_alternative_subject_seq ON events (alternative_subject, seq) WHERE alternative_subject IS NOT NULL;
+CREATE INDEX events_party_seq ON events (party_id, seq) WHERE party_id IS NOT NULL;
 CREATE INDEX events_id ON events (id);
 
 SELECT ensure_daily_partitions('events', (now() AT TIME ZONE 'UTC')::date - 1, 8);

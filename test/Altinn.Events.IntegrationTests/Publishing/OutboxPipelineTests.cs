@@ -118,15 +118,19 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
     }
 
     [Fact]
-    public async Task EventsCommittedOutOfSequenceOrder_AreAllRelayed()
+    public async Task OutboxRowsCommittedOutOfSequenceOrder_AreAllRelayed()
     {
         await using var db = new DatabaseFixture();
         await db.InitializeAsync();
-        // Transaction A takes a lower sequence number but commits after B.
+        // Transaction A writes the lower sequence number but commits after B: the relay must still send it.
         await using var a = await db.DataSource.OpenConnectionAsync();
         await using var txA = await a.BeginTransactionAsync();
-        await EventStore.InsertAsync(a, txA, [NewEvent("late")], DateTimeOffset.UtcNow, CancellationToken.None);
-        var seqsB = await InsertEventsAsync(db, 1);
+        await a.ExecuteAsync("INSERT INTO outbox (seq, registered) VALUES (1, now())", transaction: txA);
+        await using (var b = await db.DataSource.OpenConnectionAsync())
+        {
+            await b.ExecuteAsync("INSERT INTO outbox (seq, registered) VALUES (2, now())");
+        }
+
         var outbox = new Outbox(db.DataSource);
         var sent = new List<long>();
         Task Send(IReadOnlyList<EventReference> refs, CancellationToken _)
@@ -139,9 +143,29 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         await txA.CommitAsync();
         await outbox.RelayAsync(100, Send, CancellationToken.None);
 
-        var all = await db.DataSource.OpenConnection().QueryAsync<long>("SELECT seq FROM events ORDER BY seq");
-        Assert.Equal(all, sent.Order());
-        Assert.True(sent[0] == seqsB[0] && sent[1] < sent[0], "the late commit had the lower sequence number and was relayed after");
+        Assert.Equal([2L, 1L], sent);
+        Assert.Equal(0, await outbox.CountAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ConcurrentWriters_CommitInSequenceOrder()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        // Writer A holds the write lock (as if mid-commit); B must wait for it rather than commit a higher number first.
+        await using var a = await db.DataSource.OpenConnectionAsync();
+        await using var txA = await a.BeginTransactionAsync();
+        await EventStore.InsertAsync(a, txA, [NewEvent("a")], TimeProvider.System, CancellationToken.None);
+
+        var b = InsertEventsAsync(db, 1);
+        await Task.Delay(300);
+        Assert.False(b.IsCompleted, "B committed while A held the lower sequence number uncommitted");
+        await txA.CommitAsync();
+        await b;
+
+        await using var check = await db.DataSource.OpenConnectionAsync();
+        var ordered = (await check.QueryAsync<string>("SELECT id FROM events ORDER BY seq")).ToList();
+        Assert.Equal("a", ordered[0]);
     }
 
     [Fact]
@@ -155,8 +179,8 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         {
             await connection.ExecuteAsync("SELECT ensure_daily_partitions('events', @day::date, 1)", new { day = old.UtcDateTime.Date });
             await using var tx = await connection.BeginTransactionAsync();
-            await EventStore.InsertAsync(connection, tx, [NewEvent("old")], old, CancellationToken.None);
-            await EventStore.InsertAsync(connection, tx, [NewEvent("current")], now, CancellationToken.None);
+            await EventStore.InsertAsync(connection, tx, [NewEvent("old")], new FakeTimeProvider(old), CancellationToken.None);
+            await EventStore.InsertAsync(connection, tx, [NewEvent("current")], new FakeTimeProvider(now), CancellationToken.None);
             await tx.CommitAsync();
         }
 
@@ -179,7 +203,7 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
     {
         await using var connection = await db.DataSource.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
-        await EventStore.InsertAsync(connection, tx, [.. Enumerable.Range(0, count).Select(_ => NewEvent(Guid.NewGuid().ToString()))], DateTimeOffset.UtcNow, CancellationToken.None);
+        await EventStore.InsertAsync(connection, tx, [.. Enumerable.Range(0, count).Select(_ => NewEvent(Guid.NewGuid().ToString()))], TimeProvider.System, CancellationToken.None);
         await tx.CommitAsync();
         return [.. await connection.QueryAsync<long>("SELECT seq FROM outbox ORDER BY seq")];
     }

@@ -1,0 +1,241 @@
+using System.Text;
+using Altinn.Events.Api.Identity;
+using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Identity;
+using Altinn.Events.Core.Register;
+using Altinn.Events.Persistence.Events;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Altinn.Events.Api.Queries;
+
+internal static class QueryEndpoints
+{
+    public const string AlternativeSubjectHeader = "Altinn-AlternativeSubject";
+
+    public static IEndpointRouteBuilder MapQueries(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/events", GetEventsAsync)
+            .RequireAuthorization(AuthorizationPolicies.Subscribe)
+            .WithName("GetEvents")
+            .WithTags("Query")
+            .WithSummary("Events of a resource, from a cursor")
+            .WithDescription("Parameters: resource (required), after | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned. The 'next' header holds the URL of the following page.")
+            .Produces<string>(StatusCodes.Status200OK, "application/json")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        api.MapGet("/app/{org}/{app}", GetAppEventsAsync)
+            .RequireAuthorization(AuthorizationPolicies.AnyCaller)
+            .WithName("GetAppEvents")
+            .WithTags("Query")
+            .WithSummary("Events of one app, for its application owner")
+            .WithDescription("For the org that owns the app. Parameters: after | from, to, party | unit, type (repeatable), size; header person (not with party).")
+            .Produces<string>(StatusCodes.Status200OK, "application/json")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        // Registered before /app/{org}/{app} would match it: "party" is not an org with an app segment, but be explicit.
+        api.MapGet("/app/party", GetPartyEventsAsync)
+            .RequireAuthorization(AuthorizationPolicies.AnyCaller)
+            .WithName("GetPartyEvents")
+            .WithTags("Query")
+            .WithSummary("App events about one party, for those who may read them")
+            .WithDescription("Parameters: after | from, to, party | unit | header person (one of them), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned.")
+            .Produces<string>(StatusCodes.Status200OK, "application/json")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        return api;
+    }
+
+    private static async Task<IResult> GetEventsAsync(HttpContext context, EventQueryService queries, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var request = QueryRequest.Parse(context.Request.Query, errors);
+        var resource = QueryRequest.Single(context.Request.Query, "resource", errors);
+        if (resource is null && !errors.ContainsKey("resource"))
+        {
+            errors["resource"] = ["resource is required: the urn:altinn:resource:{id} whose events you want."];
+        }
+        else if (resource is not null && !resource.StartsWith(AppResources.ResourcePrefix, StringComparison.Ordinal))
+        {
+            errors["resource"] = ["resource must be a URN of the form urn:altinn:resource:{id}."];
+        }
+
+        var subject = QueryRequest.Single(context.Request.Query, "subject", errors);
+        var alternativeSubject = context.Request.Headers[AlternativeSubjectHeader].FirstOrDefault();
+        if (!string.IsNullOrEmpty(alternativeSubject))
+        {
+            if (subject is not null)
+            {
+                errors[AlternativeSubjectHeader] = [$"Give subject or the {AlternativeSubjectHeader} header, not both."];
+            }
+            else if (!System.Text.RegularExpressions.Regex.IsMatch(alternativeSubject, @"^(/person/\d{11}|/organisation/\d{9})$"))
+            {
+                errors[AlternativeSubjectHeader] = ["The alternative subject must be /person/{11 digits} or /organisation/{9 digits}."];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        var filter = new EventFilter
+        {
+            Resource = resource,
+            Subject = subject,
+            AlternativeSubject = string.IsNullOrEmpty(alternativeSubject) ? null : alternativeSubject,
+            Types = request.Types,
+            From = request.From,
+            To = request.To,
+        };
+        var page = await queries.QueryAsync(context.RequireCaller(), Actions.Subscribe, filter, new EventFilter { Resource = resource }, request, cancellationToken);
+        return Page(context, page);
+    }
+
+    private static async Task<IResult> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, CancellationToken cancellationToken)
+    {
+        var caller = context.RequireCaller();
+        if (caller.Kind != CallerKind.Org || !string.Equals(caller.Org, org, StringComparison.Ordinal))
+        {
+            return TypedResults.Problem($"Only the application owner {org} may read all events of {org}/{app}; others use /app/party.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var request = QueryRequest.Parse(context.Request.Query, errors);
+        var party = QueryRequest.Party(context.Request.Query, errors);
+        var unit = QueryRequest.Unit(context.Request.Query, errors);
+        var person = QueryRequest.Person(context.Request.Headers, errors);
+        RejectCombinations(party, unit, person, errors);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        var resolved = await ResolvePartyAsync(party, unit, person, register, errors, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        if (resolved is { Found: false })
+        {
+            return Empty();
+        }
+
+        var resource = AppResources.For(org, app);
+        var filter = new EventFilter { Resource = resource, PartyId = resolved?.PartyId, Types = request.Types, From = request.From, To = request.To };
+        var page = await queries.QueryAsync(caller, Actions.Read, filter, new EventFilter { Resource = resource }, request, cancellationToken);
+        return Page(context, page);
+    }
+
+    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var request = QueryRequest.Parse(context.Request.Query, errors);
+        var party = QueryRequest.Party(context.Request.Query, errors);
+        var unit = QueryRequest.Unit(context.Request.Query, errors);
+        var person = QueryRequest.Person(context.Request.Headers, errors);
+        var source = QueryRequest.Single(context.Request.Query, "source", errors);
+        RejectCombinations(party, unit, person, errors);
+        if (party is null && unit is null && person is null && !errors.ContainsKey("party") && !errors.ContainsKey("unit") && !errors.ContainsKey("person"))
+        {
+            errors["party"] = ["Say whose events you want: party, unit, or the person header."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        var resolved = await ResolvePartyAsync(party, unit, person, register, errors, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        if (resolved is not { Found: true, PartyId: { } partyId })
+        {
+            return Empty();
+        }
+
+        var filter = new EventFilter { PartyId = partyId, AppEventsOnly = true, SourcePattern = source, Types = request.Types, From = request.From, To = request.To };
+        var page = await queries.QueryAsync(context.RequireCaller(), Actions.Read, filter, new EventFilter { PartyId = partyId }, request, cancellationToken);
+        return Page(context, page);
+    }
+
+    private static void RejectCombinations(int? party, string? unit, string? person, Dictionary<string, string[]> errors)
+    {
+        if (party is not null && (unit is not null || person is not null))
+        {
+            errors["party"] = ["party cannot be combined with unit or the person header."];
+        }
+        else if (unit is not null && person is not null)
+        {
+            errors["unit"] = ["unit cannot be combined with the person header."];
+        }
+    }
+
+    /// <summary>The party the query is about: given as a party id, or found in the register by organisation or person number.</summary>
+    private static async Task<(bool Found, int? PartyId)?> ResolvePartyAsync(int? party, string? unit, string? person, IPartyRegister register, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    {
+        if (party is not null)
+        {
+            return (true, party);
+        }
+
+        if (unit is not null)
+        {
+            var found = await register.FindByOrganisationNumbersAsync([unit], cancellationToken);
+            if (!found.TryGetValue(unit, out var organisation))
+            {
+                errors["unit"] = [$"No organisation {unit} is registered."];
+                return null;
+            }
+
+            return (true, organisation.PartyId);
+        }
+
+        if (person is not null)
+        {
+            // An unknown person gives an empty result rather than an error, so the API does not tell who is registered.
+            var found = await register.FindByPersonNumbersAsync([person], cancellationToken);
+            return found.TryGetValue(person, out var p) ? (true, p.PartyId) : (false, null);
+        }
+
+        return null;
+    }
+
+    private static IResult Page(HttpContext context, QueryPage page)
+    {
+        if (page.LastExamined is { } last)
+        {
+            var query = context.Request.Query.Where(q => q.Key != "after").SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
+            query.Add(new("after", last));
+            var request = context.Request;
+            context.Response.Headers["next"] = QueryHelpers.AddQueryString(UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path), query);
+        }
+
+        var body = new StringBuilder("[");
+        for (var i = 0; i < page.Events.Count; i++)
+        {
+            if (i > 0)
+            {
+                body.Append(',');
+            }
+
+            body.Append(page.Events[i].CloudEvent);
+        }
+
+        return TypedResults.Text(body.Append(']').ToString(), "application/json", Encoding.UTF8);
+    }
+
+    private static IResult Empty() => TypedResults.Text("[]", "application/json", Encoding.UTF8);
+
+    private static IResult Invalid(Dictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "The query is not valid.");
+}
