@@ -1,5 +1,6 @@
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Publishing;
+using Altinn.Events.Api.Subscriptions;
 
 namespace Altinn.Events.Api;
 
@@ -13,6 +14,7 @@ internal static class EventsApi
         var api = app.MapGroup(BasePath);
         api.MapWhoAmI();
         api.MapPublishing();
+        api.MapSubscriptions();
         return app;
     }
 }

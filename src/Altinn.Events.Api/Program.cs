@@ -3,6 +3,7 @@ using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.Api.Publishing;
+using Altinn.Events.Api.Subscriptions;
 using Altinn.Events.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddServiceDefaults();
 builder.AddEventsAuthentication();
 builder.AddEventsAuthorization();
 builder.AddPublishing();
+builder.AddSubscriptions();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();
