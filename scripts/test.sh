@@ -3,6 +3,7 @@
 # Reuses servers given as EVENTS_TEST_DATABASE (an Npgsql connection string for a role that may
 # CREATE DATABASE) and EVENTS_TEST_QUEUES (a storage connection string) instead of starting its own.
 # Ends with one line: "N passed, N failed[, N skipped]"; exits non-zero on any failure.
+# Extra arguments go to every `dotnet test`, e.g. `scripts/test.sh --filter FullyQualifiedName~Inbound`.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -47,7 +48,7 @@ for project in test/*/*.csproj; do
   log "testing $name"
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
-    --results-directory "$RESULTS" || status=1
+    --results-directory "$RESULTS" "$@" || status=1
 done
 
 # Sum the counters of every results file.

@@ -42,7 +42,7 @@ internal sealed class RemoteDecider(IHttpClientFactory httpClientFactory, ILogge
             if (!httpResponse.IsSuccessStatusCode)
             {
                 Log.RemoteFailed(logger, askable.Count, $"status {(int)httpResponse.StatusCode}");
-                return decisions;
+                throw new AuthorizationUnavailableException($"the PDP answered {(int)httpResponse.StatusCode}");
             }
 
             response = await httpResponse.Content.ReadFromJsonAsync<XacmlJsonResponse>(XacmlJson.Options, cancellationToken);
@@ -54,13 +54,13 @@ internal sealed class RemoteDecider(IHttpClientFactory httpClientFactory, ILogge
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or OperationCanceledException or JsonException or NotSupportedException)
         {
             Log.RemoteFailed(logger, askable.Count, ex.GetType().Name);
-            return decisions;
+            throw new AuthorizationUnavailableException(ex.GetType().Name, ex);
         }
 
         if (response?.Response is not { } results || results.Count != askable.Count)
         {
             Log.RemoteFailed(logger, askable.Count, $"expected {askable.Count} results, got {response?.Response?.Count ?? 0}");
-            return decisions;
+            throw new AuthorizationUnavailableException($"expected {askable.Count} results, got {response?.Response?.Count ?? 0}");
         }
 
         // Results map back by position; where the PDP echoes the resource id, it must be the one asked about.
@@ -72,7 +72,7 @@ internal sealed class RemoteDecider(IHttpClientFactory httpClientFactory, ILogge
             if (EchoedResourceId(result) is { } echoed && echoed != XacmlAttributes.ResourceId(request.Resource.ResourceUrn))
             {
                 Log.RemoteFailed(logger, askable.Count, "results out of order");
-                return decisions;
+                throw new AuthorizationUnavailableException("results out of order");
             }
 
             mapped[k] = string.Equals(result.Decision, "Permit", StringComparison.OrdinalIgnoreCase)

@@ -40,6 +40,12 @@ public sealed record StoredEvent(long Seq, DateTime Registered, string Id, strin
     public EventCursor Cursor => new(Seq, new DateTimeOffset(DateTime.SpecifyKind(Registered, DateTimeKind.Utc)));
 }
 
+/// <summary>An event with the columns matching needs.</summary>
+public sealed record EventForMatching(long Seq, DateTime Registered, string Id, string Source, string Resource, string Type, string? Subject, string? AlternativeSubject, int? PartyId)
+{
+    public DateTimeOffset RegisteredUtc => new(DateTime.SpecifyKind(Registered, DateTimeKind.Utc));
+}
+
 /// <summary>Reads pages of events in sequence order, each through an index range scan.</summary>
 public sealed class EventReader(NpgsqlDataSource dataSource)
 {
@@ -69,6 +75,33 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         var row = await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(
             sql.ToString(), new { afterId, scope.Resource, scope.PartyId }, cancellationToken: cancellationToken));
         return row is { } r ? new EventCursor(r.Seq, new DateTimeOffset(r.Registered, TimeSpan.Zero)) : null;
+    }
+
+    /// <summary>
+    /// The referenced events (one query; the registration range prunes partitions). Events no longer stored (expired)
+    /// are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<EventForMatching>> LoadForMatchingAsync(IReadOnlyCollection<Core.Events.EventReference> references, CancellationToken cancellationToken)
+    {
+        if (references.Count == 0)
+        {
+            return [];
+        }
+
+        const string Sql = """
+            SELECT seq, registered, id, source, resource, type, subject, alternative_subject AS AlternativeSubject, party_id AS PartyId
+            FROM events
+            WHERE seq = ANY(@seqs) AND registered BETWEEN @from AND @to
+            ORDER BY seq
+            """;
+        var parameters = new
+        {
+            seqs = references.Select(r => r.Seq).ToArray(),
+            from = references.Min(r => r.Registered).ToUniversalTime(),
+            to = references.Max(r => r.Registered).ToUniversalTime(),
+        };
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<EventForMatching>(new CommandDefinition(Sql, parameters, cancellationToken: cancellationToken))];
     }
 
     /// <summary>Up to <paramref name="limit"/> events matching the filter with a sequence number above the cursor, ascending.</summary>

@@ -1,0 +1,22 @@
+using Altinn.Events.Authorization;
+using Altinn.Events.Messaging;
+using Altinn.Events.Persistence.Matching;
+
+namespace Altinn.Events.Stages.Inbound;
+
+internal static class InboundExtensions
+{
+    /// <summary>The inbound stage: a queue function on <c>events-inbound</c>, options from <c>Inbound</c>.</summary>
+    public static IHostApplicationBuilder AddInboundStage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<InboundOptions>().BindConfiguration(InboundOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddMatchingStorage();
+        if (!builder.Services.Any(s => s.ServiceType == typeof(Core.Authorization.IAuthorizationDecider)))
+        {
+            builder.AddEventsAuthorization();
+        }
+
+        builder.Services.AddQueueFunction<InboundFunction>("inbound", q => q.InboundQueue);
+        return builder;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Text.Json;
+using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Delivery;
+using Altinn.Events.Core.Events;
+using Altinn.Events.Core.Matching;
+using Altinn.Events.Core.Register;
+using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Listener;
+using Altinn.Events.Persistence.Delivery;
+using Altinn.Events.Persistence.Events;
+using Altinn.Events.Persistence.Matching;
+using Microsoft.Extensions.Options;
+
+namespace Altinn.Events.Stages.Inbound;
+
+/// <summary>
+/// The inbound stage, on <c>events-inbound</c>: for a batch of stored events, find the validated subscriptions that match
+/// each (index lookups, never a scan), authorize every matched consumer in one batch, record each (event, subscription)
+/// once, and hand the authorized ones to <c>events-outbound</c> in batched messages. Unauthorized matches are recorded with
+/// the reason and never delivered. A message that cannot be read is poison; a database, register or PDP outage throws and
+/// the message is retried.
+/// </summary>
+internal sealed partial class InboundFunction(
+    EventReader events,
+    SubscriptionMatchStore subscriptions,
+    DeliveryStore deliveries,
+    IPartyRegister register,
+    IAuthorizationDecider decider,
+    IQueueSender queues,
+    IOptions<QueueOptions> queueOptions,
+    IOptions<InboundOptions> options,
+    TimeProvider time,
+    ILogger<InboundFunction> logger) : IQueueFunction
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task RunAsync(QueueMessageContext message, CancellationToken cancellationToken)
+    {
+        var batch = Parse(message.Body);
+        var stored = await events.LoadForMatchingAsync(batch.Events, cancellationToken);
+        if (stored.Count == 0)
+        {
+            return;
+        }
+
+        var keys = await MatchKeysAsync(stored, cancellationToken);
+        var probes = keys.SelectMany(k => k.Subjects().Append(string.Empty).Select(s => (k.Resource, s))).ToHashSet();
+        var candidates = (await subscriptions.FindAsync(probes, cancellationToken))
+            .ToLookup(c => (c.ResourceFilter, c.SubjectKey));
+
+        var matches = new List<(EventForMatching Event, MatchCandidate Subscription)>();
+        for (var i = 0; i < stored.Count; i++)
+        {
+            var seen = new HashSet<Guid>();
+            foreach (var subject in keys[i].Subjects().Append(string.Empty))
+            {
+                foreach (var candidate in candidates[(keys[i].Resource, subject)])
+                {
+                    if (seen.Add(candidate.Id) && SubscriptionMatcher.Matches(candidate.Filter, keys[i]))
+                    {
+                        matches.Add((stored[i], candidate));
+                    }
+                }
+            }
+        }
+
+        if (matches.Count == 0)
+        {
+            return;
+        }
+
+        var requests = matches
+            .Select(m => new DecisionRequest(m.Subscription.Consumer, ActionFor(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId)))
+            .Distinct()
+            .ToList();
+        var decisions = await decider.DecideAsync(requests, cancellationToken);
+        var permitted = requests.Where((_, i) => decisions[i]).ToHashSet();
+
+        var records = matches.Select(m =>
+        {
+            var request = new DecisionRequest(m.Subscription.Consumer, ActionFor(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId));
+            return permitted.Contains(request)
+                ? new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Queued, null)
+                : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {request.Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}");
+        }).ToList();
+
+        await deliveries.RecordAsync(records, time.GetUtcNow(), SendAsync, cancellationToken);
+        Log.Matched(logger, message.MessageId, stored.Count, matches.Count, permitted.Count == 0 ? 0 : records.Count(r => r.Status == DeliveryStatus.Queued));
+    }
+
+    private async Task SendAsync(IReadOnlyList<NewDelivery> fresh, CancellationToken cancellationToken)
+    {
+        var queue = queueOptions.Value.OutboundQueue;
+        var sends = fresh
+            .Where(d => d.Status == DeliveryStatus.Queued)
+            .Select(d => new DeliveryReference(d.SubscriptionId, d.Seq, d.Registered))
+            .Chunk(options.Value.DeliveriesPerMessage)
+            .Select(chunk => queues.SendAsync(queue, JsonSerializer.Serialize(new OutboundMessage(chunk), Json), null, cancellationToken));
+        await Task.WhenAll(sends);
+    }
+
+    /// <summary>
+    /// Each event's keys: its source prefixes, its subject, the party of its alternative subject and its main unit when its
+    /// subject is a subunit, looked up in the register for the whole batch at once.
+    /// </summary>
+    private async Task<List<EventMatchKeys>> MatchKeysAsync(IReadOnlyList<EventForMatching> stored, CancellationToken cancellationToken)
+    {
+        var persons = stored.Select(e => AlternativeNumber(e.AlternativeSubject, "/person/")).OfType<string>().Distinct().ToArray();
+        var organisations = stored.Select(e => AlternativeNumber(e.AlternativeSubject, "/organisation/")).OfType<string>().Distinct().ToArray();
+        var parties = stored.Select(e => e.PartyId).OfType<int>().Distinct().ToArray();
+
+        var byPerson = persons.Length > 0 ? await register.FindByPersonNumbersAsync(persons, cancellationToken) : new Dictionary<string, Party>();
+        var byOrganisation = organisations.Length > 0 ? await register.FindByOrganisationNumbersAsync(organisations, cancellationToken) : new Dictionary<string, Party>();
+        var mainUnits = parties.Length > 0 ? await register.GetMainUnitsAsync(parties, cancellationToken) : new Dictionary<int, int>();
+
+        return [.. stored.Select(e =>
+        {
+            string? alternativeParty = null;
+            if (AlternativeNumber(e.AlternativeSubject, "/person/") is { } pid && byPerson.TryGetValue(pid, out var person))
+            {
+                alternativeParty = Subjects.ForParty(person.PartyId);
+            }
+            else if (AlternativeNumber(e.AlternativeSubject, "/organisation/") is { } orgNo && byOrganisation.TryGetValue(orgNo, out var organisation))
+            {
+                alternativeParty = Subjects.ForParty(organisation.PartyId);
+            }
+
+            var mainUnit = e.PartyId is { } party && mainUnits.TryGetValue(party, out var main) ? Subjects.ForParty(main) : null;
+            return new EventMatchKeys(e.Resource, SubscriptionMatcher.SourcePrefixes(e.Source), e.Subject, alternativeParty, mainUnit, e.Type);
+        })];
+    }
+
+    private static string? AlternativeNumber(string? alternativeSubject, string prefix) =>
+        alternativeSubject is not null && alternativeSubject.StartsWith(prefix, StringComparison.Ordinal) ? alternativeSubject[prefix.Length..] : null;
+
+    /// <summary>App events need <c>read</c> on the app for the party; other resources need <c>subscribe</c>.</summary>
+    private static string ActionFor(string resource) => AppResources.TryParse(resource, out _, out _) ? Actions.Read : Actions.Subscribe;
+
+    private static InboundMessage Parse(string body)
+    {
+        try
+        {
+            var message = JsonSerializer.Deserialize<InboundMessage>(body, Json);
+            if (message?.Events is null || message.Events.Any(e => e is null))
+            {
+                throw new PermanentMessageException("The message is not an inbound batch: expected {\"events\":[{\"seq\":...,\"registered\":...}]}.");
+            }
+
+            return message;
+        }
+        catch (JsonException ex)
+        {
+            throw new PermanentMessageException($"The message is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(6001, LogLevel.Debug, "Inbound message {MessageId}: {Events} events, {Matches} matches, {Queued} queued for delivery")]
+        public static partial void Matched(ILogger logger, string messageId, int events, int matches, int queued);
+    }
+}
