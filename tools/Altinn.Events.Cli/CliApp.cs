@@ -21,6 +21,8 @@ internal static class CliApp
           migrate   apply pending database migrations (needs Database:ConnectionString)
           queues    create the queues and their poison queues (needs Queues:ConnectionString or Queues:ServiceUri)
           dev-issuer [dir]  create the local development issuer's key (if missing) and print where its JWKS is
+          generate subscriptions|events --count N [--days D] [--seed S]
+                    fill the database with synthetic validated subscriptions or app events (binary COPY)
         """ + "\n" + TokenCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
@@ -44,8 +46,9 @@ internal static class CliApp
             return 0;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args[1..], DisableDefaults = true });
-        builder.Configuration.AddEnvironmentVariables().AddCommandLine(args[1..]);
+        var settingArgs = command == "generate" && args.Length > 1 ? args[2..] : args[1..];
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = settingArgs, DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables().AddCommandLine(settingArgs);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
 
         try
@@ -67,6 +70,22 @@ internal static class CliApp
                     {
                         var queues = await host.Services.GetRequiredService<QueueProvisioner>().EnsureQueuesAsync(CancellationToken.None);
                         Console.WriteLine($"queues: {string.Join(", ", queues)}");
+                    }
+
+                    return 0;
+                case "generate" when args.Length > 1 && args[1] is "subscriptions" or "events":
+                    builder.Services.AddEventsDatabase();
+                    using (var host = builder.Build())
+                    {
+                        var config = host.Services.GetRequiredService<IConfiguration>();
+                        var count = config.GetValue("count", 1000);
+                        var seed = config.GetValue("seed", 42);
+                        var dataSource = host.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+                        var watch = System.Diagnostics.Stopwatch.StartNew();
+                        var made = args[1] == "subscriptions"
+                            ? await Generators.TestDataGenerator.GenerateSubscriptionsAsync(dataSource, count, seed, CancellationToken.None)
+                            : await Generators.TestDataGenerator.GenerateEventsAsync(dataSource, count, config.GetValue("days", 30), seed, CancellationToken.None);
+                        Console.WriteLine($"generated {made} {args[1]} in {watch.Elapsed.TotalSeconds:F1} s");
                     }
 
                     return 0;
