@@ -41,6 +41,8 @@ export Database__ConnectionString
 Database__ConnectionString=$(pg_connection_string "$PG_PORT_WANTED" events)
 export Queues__ConnectionString
 Queues__ConnectionString=$(azurite_connection_string "$AZURITE_PORT")
+# The source of subscription validation events names the API where it really listens.
+export Subscriptions__PublicBaseUrl="http://127.0.0.1:$API_PORT"
 
 log "building"
 dotnet build Altinn.Events.sln -c Release -nologo -clp:ErrorsOnly -v:q >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log"; die "build failed"; }

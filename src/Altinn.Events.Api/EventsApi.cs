@@ -1,6 +1,7 @@
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Publishing;
 using Altinn.Events.Api.Queries;
+using Altinn.Events.Api.Subscriptions;
 
 namespace Altinn.Events.Api;
 
@@ -15,6 +16,7 @@ internal static class EventsApi
         api.MapWhoAmI();
         api.MapPublishing();
         api.MapQueries();
+        api.MapSubscriptions();
         return app;
     }
 }

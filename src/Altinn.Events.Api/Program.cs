@@ -4,6 +4,7 @@ using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.Api.Publishing;
 using Altinn.Events.Api.Queries;
+using Altinn.Events.Api.Subscriptions;
 using Altinn.Events.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ builder.AddEventsAuthentication();
 builder.AddEventsAuthorization();
 builder.AddPublishing();
 builder.AddQueries();
+builder.AddSubscriptions();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();

@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(1010, LogLevel.Error, "Queue function {Function} could not settle message {MessageId}; it becomes visible again when its timeout ends")]
     public static partial void SettleFailed(ILogger logger, Exception exception, string function, string messageId);
+
+    [LoggerMessage(4020, LogLevel.Warning, "Webhook connection to {Host} refused: it resolves to a {AddressClass} address")]
+    public static partial void WebhookAddressBlocked(ILogger logger, string host, string addressClass);
 }

@@ -1,3 +1,5 @@
+using Altinn.Events.Stages.Validation;
+
 namespace Altinn.Events.Stages;
 
 /// <summary>
@@ -9,7 +11,10 @@ public static class StagesExtensions
 {
     /// <summary>Every stage this host knows, by name, with the registration that wires it up.</summary>
     internal static readonly IReadOnlyDictionary<string, Action<IHostApplicationBuilder>> Catalog =
-        new Dictionary<string, Action<IHostApplicationBuilder>>(StringComparer.OrdinalIgnoreCase);
+        new Dictionary<string, Action<IHostApplicationBuilder>>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["validation"] = b => b.AddValidationStage(),
+        };
 
     public static IHostApplicationBuilder AddStages(this IHostApplicationBuilder builder)
     {

@@ -27,7 +27,7 @@ public sealed class RetentionOptions
 public sealed partial class PartitionMaintenance(NpgsqlDataSource dataSource, TimeProvider time, IOptions<RetentionOptions> options, ILogger<PartitionMaintenance> logger)
 {
     // Tables partitioned by day on their registration time.
-    private static readonly string[] PartitionedTables = ["events"];
+    private static readonly string[] PartitionedTables = ["events", "deliveries"];
     private const long LockKey = 0x416c746e45765074; // "AltnEvPt"
 
     /// <returns>The partitions dropped.</returns>

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Altinn.Events.IntegrationTests.Infrastructure;
 
@@ -17,6 +18,9 @@ public class ApiFixture : IAsyncLifetime
 
     public ApiFactory Factory => _factory ?? throw new InvalidOperationException("The fixture has not started.");
 
+    /// <summary>The settings the API host was started with (after <see cref="Configure"/>).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; private set; } = new Dictionary<string, string?>();
+
     public virtual async Task InitializeAsync()
     {
         await _database.InitializeAsync();
@@ -29,7 +33,8 @@ public class ApiFixture : IAsyncLifetime
         }
 
         Configure(settings);
-        _factory = new ApiFactory(settings);
+        Settings = settings;
+        _factory = new ApiFactory(settings, ConfigureServices);
         _ = _factory.Server;
     }
 
@@ -56,6 +61,11 @@ public class ApiFixture : IAsyncLifetime
     }
 
     protected virtual void Configure(Dictionary<string, string?> settings)
+    {
+    }
+
+    /// <summary>Replaces services of the API host (after its own registrations).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
     {
     }
 }

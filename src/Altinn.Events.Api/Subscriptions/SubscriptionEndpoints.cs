@@ -1,0 +1,173 @@
+using System.Text.Json;
+using Altinn.Events.Api.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Altinn.Events.Api.Subscriptions;
+
+internal static class SubscriptionEndpoints
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapSubscriptions(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/subscriptions").RequireAuthorization(AuthorizationPolicies.AnyCaller).WithTags("Subscriptions");
+
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateSubscription")
+            .WithSummary("Subscribes a webhook to events")
+            .WithDescription("201 with the subscription and its signing secret (shown this once). An identical subscription of the same consumer is returned with 200 instead of a duplicate. The subscription receives events once its endpoint has answered the validation event with a 2xx.")
+            .Accepts<SubscriptionRequest>("application/json")
+            .Produces<SubscriptionResponse>(StatusCodes.Status201Created)
+            .Produces<SubscriptionResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        group.MapGet("/", ListAsync)
+            .WithName("ListSubscriptions")
+            .WithSummary("Lists the caller's subscriptions")
+            .Produces<SubscriptionList>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        group.MapGet("/{id:guid}", GetAsync)
+            .WithName("GetSubscription")
+            .WithSummary("Gets one of the caller's subscriptions, with its validation status")
+            .Produces<SubscriptionResponse>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapDelete("/{id:guid}", DeleteAsync)
+            .WithName("DeleteSubscription")
+            .WithSummary("Deletes one of the caller's subscriptions")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/{id:guid}/secret", RotateSecretAsync)
+            .WithName("RotateSubscriptionSecret")
+            .WithSummary("Replaces the subscription's signing secret")
+            .WithDescription("Returns the new secret this once; requests are signed with it from now on.")
+            .Produces<SecretResponse>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/{id:guid}/validate", ValidateAsync)
+            .WithName("ValidateSubscription")
+            .WithSummary("Starts validation of the subscription's endpoint again")
+            .WithDescription("The subscription becomes pending and its endpoint is sent the validation event again, with the full retry schedule.")
+            .Produces<SubscriptionResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    {
+        SubscriptionRequest? request;
+        try
+        {
+            request = await context.Request.ReadFromJsonAsync<SubscriptionRequest>(Json, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return Invalid(FieldOf(ex.Path), "The value is not valid JSON of the expected type.");
+        }
+        catch (InvalidOperationException)
+        {
+            return TypedResults.Problem("Send the subscription as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
+        }
+
+        if (request is null)
+        {
+            return Invalid("body", "A subscription object is required.");
+        }
+
+        var result = await service.CreateAsync(context.RequireCaller(), request.ToInput(), cancellationToken);
+        return result switch
+        {
+            CreateResult.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors, title: "The subscription is not valid."),
+            CreateResult.Denied denied => Forbidden(denied.Detail),
+            CreateResult.LimitReached limit => TypedResults.Problem(
+                $"{limit.Consumer} already has {limit.Max} subscriptions, the most one consumer may have (Subscriptions:MaxPerConsumer). Delete one first.",
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Too many subscriptions"),
+            CreateResult.Created created => TypedResults.Created(Location(context, created.Subscription.Id), SubscriptionResponse.From(created.Subscription, withSecret: true)),
+            CreateResult.Existing existing => Ok(context, existing.Subscription),
+            _ => throw new InvalidOperationException($"Unhandled result {result}."),
+        };
+    }
+
+    private static async Task<Ok<SubscriptionList>> ListAsync(HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    {
+        var subscriptions = await service.ListAsync(context.RequireCaller(), cancellationToken);
+        return TypedResults.Ok(new SubscriptionList(subscriptions.Count, [.. subscriptions.Select(s => SubscriptionResponse.From(s))]));
+    }
+
+    private static async Task<IResult> GetAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    {
+        var (ownership, subscription) = await service.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
+        return ownership == Ownership.Owner ? TypedResults.Ok(SubscriptionResponse.From(subscription!)) : NotOwned(ownership, id);
+    }
+
+    private static async Task<IResult> DeleteAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    {
+        var (ownership, _) = await service.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
+        if (ownership != Ownership.Owner)
+        {
+            return NotOwned(ownership, id);
+        }
+
+        return await service.DeleteAsync(id, cancellationToken) ? TypedResults.NoContent() : NotOwned(Ownership.NotFound, id);
+    }
+
+    private static async Task<IResult> RotateSecretAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    {
+        var (ownership, _) = await service.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
+        if (ownership != Ownership.Owner)
+        {
+            return NotOwned(ownership, id);
+        }
+
+        return await service.RotateSecretAsync(id, cancellationToken) is { } secret ? TypedResults.Ok(new SecretResponse(id, secret)) : NotOwned(Ownership.NotFound, id);
+    }
+
+    private static async Task<IResult> ValidateAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    {
+        var (ownership, _) = await service.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
+        if (ownership != Ownership.Owner)
+        {
+            return NotOwned(ownership, id);
+        }
+
+        return await service.RestartValidationAsync(id, cancellationToken) is { } restarted
+            ? TypedResults.Accepted(Location(context, id), SubscriptionResponse.From(restarted))
+            : NotOwned(Ownership.NotFound, id);
+    }
+
+    private static IResult Ok(HttpContext context, Persistence.Subscriptions.Subscription subscription)
+    {
+        context.Response.Headers.Location = Location(context, subscription.Id);
+        return TypedResults.Ok(SubscriptionResponse.From(subscription));
+    }
+
+    private static string Location(HttpContext context, Guid id) => $"{context.Request.PathBase}{EventsApi.BasePath}/subscriptions/{id}";
+
+    private static ProblemHttpResult NotOwned(Ownership ownership, Guid id) => ownership == Ownership.NotFound
+        ? TypedResults.Problem($"There is no subscription {id}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
+        : Forbidden($"Subscription {id} belongs to another consumer; only the consumer that created it may see or change it.");
+
+    private static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The subscription is not valid.");
+
+    // "$.includeSubunits" -> "includeSubunits"; the whole body when the path names no field.
+    private static string FieldOf(string? path) =>
+        path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "body";
+}

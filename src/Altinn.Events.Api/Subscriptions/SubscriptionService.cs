@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Altinn.Events.Api.Publishing;
+using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Events;
+using Altinn.Events.Core.Identity;
+using Altinn.Events.Core.Register;
+using Altinn.Events.Core.Subscriptions;
+using Altinn.Events.Messaging;
+using Altinn.Events.Persistence.Subscriptions;
+using Microsoft.Extensions.Options;
+
+namespace Altinn.Events.Api.Subscriptions;
+
+/// <summary>What creating a subscription came to; the endpoint turns it into a status code.</summary>
+internal abstract record CreateResult
+{
+    public sealed record Invalid(IReadOnlyDictionary<string, string[]> Errors) : CreateResult;
+
+    public sealed record Denied(string Detail) : CreateResult;
+
+    public sealed record LimitReached(string Consumer, int Max) : CreateResult;
+
+    public sealed record Created(Subscription Subscription) : CreateResult;
+
+    public sealed record Existing(Subscription Subscription) : CreateResult;
+}
+
+/// <summary>Whether the caller may act on a subscription.</summary>
+internal enum Ownership
+{
+    Owner,
+    NotFound,
+    NotOwner,
+}
+
+/// <summary>
+/// Creates subscriptions (rules, register lookup, endpoint address check, authorization, store, first validation
+/// message) and guards the per-subscription operations by ownership.
+/// </summary>
+internal sealed class SubscriptionService(
+    SubscriptionStore store,
+    IPartyRegister register,
+    IAuthorizationDecider decider,
+    IHostAddressResolver resolver,
+    IQueueSender queues,
+    IOptions<QueueOptions> queueOptions,
+    IOptions<SubscriptionOptions> options,
+    IOptions<PublishingOptions> publishing,
+    TimeProvider time,
+    ILogger<SubscriptionService> logger)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<CreateResult> CreateAsync(Caller caller, SubscriptionInput input, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var check = SubscriptionRules.Check(input, caller, publishing.Value.AppsDomain, settings.AllowHttpLoopback);
+        if (check.Forbidden is { } forbidden)
+        {
+            return new CreateResult.Denied(forbidden);
+        }
+
+        if (check.Draft is not { } draft)
+        {
+            return new CreateResult.Invalid(check.Errors);
+        }
+
+        var subject = draft.SubjectFilter;
+        if (draft.AlternativeSubjectFilter is { } alternative)
+        {
+            if (await ResolveAsync(alternative, cancellationToken) is not { } partyId)
+            {
+                return Invalid("alternativeSubjectFilter", "No party is registered for the alternativeSubjectFilter.");
+            }
+
+            subject = Subjects.ForParty(partyId);
+        }
+
+        var party = Subjects.PartyId(subject);
+        var permitted = await decider.DecideAsync(
+            [new DecisionRequest(caller.Consumer, draft.Action, new DecisionResource(draft.ResourceFilter, party), caller.AuthenticationLevel)],
+            cancellationToken);
+        if (!permitted[0])
+        {
+            var about = party is null ? string.Empty : " about the subject filter's party";
+            return new CreateResult.Denied($"{caller.Consumer} may not {draft.Action} events of {draft.ResourceFilter}{about}.");
+        }
+
+        // After the decision, so the service cannot be used to probe DNS by callers who may not subscribe at all.
+        if (await EndPointAddressErrorAsync(draft.EndPoint, settings.AllowHttpLoopback, cancellationToken) is { } addressError)
+        {
+            return Invalid("endPoint", addressError);
+        }
+
+        var now = time.GetUtcNow();
+        var candidate = new Subscription
+        {
+            Id = Guid.CreateVersion7(now),
+            Consumer = caller.Consumer,
+            CreatedBy = caller.Consumer,
+            Created = now,
+            EndPoint = draft.EndPoint.AbsoluteUri,
+            ResourceFilter = draft.ResourceFilter,
+            SourceFilter = draft.SourceFilter,
+            SubjectFilter = subject,
+            AlternativeSubjectFilter = draft.AlternativeSubjectFilter,
+            TypeFilter = draft.TypeFilter,
+            IncludeSubunits = draft.IncludeSubunits,
+            Secret = WebhookSignature.NewSecret(),
+            ValidationStatus = ValidationStatus.Pending,
+        };
+
+        var (outcome, stored) = await store.CreateAsync(candidate, settings.MaxPerConsumer, cancellationToken);
+        switch (outcome)
+        {
+            case CreateOutcome.LimitReached:
+                return new CreateResult.LimitReached(caller.Consumer, settings.MaxPerConsumer);
+            case CreateOutcome.Existing:
+                return new CreateResult.Existing(stored!);
+        }
+
+        SubscriptionsLog.Created(logger, candidate.Id, caller.Kind.ToString(), draft.ResourceFilter);
+        await EnqueueValidationAsync(candidate.Id, candidate.ValidationRun, cancellationToken);
+        return new CreateResult.Created(candidate);
+    }
+
+    /// <summary>The subscription and whether <paramref name="caller"/> created it.</summary>
+    public async Task<(Ownership Ownership, Subscription? Subscription)> GetOwnedAsync(Caller caller, Guid id, CancellationToken cancellationToken)
+    {
+        var subscription = await store.GetAsync(id, cancellationToken);
+        if (subscription is null)
+        {
+            return (Ownership.NotFound, null);
+        }
+
+        return string.Equals(subscription.Consumer, caller.Consumer, StringComparison.Ordinal) ? (Ownership.Owner, subscription) : (Ownership.NotOwner, null);
+    }
+
+    public Task<IReadOnlyList<Subscription>> ListAsync(Caller caller, CancellationToken cancellationToken) => store.ListAsync(caller.Consumer, cancellationToken);
+
+    public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var deleted = await store.DeleteAsync(id, cancellationToken);
+        if (deleted)
+        {
+            SubscriptionsLog.Deleted(logger, id);
+        }
+
+        return deleted;
+    }
+
+    /// <returns>The new secret, or null when the subscription is gone.</returns>
+    public async Task<string?> RotateSecretAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var secret = WebhookSignature.NewSecret();
+        return await store.SetSecretAsync(id, secret, cancellationToken) ? secret : null;
+    }
+
+    /// <summary>Starts a new validation run from attempt 1; the subscription is pending until its endpoint answers.</summary>
+    public async Task<Subscription?> RestartValidationAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var restarted = await store.RestartValidationAsync(id, cancellationToken);
+        if (restarted is not null)
+        {
+            await EnqueueValidationAsync(restarted.Id, restarted.ValidationRun, cancellationToken);
+        }
+
+        return restarted;
+    }
+
+    private async Task EnqueueValidationAsync(Guid id, int run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var body = JsonSerializer.Serialize(new ValidationMessage(id, 1, run), Json);
+            await queues.SendAsync(queueOptions.Value.ValidationQueue, body, null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The subscription is stored and stays pending; POST /subscriptions/{id}/validate starts validation again.
+            SubscriptionsLog.EnqueueFailed(logger, ex, id);
+        }
+    }
+
+    private async Task<string?> EndPointAddressErrorAsync(Uri endPoint, bool allowLoopback, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<IPAddress> addresses;
+        try
+        {
+            addresses = await resolver.ResolveAsync(endPoint.DnsSafeHost, cancellationToken);
+        }
+        catch (SocketException)
+        {
+            return $"The endPoint's host {endPoint.Host} does not resolve.";
+        }
+
+        if (addresses.Count == 0)
+        {
+            return $"The endPoint's host {endPoint.Host} does not resolve.";
+        }
+
+        var blocked = addresses.FirstOrDefault(a => !AddressClassifier.IsAllowed(a, allowLoopback));
+        return blocked is null
+            ? null
+            : $"The endPoint's host {endPoint.Host} resolves to a {AddressClassifier.Classify(blocked)} address; webhooks must reach public addresses.";
+    }
+
+    private async Task<int?> ResolveAsync(string alternativeSubject, CancellationToken cancellationToken)
+    {
+        var number = alternativeSubject[(alternativeSubject.LastIndexOf('/') + 1)..];
+        var found = alternativeSubject.StartsWith("/person/", StringComparison.Ordinal)
+            ? await register.FindByPersonNumbersAsync([number], cancellationToken)
+            : await register.FindByOrganisationNumbersAsync([number], cancellationToken);
+        return found.TryGetValue(number, out var party) ? party.PartyId : null;
+    }
+
+    private static CreateResult.Invalid Invalid(string field, string message) => new(new Dictionary<string, string[]> { [field] = [message] });
+}
+
+internal static partial class SubscriptionsLog
+{
+    // Consumer strings can name a person (user ids); logs carry the caller kind and resource only.
+    [LoggerMessage(4001, LogLevel.Information, "Subscription {SubscriptionId} created by a {CallerKind} caller for {Resource}")]
+    public static partial void Created(ILogger logger, Guid subscriptionId, string callerKind, string resource);
+
+    [LoggerMessage(4002, LogLevel.Information, "Subscription {SubscriptionId} deleted")]
+    public static partial void Deleted(ILogger logger, Guid subscriptionId);
+
+    [LoggerMessage(4003, LogLevel.Error, "Could not enqueue validation of subscription {SubscriptionId}; it stays pending until validation is restarted")]
+    public static partial void EnqueueFailed(ILogger logger, Exception exception, Guid subscriptionId);
+}

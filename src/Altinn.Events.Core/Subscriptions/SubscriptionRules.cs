@@ -1,0 +1,324 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Events;
+using Altinn.Events.Core.Identity;
+
+namespace Altinn.Events.Core.Subscriptions;
+
+/// <summary>A subscription as a client asks for it (<c>POST /subscriptions</c>).</summary>
+public sealed record SubscriptionInput(
+    string? EndPoint,
+    string? SourceFilter,
+    string? ResourceFilter,
+    string? SubjectFilter,
+    string? AlternativeSubjectFilter,
+    string? TypeFilter,
+    bool? IncludeSubunits);
+
+/// <summary>
+/// A subscription that passed the rules, normalized for storage and matching: the resource filter is always set
+/// (for app subscriptions derived from the source filter), the source filter has no trailing slash.
+/// The alternative subject, when given, still has to be resolved to a <c>/party/{id}</c> subject filter.
+/// </summary>
+public sealed record SubscriptionDraft(
+    Uri EndPoint,
+    string? SourceFilter,
+    string ResourceFilter,
+    string? SubjectFilter,
+    string? AlternativeSubjectFilter,
+    string? TypeFilter,
+    bool IncludeSubunits,
+    string? AppOrg,
+    string? AppName)
+{
+    public bool IsApp => AppOrg is not null;
+
+    /// <summary>The authorization action the subscription needs: <c>read</c> on an app, <c>subscribe</c> otherwise.</summary>
+    public string Action => IsApp ? Actions.Read : Actions.Subscribe;
+}
+
+/// <summary>What the rules say about a subscription request.</summary>
+public sealed record SubscriptionCheck(SubscriptionDraft? Draft, IReadOnlyDictionary<string, string[]> Errors, string? Forbidden)
+{
+    public bool IsValid => Draft is not null;
+}
+
+/// <summary>
+/// The rules of <c>POST /subscriptions</c> that need no I/O: shapes of every field, app versus generic subscriptions,
+/// who needs a subject filter, scopes, and the endpoint URL. Errors are keyed by the request's field names.
+/// </summary>
+public static partial class SubscriptionRules
+{
+    public const int MaxLength = 2048;
+
+    public static SubscriptionCheck Check(SubscriptionInput input, Caller caller, string appsDomain, bool allowHttpLoopback)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var endPoint = CheckEndPoint(input.EndPoint, allowHttpLoopback, errors);
+
+        string? resource = null;
+        (string Org, string App)? app = null;
+        if (Given(input.ResourceFilter, "resourceFilter", errors) is { } r)
+        {
+            if (!ResourcePattern().IsMatch(r))
+            {
+                errors["resourceFilter"] = ["The resourceFilter must be a URN urn:altinn:resource:{id} (letters, digits, '-', '_' and '.')."];
+            }
+            else
+            {
+                resource = r;
+                app = AppResources.TryParse(r, out var org, out var name) ? (org, name) : null;
+            }
+        }
+
+        string? source = null;
+        if (Given(input.SourceFilter, "sourceFilter", errors) is { } s)
+        {
+            source = CheckSource(s, appsDomain, errors, out var sourceApp);
+            if (sourceApp is { } fromSource)
+            {
+                if (app is { } fromResource && fromResource != fromSource)
+                {
+                    errors["sourceFilter"] = [$"The sourceFilter names the app {fromSource.Org}/{fromSource.App}, but the resourceFilter names {fromResource.Org}/{fromResource.App}."];
+                }
+                else if (resource is not null && app is null)
+                {
+                    errors["sourceFilter"] = ["A sourceFilter on the apps domain needs the app's resource (urn:altinn:resource:app_{org}_{app}) or no resourceFilter."];
+                }
+
+                app = fromSource;
+                resource ??= AppResources.For(fromSource.Org, fromSource.App);
+            }
+        }
+
+        var subject = Given(input.SubjectFilter, "subjectFilter", errors);
+        if (subject is not null)
+        {
+            if (subject.StartsWith("/person/", StringComparison.Ordinal) || subject.StartsWith("/organisation/", StringComparison.Ordinal))
+            {
+                errors["subjectFilter"] = ["Give a person or organisation number as alternativeSubjectFilter; subjectFilter takes /party/{id}."];
+            }
+            else if (app is not null && Subjects.PartyId(subject) is null)
+            {
+                errors["subjectFilter"] = ["The subjectFilter of an app subscription must be /party/{id}."];
+            }
+        }
+
+        var alternative = Given(input.AlternativeSubjectFilter, "alternativeSubjectFilter", errors);
+        if (alternative is not null)
+        {
+            if (!AlternativeSubjectPattern().IsMatch(alternative))
+            {
+                errors["alternativeSubjectFilter"] = ["The alternativeSubjectFilter must be /person/{11 digits} or /organisation/{9 digits}."];
+            }
+            else if (subject is not null)
+            {
+                errors["alternativeSubjectFilter"] = ["Give subjectFilter or alternativeSubjectFilter, not both."];
+            }
+        }
+
+        var type = Given(input.TypeFilter, "typeFilter", errors);
+        var hasSubject = input.SubjectFilter is not null || input.AlternativeSubjectFilter is not null;
+        if (input.IncludeSubunits == true && !hasSubject)
+        {
+            errors["includeSubunits"] = ["includeSubunits needs a subjectFilter or an alternativeSubjectFilter (the main unit)."];
+        }
+
+        if (app is { } a)
+        {
+            var isOwner = caller.Kind == CallerKind.Org && string.Equals(caller.Org, a.Org, StringComparison.Ordinal);
+            if (!isOwner && !hasSubject)
+            {
+                errors.TryAdd("subjectFilter", [$"A subscription to the app {a.Org}/{a.App} needs a subjectFilter (or alternativeSubjectFilter) unless the caller is its owner {a.Org}."]);
+            }
+        }
+        else if (!errors.ContainsKey("resourceFilter") && !errors.ContainsKey("sourceFilter"))
+        {
+            if (resource is null)
+            {
+                errors["resourceFilter"] = ["A resourceFilter (urn:altinn:resource:{id}) is required, unless the subscription is to an app (resourceFilter urn:altinn:resource:app_{org}_{app} or a sourceFilter on the apps domain)."];
+            }
+            else if (errors.Count == 0 && !caller.HasScope(Scopes.Subscribe))
+            {
+                return new SubscriptionCheck(null, errors, $"Subscribing to {resource} needs the scope {Scopes.Subscribe}.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return new SubscriptionCheck(null, errors, null);
+        }
+
+        return new SubscriptionCheck(
+            new SubscriptionDraft(endPoint!, source, resource!, subject, alternative, type, input.IncludeSubunits == true, app?.Org, app?.App),
+            errors,
+            null);
+    }
+
+    /// <summary>
+    /// Whether the URL may be a webhook: absolute, https (or http to loopback when allowed), no user info.
+    /// Where its host resolves to is checked separately (<see cref="AddressClassifier"/>).
+    /// </summary>
+    public static string? EndPointError(string endPoint, bool allowHttpLoopback, out Uri? uri)
+    {
+        if (!Uri.TryCreate(endPoint, UriKind.Absolute, out uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || string.IsNullOrEmpty(uri.Host))
+        {
+            uri = null;
+            return "The endPoint must be an absolute https URL.";
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return "The endPoint must not carry credentials in the URL; authenticate the requests with the subscription's signing secret.";
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttp && !(allowHttpLoopback && IsLoopbackHost(uri)))
+        {
+            return allowHttpLoopback
+                ? "The endPoint must use https; http is accepted only to loopback (127.0.0.1, [::1], localhost)."
+                : "The endPoint must use https.";
+        }
+
+        return null;
+    }
+
+    /// <summary>localhost, 127.0.0.0/8 or ::1.</summary>
+    public static bool IsLoopbackHost(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
+
+    private static Uri? CheckEndPoint(string? endPoint, bool allowHttpLoopback, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(endPoint))
+        {
+            errors["endPoint"] = ["The endPoint is required."];
+            return null;
+        }
+
+        if (endPoint.Length > MaxLength)
+        {
+            errors["endPoint"] = [$"The endPoint may be at most {MaxLength} characters."];
+            return null;
+        }
+
+        if (EndPointError(endPoint, allowHttpLoopback, out var uri) is { } error)
+        {
+            errors["endPoint"] = [error];
+            return null;
+        }
+
+        return uri;
+    }
+
+    private static string? CheckSource(string source, string appsDomain, Dictionary<string, string[]> errors, out (string Org, string App)? app)
+    {
+        app = null;
+        if (!CloudEventValidator.IsAbsoluteUriOrUrn(source))
+        {
+            errors["sourceFilter"] = ["The sourceFilter must be an absolute URI or a URN."];
+            return null;
+        }
+
+        var normalized = source.TrimEnd('/');
+        if (Uri.TryCreate(normalized, UriKind.Absolute, out var uri)
+            && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            && uri.Host.EndsWith(".apps." + appsDomain, StringComparison.OrdinalIgnoreCase))
+        {
+            var org = uri.Host[..uri.Host.IndexOf('.', StringComparison.Ordinal)].ToLowerInvariant();
+            var segments = uri.AbsolutePath.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (segments.Length < 2 || !string.Equals(segments[0], org, StringComparison.Ordinal) || !AppNamePattern().IsMatch(segments[1]))
+            {
+                errors["sourceFilter"] = [string.Create(CultureInfo.InvariantCulture, $"A sourceFilter on the apps domain must be https://{{org}}.apps.{appsDomain}/{{org}}/{{app}}[/...].")];
+                return null;
+            }
+
+            app = (org, segments[1]);
+        }
+
+        return normalized;
+    }
+
+    /// <summary>The trimmed value, null when absent; an empty, blank or too long value is an error on <paramref name="field"/>.</summary>
+    private static string? Given(string? value, string field, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(value) || value.Trim() != value || value.Length > MaxLength)
+        {
+            errors[field] = [$"The {field} must be a non-empty string of at most {MaxLength} characters without surrounding spaces when given."];
+            return null;
+        }
+
+        return value;
+    }
+
+    [GeneratedRegex(@"^urn:altinn:resource:[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+    private static partial Regex ResourcePattern();
+
+    [GeneratedRegex(@"^(/person/\d{11}|/organisation/\d{9})$")]
+    private static partial Regex AlternativeSubjectPattern();
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9\-_]*$")]
+    private static partial Regex AppNamePattern();
+}
+
+/// <summary>The retry schedule of validation: the delay before each further attempt; when it runs out, validation fails.</summary>
+public static class RetrySchedule
+{
+    /// <summary>The delay before attempt <paramref name="failedAttempt"/> + 1, or null when the schedule is used up.</summary>
+    public static TimeSpan? NextDelay(IReadOnlyList<TimeSpan> schedule, int failedAttempt) =>
+        failedAttempt >= 1 && failedAttempt <= schedule.Count ? schedule[failedAttempt - 1] : null;
+
+    /// <summary>
+    /// Parses a comma-separated schedule such as <c>10s, 30s, 1m, 5m, 15m, 1h</c> (units ms, s, m, h, d) or TimeSpan
+    /// strings (<c>00:00:10</c>); null when any entry is malformed, negative, or over 7 days (the queue's longest delay).
+    /// </summary>
+    public static IReadOnlyList<TimeSpan>? Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        var delays = new List<TimeSpan>();
+        foreach (var entry in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (ParseOne(entry) is not { } delay || delay < TimeSpan.Zero || delay > TimeSpan.FromDays(7))
+            {
+                return null;
+            }
+
+            delays.Add(delay);
+        }
+
+        return delays;
+    }
+
+    private static TimeSpan? ParseOne(string entry)
+    {
+        if (TimeSpan.TryParse(entry, CultureInfo.InvariantCulture, out var span) && entry.Contains(':', StringComparison.Ordinal))
+        {
+            return span;
+        }
+
+        var unitStart = entry.TakeWhile(c => char.IsAsciiDigit(c) || c == '.').Count();
+        if (unitStart == 0 || !double.TryParse(entry.AsSpan(0, unitStart), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+        {
+            return null;
+        }
+
+        return entry[unitStart..].Trim() switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(value),
+            "s" => TimeSpan.FromSeconds(value),
+            "m" or "min" => TimeSpan.FromMinutes(value),
+            "h" => TimeSpan.FromHours(value),
+            "d" => TimeSpan.FromDays(value),
+            _ => null,
+        };
+    }
+}

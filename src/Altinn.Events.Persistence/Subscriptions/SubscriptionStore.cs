@@ -1,0 +1,255 @@
+using Dapper;
+using Npgsql;
+
+namespace Altinn.Events.Persistence.Subscriptions;
+
+/// <summary>A stored subscription.</summary>
+public sealed record Subscription
+{
+    public required Guid Id { get; init; }
+
+    public required string Consumer { get; init; }
+
+    public required string CreatedBy { get; init; }
+
+    public required DateTimeOffset Created { get; init; }
+
+    public required string EndPoint { get; init; }
+
+    public required string ResourceFilter { get; init; }
+
+    public string? SourceFilter { get; init; }
+
+    public string? SubjectFilter { get; init; }
+
+    public string? AlternativeSubjectFilter { get; init; }
+
+    public string? TypeFilter { get; init; }
+
+    public bool IncludeSubunits { get; init; }
+
+    public required string Secret { get; init; }
+
+    public required string ValidationStatus { get; init; }
+
+    public int ValidationRun { get; init; }
+
+    public int ValidationAttempts { get; init; }
+
+    public DateTimeOffset? ValidatedAt { get; init; }
+
+    public DateTimeOffset? LastValidationAt { get; init; }
+
+    public string? LastValidationError { get; init; }
+}
+
+/// <summary>What <see cref="SubscriptionStore.CreateAsync"/> did.</summary>
+public enum CreateOutcome
+{
+    Created,
+
+    /// <summary>The consumer already had an identical subscription; it is returned instead.</summary>
+    Existing,
+
+    /// <summary>The consumer holds the maximum number of subscriptions; nothing was stored.</summary>
+    LimitReached,
+}
+
+/// <summary>Subscriptions in PostgreSQL (Dapper; one connection per call from the shared data source).</summary>
+public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
+{
+    private const string Columns = """
+        id, consumer, created_by AS CreatedBy, created, end_point AS EndPoint, resource_filter AS ResourceFilter,
+        source_filter AS SourceFilter, subject_filter AS SubjectFilter, alternative_subject_filter AS AlternativeSubjectFilter,
+        type_filter AS TypeFilter, include_subunits AS IncludeSubunits, secret, validation_status AS ValidationStatus,
+        validation_run AS ValidationRun, validation_attempts AS ValidationAttempts, validated_at AS ValidatedAt,
+        last_validation_at AS LastValidationAt, last_validation_error AS LastValidationError
+        """;
+
+    // Serializes creations per consumer, so the identical-subscription check and the cap hold under concurrency.
+    private const string LockConsumer = "SELECT pg_advisory_xact_lock(hashtextextended(@consumer, 4000))";
+
+    private const string FindIdentical = $"""
+        SELECT {Columns} FROM subscriptions
+        WHERE consumer = @Consumer AND end_point = @EndPoint AND resource_filter = @ResourceFilter
+          AND source_filter IS NOT DISTINCT FROM @SourceFilter AND subject_filter IS NOT DISTINCT FROM @SubjectFilter
+          AND type_filter IS NOT DISTINCT FROM @TypeFilter AND include_subunits = @IncludeSubunits
+        LIMIT 1
+        """;
+
+    private const string CountForConsumer = "SELECT count(*) FROM subscriptions WHERE consumer = @consumer";
+
+    private const string Insert = """
+        INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter,
+                                   alternative_subject_filter, type_filter, include_subunits, secret)
+        VALUES (@Id, @Consumer, @CreatedBy, @Created, @EndPoint, @ResourceFilter, @SourceFilter, @SubjectFilter,
+                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @Secret)
+        """;
+
+    private const string SelectById = $"SELECT {Columns} FROM subscriptions WHERE id = @id";
+
+    private const string SelectByConsumer = $"SELECT {Columns} FROM subscriptions WHERE consumer = @consumer ORDER BY created, id";
+
+    private const string DeleteById = "DELETE FROM subscriptions WHERE id = @id";
+
+    private const string UpdateSecret = "UPDATE subscriptions SET secret = @secret WHERE id = @id";
+
+    private const string Restart = $"""
+        UPDATE subscriptions
+        SET validation_status = 'pending', validation_run = validation_run + 1, validation_attempts = 0, validated_at = NULL
+        WHERE id = @id
+        RETURNING {Columns}
+        """;
+
+    private const string MarkValidated = """
+        UPDATE subscriptions
+        SET validation_status = 'validated', validated_at = @at, last_validation_at = @at, last_validation_error = NULL,
+            validation_attempts = @attempt
+        WHERE id = @id AND validation_run = @run
+        """;
+
+    private const string MarkFailedAttempt = """
+        UPDATE subscriptions
+        SET validation_status = @status, last_validation_at = @at, last_validation_error = @error, validation_attempts = @attempt
+        WHERE id = @id AND validation_run = @run
+        """;
+
+    /// <summary>
+    /// Stores <paramref name="subscription"/> unless its consumer already has an identical one (same endpoint and
+    /// normalized filters: returned instead) or holds <paramref name="maxPerConsumer"/> subscriptions.
+    /// </summary>
+    public async Task<(CreateOutcome Outcome, Subscription? Subscription)> CreateAsync(Subscription subscription, int maxPerConsumer, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(LockConsumer, new { consumer = subscription.Consumer }, transaction, cancellationToken: cancellationToken));
+
+        var existing = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(FindIdentical, subscription, transaction, cancellationToken: cancellationToken));
+        if (existing is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return (CreateOutcome.Existing, existing.ToSubscription());
+        }
+
+        var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountForConsumer, new { consumer = subscription.Consumer }, transaction, cancellationToken: cancellationToken));
+        if (count >= maxPerConsumer)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return (CreateOutcome.LimitReached, null);
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(Insert, subscription, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return (CreateOutcome.Created, subscription);
+    }
+
+    public async Task<Subscription?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(SelectById, new { id }, cancellationToken: cancellationToken)))?.ToSubscription();
+    }
+
+    public async Task<IReadOnlyList<Subscription>> ListAsync(string consumer, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return [.. (await connection.QueryAsync<Row>(new CommandDefinition(SelectByConsumer, new { consumer }, cancellationToken: cancellationToken))).Select(r => r.ToSubscription())];
+    }
+
+    /// <returns>Whether a row was deleted.</returns>
+    public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(DeleteById, new { id }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    public async Task<bool> SetSecretAsync(Guid id, string secret, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(UpdateSecret, new { id, secret }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    /// <summary>Puts the subscription back to pending under a new validation run; null when it does not exist.</summary>
+    public async Task<Subscription?> RestartValidationAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Restart, new { id }, cancellationToken: cancellationToken)))?.ToSubscription();
+    }
+
+    /// <summary>Records a successful validation of run <paramref name="run"/>; false when the subscription is gone or restarted since.</summary>
+    public async Task<bool> MarkValidatedAsync(Guid id, int run, int attempt, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(MarkValidated, new { id, run, attempt, at }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    /// <summary>Records a failed attempt; <paramref name="status"/> stays pending while retries remain, failed when they ran out.</summary>
+    public async Task<bool> RecordFailedAttemptAsync(Guid id, int run, int attempt, string status, string error, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(MarkFailedAttempt, new { id, run, attempt, status, error, at }, cancellationToken: cancellationToken)) > 0;
+    }
+
+    // Npgsql reads timestamptz as a UTC DateTime; Dapper does not convert that to DateTimeOffset by itself.
+    private sealed class Row
+    {
+        public Guid Id { get; set; }
+
+        public string Consumer { get; set; } = string.Empty;
+
+        public string CreatedBy { get; set; } = string.Empty;
+
+        public DateTime Created { get; set; }
+
+        public string EndPoint { get; set; } = string.Empty;
+
+        public string ResourceFilter { get; set; } = string.Empty;
+
+        public string? SourceFilter { get; set; }
+
+        public string? SubjectFilter { get; set; }
+
+        public string? AlternativeSubjectFilter { get; set; }
+
+        public string? TypeFilter { get; set; }
+
+        public bool IncludeSubunits { get; set; }
+
+        public string Secret { get; set; } = string.Empty;
+
+        public string ValidationStatus { get; set; } = string.Empty;
+
+        public int ValidationRun { get; set; }
+
+        public int ValidationAttempts { get; set; }
+
+        public DateTime? ValidatedAt { get; set; }
+
+        public DateTime? LastValidationAt { get; set; }
+
+        public string? LastValidationError { get; set; }
+
+        public Subscription ToSubscription() => new()
+        {
+            Id = Id,
+            Consumer = Consumer,
+            CreatedBy = CreatedBy,
+            Created = Utc(Created),
+            EndPoint = EndPoint,
+            ResourceFilter = ResourceFilter,
+            SourceFilter = SourceFilter,
+            SubjectFilter = SubjectFilter,
+            AlternativeSubjectFilter = AlternativeSubjectFilter,
+            TypeFilter = TypeFilter,
+            IncludeSubunits = IncludeSubunits,
+            Secret = Secret,
+            ValidationStatus = ValidationStatus,
+            ValidationRun = ValidationRun,
+            ValidationAttempts = ValidationAttempts,
+            ValidatedAt = ValidatedAt is { } v ? Utc(v) : null,
+            LastValidationAt = LastValidationAt is { } l ? Utc(l) : null,
+            LastValidationError = LastValidationError,
+        };
+
+        private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+    }
+}

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Altinn.Events.Core.Subscriptions;
+using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Listener;
+using Altinn.Events.Messaging.Webhooks;
+using Altinn.Events.Persistence.Subscriptions;
+using Microsoft.Extensions.Options;
+
+namespace Altinn.Events.Stages.Validation;
+
+/// <summary>
+/// The handshake of a new subscription: POSTs the validation CloudEvent (signed) to the endpoint. A 2xx validates
+/// the subscription; anything else records the reason and sends the next attempt to the queue with the next delay of
+/// the retry schedule, until the schedule runs out and the subscription is left failed. Messages of a deleted
+/// subscription, or of an earlier validation run, complete without doing anything.
+/// </summary>
+internal sealed class ValidationFunction(
+    SubscriptionStore store,
+    WebhookClient webhooks,
+    IQueueSender queues,
+    IOptions<QueueOptions> queueOptions,
+    IOptions<ValidationOptions> options,
+    IOptions<SubscriptionOptions> subscriptionOptions,
+    TimeProvider time,
+    ILogger<ValidationFunction> logger) : IQueueFunction
+{
+    public const string EventType = "platform.events.validatesubscription";
+    public const string ContentType = "application/cloudevents+json";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task RunAsync(QueueMessageContext message, CancellationToken cancellationToken)
+    {
+        var request = Parse(message.Body);
+        var subscription = await store.GetAsync(request.SubscriptionId, cancellationToken);
+        if (subscription is null)
+        {
+            ValidationLog.SubscriptionGone(logger, request.SubscriptionId);
+            return;
+        }
+
+        if (subscription.ValidationRun != request.Run || subscription.ValidationStatus != ValidationStatus.Pending)
+        {
+            ValidationLog.Stale(logger, request.SubscriptionId, request.Run, subscription.ValidationRun, subscription.ValidationStatus);
+            return;
+        }
+
+        var eventId = Guid.NewGuid().ToString();
+        var body = new JsonObject
+        {
+            ["specversion"] = "1.0",
+            ["id"] = eventId,
+            ["type"] = EventType,
+            ["source"] = subscriptionOptions.Value.SubscriptionUrl(subscription.Id),
+        }.ToJsonString();
+
+        var settings = options.Value;
+        var result = await webhooks.PostAsync(new Uri(subscription.EndPoint), body, ContentType, subscription.Secret, eventId, settings.Timeout, cancellationToken);
+        var now = time.GetUtcNow();
+        if (result.Success)
+        {
+            await store.MarkValidatedAsync(subscription.Id, request.Run, request.Attempt, now, cancellationToken);
+            ValidationLog.Validated(logger, subscription.Id, request.Attempt);
+            return;
+        }
+
+        if (RetrySchedule.NextDelay(settings.Schedule, request.Attempt) is not { } delay)
+        {
+            await store.RecordFailedAttemptAsync(subscription.Id, request.Run, request.Attempt, ValidationStatus.Failed, result.Reason, now, cancellationToken);
+            ValidationLog.GaveUp(logger, subscription.Id, request.Attempt, result.Reason);
+            return;
+        }
+
+        // Record first, then enqueue: if the send fails the listener retries this attempt, which is harmless.
+        await store.RecordFailedAttemptAsync(subscription.Id, request.Run, request.Attempt, ValidationStatus.Pending, result.Reason, now, cancellationToken);
+        var next = request with { Attempt = request.Attempt + 1 };
+        await queues.SendAsync(queueOptions.Value.ValidationQueue, JsonSerializer.Serialize(next, Json), delay, cancellationToken);
+        ValidationLog.AttemptFailed(logger, subscription.Id, request.Attempt, result.Reason, delay);
+    }
+
+    private static ValidationMessage Parse(string body)
+    {
+        ValidationMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize<ValidationMessage>(body, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new PermanentMessageException($"Not a validation message: {ex.Message}", ex);
+        }
+
+        if (message is null || message.SubscriptionId == Guid.Empty || message.Attempt < 1)
+        {
+            throw new PermanentMessageException("A validation message needs subscriptionId and an attempt of at least 1.");
+        }
+
+        return message;
+    }
+}
+
+internal static partial class ValidationLog
+{
+    [LoggerMessage(4010, LogLevel.Information, "Subscription {SubscriptionId} validated on attempt {Attempt}")]
+    public static partial void Validated(ILogger logger, Guid subscriptionId, int attempt);
+
+    [LoggerMessage(4011, LogLevel.Information, "Validation attempt {Attempt} of subscription {SubscriptionId} failed ({Reason}); next attempt in {Delay}")]
+    public static partial void AttemptFailed(ILogger logger, Guid subscriptionId, int attempt, string reason, TimeSpan delay);
+
+    [LoggerMessage(4012, LogLevel.Warning, "Validation of subscription {SubscriptionId} failed after {Attempts} attempts ({Reason}); it stays unvalidated")]
+    public static partial void GaveUp(ILogger logger, Guid subscriptionId, int attempts, string reason);
+
+    [LoggerMessage(4013, LogLevel.Information, "Subscription {SubscriptionId} no longer exists; its validation message is dropped")]
+    public static partial void SubscriptionGone(ILogger logger, Guid subscriptionId);
+
+    [LoggerMessage(4014, LogLevel.Information, "Validation message of run {MessageRun} for subscription {SubscriptionId} is stale (run {CurrentRun}, {Status}); dropped")]
+    public static partial void Stale(ILogger logger, Guid subscriptionId, int messageRun, int currentRun, string status);
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Altinn.Events.Stages.Validation;
+
+/// <summary>The validation stage, bound from <c>Validation</c>.</summary>
+public sealed class ValidationOptions : IValidatableObject
+{
+    public const string SectionName = "Validation";
+
+    /// <summary>
+    /// Delays before the second, third, ... attempt, comma-separated (<c>10s, 30s, 1m, 5m, 15m, 1h</c>). After the
+    /// first attempt and one more per entry, the subscription is left failed with the last reason.
+    /// </summary>
+    public string RetrySchedule { get; set; } = "10s, 30s, 1m, 5m, 15m, 1h";
+
+    /// <summary>How long the endpoint has to answer the validation event.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Validation:Timeout must be between {1} and {2}.")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
+    public IReadOnlyList<TimeSpan> Schedule => Core.Subscriptions.RetrySchedule.Parse(RetrySchedule) ?? [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Core.Subscriptions.RetrySchedule.Parse(RetrySchedule) is null)
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:{nameof(RetrySchedule)} must be comma-separated delays such as '10s, 30s, 1m, 1h' (ms, s, m, h, d; at most 7 days each), not '{RetrySchedule}'.",
+                [nameof(RetrySchedule)]);
+        }
+    }
+}
