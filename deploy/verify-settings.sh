@@ -49,9 +49,9 @@ s = json.load(open(path))
 def real(d): return {k: v for k, v in (d or {}).items() if not k.startswith("$")}
 env_section = s["environments"][env]
 if section == "api":
-    plain = {**real(s["all"]), **real(s["api"]), **real(env_section.get("api"))}
+    plain = {**real(s["all"]), **real(env_section.get("all")), **real(s["api"]), **real(env_section.get("api"))}
 elif section == "stages":
-    plain = {**real(s["all"]), **real(s["stages"][name]), **real(env_section.get("stages", {}).get(name))}
+    plain = {**real(s["all"]), **real(env_section.get("all")), **real(s["stages"][name]), **real(env_section.get("stages", {}).get(name))}
 elif section == "jobs":
     plain = real(s["jobs"][name])
 else:
@@ -89,7 +89,20 @@ run_clean() {
 }
 
 # check_ready <label> <publish dir> <dll> -> 0 ready, 1 failed, 2 exited naming an unknown stage.
+# A free port can be taken between choosing and binding it (other test runs share the machine): retry then.
 check_ready() {
+  local base=("${ENV_VARS[@]}") attempt result
+  for attempt in 1 2 3; do
+    ENV_VARS=("${base[@]}")
+    try_ready "$@" && result=0 || result=$?
+    [ "$result" = 3 ] || return "$result"
+    echo "  (port taken at bind, attempt $attempt; trying another)" >&2
+  done
+  return 1
+}
+
+# try_ready: as check_ready, once; 3 when the port was taken.
+try_ready() {
   local label=$1 dir=$2 dll=$3 port log code=
   port=$(free_port)
   log="$RUN_DIR/logs/$label.log"
@@ -101,6 +114,7 @@ check_ready() {
       wait "$APP_PID" 2>/dev/null || true
       APP_PID=
       grep -q "names unknown stage" "$log" && return 2
+      grep -q "AddressInUseException" "$log" && return 3
       echo "--- $label exited at start; its log:" >&2; tail -n 30 "$log" >&2
       return 1
     fi
@@ -160,10 +174,7 @@ pending=" $(pending_stages) "
 for stage in $(stage_names); do
   for environment in "${ENVIRONMENTS[@]}"; do
     build_env stages "$stage" "$environment"
-    set +e
-    check_ready "stage-$stage-$environment" "$OUT/stages" Altinn.Events.Stages.dll
-    result=$?
-    set -e
+    check_ready "stage-$stage-$environment" "$OUT/stages" Altinn.Events.Stages.dll && result=0 || result=$?
     case "$result" in
       0) pass "stage $stage ($environment): /health/ready 200"
          [[ "$pending" == *" $stage "* ]] && echo "       note: $stage is in the catalog now; remove it from verification.stagesNotYetInCatalog in $SETTINGS" ;;

@@ -171,7 +171,7 @@ module api 'modules/container-app.bicep' = {
     cpu: apiCpu
     memory: apiMemory
     env: concat(
-      plainEnv(union(settings.all, settings.api, environmentSettings.?api ?? {})),
+      plainEnv(union(settings.all, environmentSettings.?all ?? {}, settings.api, environmentSettings.?api ?? {})),
       infrastructureEnv(settings.fromInfrastructure, { queueServiceUri: storage.outputs.queueServiceUri, managedIdentityClientId: ids.api.clientId }),
       secretEnv(settings.secrets))
     secrets: secretDefinitions(settings.secrets, vault.outputs.vaultUri, ids.api.resourceId)
@@ -199,7 +199,7 @@ module stages 'modules/container-app.bicep' = [for stage in stageNames: {
     cpu: stageScale[stage].cpu
     memory: stageScale[stage].memory
     env: concat(
-      plainEnv(union(settings.all, settings.stages[stage], environmentSettings.?stages[?stage] ?? {})),
+      plainEnv(union(settings.all, environmentSettings.?all ?? {}, settings.stages[stage], environmentSettings.?stages[?stage] ?? {})),
       infrastructureEnv(settings.fromInfrastructure, { queueServiceUri: storage.outputs.queueServiceUri, managedIdentityClientId: ids[stage].clientId }),
       secretEnv(settings.secrets))
     secrets: secretDefinitions(settings.secrets, vault.outputs.vaultUri, ids[stage].resourceId)

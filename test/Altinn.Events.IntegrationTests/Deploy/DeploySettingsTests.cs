@@ -4,12 +4,14 @@ using System.Text.Json;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Publishing;
 using Altinn.Events.Authorization;
+using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Listener;
 using Altinn.Events.Persistence;
 using Altinn.Events.Persistence.Events;
 using Microsoft.Extensions.Configuration;
 using StagesExtensions = stages::Altinn.Events.Stages.StagesExtensions;
+using ValidationOptions = stages::Altinn.Events.Stages.Validation.ValidationOptions;
 
 namespace Altinn.Events.IntegrationTests.Deploy;
 
@@ -35,6 +37,8 @@ public sealed class DeploySettingsTests
         ("Publishing:Writer", typeof(EventWriterOptions)),
         ("Retention", typeof(RetentionOptions)),
         ("Stages:*", typeof(QueueListenerOptions)),
+        (SubscriptionOptions.SectionName, typeof(SubscriptionOptions)),
+        (ValidationOptions.SectionName, typeof(ValidationOptions)),
     ];
 
     private static readonly Lazy<JsonElement> Settings = new(() =>
