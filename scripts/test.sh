@@ -51,6 +51,10 @@ for project in test/*/*.csproj; do
     --results-directory "$RESULTS" "$@" || status=1
 done
 
+# The deployment's settings against the published hosts (about 20 s; its own PostgreSQL and Azurite).
+log "deploy settings: published hosts with the templates' environment (deploy/verify-settings.sh)"
+bash deploy/verify-settings.sh --no-build || { echo "deploy/verify-settings.sh failed" >&2; status=1; }
+
 # Sum the counters of every results file.
 read -r passed failed skipped < <(
   python3 - "$RESULTS" <<'PY'
