@@ -1,3 +1,4 @@
+using Altinn.Events.Stages.Outbound;
 using Altinn.Events.Stages.Validation;
 
 namespace Altinn.Events.Stages;
@@ -13,6 +14,7 @@ public static class StagesExtensions
     internal static readonly IReadOnlyDictionary<string, Action<IHostApplicationBuilder>> Catalog =
         new Dictionary<string, Action<IHostApplicationBuilder>>(StringComparer.OrdinalIgnoreCase)
         {
+            ["outbound"] = b => b.AddOutboundStage(),
             ["validation"] = b => b.AddValidationStage(),
         };
 
