@@ -1,4 +1,5 @@
 using Altinn.Events.Api;
+using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
@@ -15,6 +16,7 @@ builder.AddEventsAuthorization();
 builder.AddPublishing();
 builder.AddQueries();
 builder.AddSubscriptions();
+builder.AddDelivery();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();
