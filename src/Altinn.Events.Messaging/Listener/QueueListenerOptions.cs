@@ -40,9 +40,12 @@ public sealed class QueueListenerOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan MinPollingInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Longest wait between receives on an empty queue (the Functions default is a minute; freshness wants less).</summary>
+    /// <summary>
+    /// Longest wait between receives on an empty queue. The Functions default is a minute; an idle event must still reach a
+    /// webhook within about a second, and two receives a second per listener cost next to nothing.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
-    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>On shutdown, how long in-flight messages may finish before they are cancelled and released back to the queue.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]

@@ -150,7 +150,7 @@ internal sealed class OutboundFunction(
             }
         }
 
-        AttemptRecord Attempt(string outcome) => new(delivery, stored.Id, at, result.StatusCode, duration, result.Error ?? (result.StatusCode is { } c ? $"HTTP {c}" : null), outcome);
+        AttemptRecord Attempt(string outcome) => new(delivery, stored.Id, at, result.StatusCode, duration, result.Success ? null : result.Error ?? (result.StatusCode is { } c ? $"HTTP {c}" : null), outcome);
     }
 
     /// <summary>The Standard Webhooks message id: stable across the retries of one delivery, so receivers can de-duplicate.</summary>

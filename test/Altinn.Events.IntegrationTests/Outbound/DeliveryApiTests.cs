@@ -35,6 +35,7 @@ public sealed class DeliveryApiTests(OutboundFixture stage) : IClassFixture<Outb
         Assert.Equal(2, attempts1.Count);
         Assert.Equal(second.Id, attempts1[0].GetProperty("eventId").GetString());
         Assert.Equal("delivered", attempts1[0].GetProperty("outcome").GetString());
+        Assert.False(attempts1[0].TryGetProperty("error", out _), "a delivered attempt has no error");
         Assert.Equal(first.Id, attempts1[1].GetProperty("eventId").GetString());
         Assert.Equal(2, attempts1[1].GetProperty("attempt").GetInt32());
         var next = page1.Headers.GetValues("next").Single();
