@@ -65,6 +65,8 @@ public sealed class PublishTests(ApiFixture api) : IClassFixture<ApiFixture>
         { "time without zone", EventBuilder.Generic().With("time", "2024-05-12T10:00:00").Json(), "time" },
         { "alternativesubject wrong shape", EventBuilder.Generic().With("alternativesubject", "/person/123").Json(), "alternativesubject" },
         { "attribute name with capitals", EventBuilder.Generic().With("myExtension", "x").Json(), "myExtension" },
+        { "data and data_base64", EventBuilder.Generic().With("data", "x").With("data_base64", "eA==").Json(), "data" },
+        { "extension value an object", EventBuilder.Generic().With("myextension", new JsonObject { ["a"] = 1 }).Json(), "body" },
         { "not JSON", "{ this is not json", "body" },
         { "not an object", "[1,2,3]", "body" },
         { "a string", "\"event\"", "body" },
@@ -183,6 +185,20 @@ public sealed class PublishTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.True(errors.TryGetProperty("[2].source", out _), errors.ToString());
         Assert.True(errors.TryGetProperty("[3].type", out _), errors.ToString());
         Assert.Empty(await StoredAsync(good.Id));
+    }
+
+    [Fact]
+    public async Task PostBatch_WithAnOversizedEntry_Returns413NamingIt_AndStoresNone()
+    {
+        var small = EventBuilder.Generic();
+        var batch = new JsonArray(small.Build(), EventBuilder.Generic().With("data", new string('x', 70 * 1024)).Build());
+        using var client = api.Client(TestTokens.ForOrg("ttd"));
+
+        var response = await client.PostAsync(Events, Body(batch.ToJsonString(), Batch));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("Entries 1 exceed", await response.Content.ReadAsStringAsync());
+        Assert.Empty(await StoredAsync(small.Id));
     }
 
     [Fact]
