@@ -29,6 +29,14 @@ public static class AuthorizationExtensions
     public static IHostApplicationBuilder AddEventsAuthorization(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+
+        // Several stages of one host need it; the first registration serves them all.
+        if (services.Any(s => s.ServiceType == typeof(AuthorizationRegistered)))
+        {
+            return builder;
+        }
+
+        services.AddSingleton<AuthorizationRegistered>();
         services.AddOptions<AuthorizationOptions>().BindConfiguration(AuthorizationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RegisterOptions>().BindConfiguration(RegisterOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PlatformOptions>().BindConfiguration(PlatformOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -129,4 +137,7 @@ public static class AuthorizationExtensions
             ? mode
             : throw new OptionsValidationException(key, typeof(ServiceMode), [$"{key} must be Embedded or Remote, not '{value}'."]);
     }
+
+    /// <summary>Marks that <see cref="AddEventsAuthorization"/> has run.</summary>
+    private sealed class AuthorizationRegistered;
 }

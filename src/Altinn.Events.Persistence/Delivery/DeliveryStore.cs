@@ -5,10 +5,10 @@ using Npgsql;
 namespace Altinn.Events.Persistence.Delivery;
 
 /// <summary>An event as the outbound stage pushes it: the stored structured CloudEvent, untouched.</summary>
-public sealed record PushEvent(long Seq, DateTimeOffset Registered, string Id, string CloudEvent);
+public sealed record PushEvent(long Seq, DateTimeOffset Registered, string Id, string Resource, int? PartyId, string CloudEvent);
 
 /// <summary>What the outbound stage needs of a subscription.</summary>
-public sealed record PushTarget(Guid Id, string EndPoint, string Secret, string ValidationStatus, DateTimeOffset? DisabledAt);
+public sealed record PushTarget(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTimeOffset? DisabledAt);
 
 /// <summary>The state of one (event, subscription) delivery as the <c>deliveries</c> table holds it.</summary>
 public sealed record DeliveryState(string Status, int Attempts);
@@ -70,14 +70,14 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 {
     // The registration bounds let PostgreSQL prune the day partitions to the few the message touches.
     private const string SelectEvents = """
-        SELECT e.seq, e.registered, e.id, e.cloudevent AS CloudEvent
+        SELECT e.seq, e.registered, e.id, e.resource, e.party_id AS PartyId, e.cloudevent AS CloudEvent
         FROM events e
         WHERE e.registered BETWEEN @min AND @max
           AND (e.seq, e.registered) IN (SELECT * FROM unnest(@seqs, @registereds))
         """;
 
     private const string SelectSubscriptions = """
-        SELECT id, end_point AS EndPoint, secret, validation_status AS ValidationStatus, disabled_at AS DisabledAt
+        SELECT id, consumer, end_point AS EndPoint, secret, validation_status AS ValidationStatus, disabled_at AS DisabledAt
         FROM subscriptions WHERE id = ANY(@ids)
         """;
 
@@ -173,8 +173,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             cancellationToken: cancellationToken));
 
         return new DeliveryBatch(
-            events.Select(e => new PushEvent(e.Seq, Utc(e.Registered), e.Id, e.CloudEvent)).ToDictionary(e => (e.Seq, e.Registered)),
-            subscriptions.Select(s => new PushTarget(s.Id, s.EndPoint, s.Secret, s.ValidationStatus, s.DisabledAt is { } d ? Utc(d) : null)).ToDictionary(s => s.Id),
+            events.Select(e => new PushEvent(e.Seq, Utc(e.Registered), e.Id, e.Resource, e.PartyId, e.CloudEvent)).ToDictionary(e => (e.Seq, e.Registered)),
+            subscriptions.Select(s => new PushTarget(s.Id, s.Consumer, s.EndPoint, s.Secret, s.ValidationStatus, s.DisabledAt is { } d ? Utc(d) : null)).ToDictionary(s => s.Id),
             states.ToDictionary(s => (s.SubscriptionId, s.Seq), s => new DeliveryState(s.Status, s.Attempts)));
     }
 
@@ -337,9 +337,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     // Npgsql reads timestamptz as a UTC DateTime; Dapper does not map that to DateTimeOffset by itself.
-    private sealed record EventRow(long Seq, DateTime Registered, string Id, string CloudEvent);
+    private sealed record EventRow(long Seq, DateTime Registered, string Id, string Resource, int? PartyId, string CloudEvent);
 
-    private sealed record TargetRow(Guid Id, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt);
+    private sealed record TargetRow(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt);
 
     private sealed record StateRow(Guid SubscriptionId, long Seq, string Status, int Attempts);
 

@@ -11,10 +11,7 @@ internal static class InboundExtensions
     {
         builder.Services.AddOptions<InboundOptions>().BindConfiguration(InboundOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddMatchingStorage();
-        if (!builder.Services.Any(s => s.ServiceType == typeof(Core.Authorization.IAuthorizationDecider)))
-        {
-            builder.AddEventsAuthorization();
-        }
+        builder.AddEventsAuthorization();
 
         builder.Services.AddQueueFunction<InboundFunction>("inbound", q => q.InboundQueue);
         return builder;

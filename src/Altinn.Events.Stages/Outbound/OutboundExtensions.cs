@@ -1,3 +1,4 @@
+using Altinn.Events.Authorization;
 using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Delivery;
@@ -11,6 +12,7 @@ internal static class OutboundExtensions
     {
         builder.Services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddWebhookClient();
+        builder.AddEventsAuthorization();
         builder.Services.AddSingleton<DeliveryStore>();
         builder.Services.AddSingleton<EndpointLimiter>();
         builder.Services.AddQueueFunction<OutboundFunction>("outbound", q => q.OutboundQueue);

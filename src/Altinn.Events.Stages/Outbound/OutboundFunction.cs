@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Delivery;
 using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
@@ -15,9 +16,12 @@ namespace Altinn.Events.Stages.Outbound;
 /// endpoint's concurrency limit and the request timeout. Every outcome is recorded as it happens; a failed delivery is
 /// re-queued alone with the next attempt number and the schedule's delay, so the message completes as soon as every
 /// push has ended once. A delivery whose attempt is already recorded is not pushed again (a redelivered message).
+/// A retry is authorized again before it is pushed: hours may have passed since the inbound stage decided, and a
+/// consumer whose right to read was withdrawn in between must not receive the event.
 /// </summary>
 internal sealed class OutboundFunction(
     DeliveryStore store,
+    IAuthorizationDecider decider,
     WebhookClient webhooks,
     EndpointLimiter limiter,
     IQueueSender queues,
@@ -47,7 +51,7 @@ internal sealed class OutboundFunction(
         var deliveries = Parse(message.Body);
         var batch = await store.LoadAsync(deliveries, cancellationToken);
         var skipped = new List<(DeliveryReference, string)>();
-        var pushes = new List<Task>();
+        var ready = new List<(DeliveryReference Delivery, PushEvent Event, PushTarget Target)>();
         foreach (var delivery in deliveries.DistinctBy(d => (d.SubscriptionId, d.Seq)))
         {
             if (batch.States.TryGetValue((delivery.SubscriptionId, delivery.Seq), out var state)
@@ -72,6 +76,21 @@ internal sealed class OutboundFunction(
             }
             else
             {
+                ready.Add((delivery, stored, target));
+            }
+        }
+
+        var pushes = new List<Task>();
+        var retries = ready.Where(r => r.Delivery.Attempt > 1).ToList();
+        var permitted = await StillPermittedAsync(retries, cancellationToken);
+        foreach (var (delivery, stored, target) in ready)
+        {
+            if (delivery.Attempt > 1 && !permitted.Contains((target.Consumer, stored.Resource, stored.PartyId)))
+            {
+                skipped.Add((delivery, $"{target.Consumer} may no longer read the event"));
+            }
+            else
+            {
                 pushes.Add(PushAsync(delivery, stored, target, message, cancellationToken));
             }
         }
@@ -83,6 +102,22 @@ internal sealed class OutboundFunction(
 
         await store.MarkSkippedAsync(skipped, time.GetUtcNow(), cancellationToken);
         await Task.WhenAll(pushes);
+    }
+
+    /// <summary>The (consumer, resource, party) keys of the retries that are still permitted, decided in one batch.</summary>
+    private async Task<HashSet<(string Consumer, string Resource, int? PartyId)>> StillPermittedAsync(
+        List<(DeliveryReference Delivery, PushEvent Event, PushTarget Target)> retries, CancellationToken cancellationToken)
+    {
+        var keys = retries.Select(r => (r.Target.Consumer, r.Event.Resource, r.Event.PartyId)).Distinct().ToList();
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        var decisions = await decider.DecideAsync(
+            [.. keys.Select(k => new DecisionRequest(k.Consumer, AppResources.TryParse(k.Resource, out _, out _) ? Actions.Read : Actions.Subscribe, new DecisionResource(k.Resource, k.PartyId)))],
+            cancellationToken);
+        return [.. keys.Where((_, i) => decisions[i])];
     }
 
     private async Task PushAsync(DeliveryReference delivery, PushEvent stored, PushTarget target, QueueMessageContext message, CancellationToken cancellationToken)

@@ -18,6 +18,25 @@ public sealed class OutboundTests(OutboundFixture stage) : IClassFixture<Outboun
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
     [Fact]
+    public async Task Retry_ForAConsumerWhoMayNoLongerRead_IsNotPushed_ButOneWhoMayIs()
+    {
+        // User 1339 holds no role for party 50001 (as if it was withdrawn after the first attempt); user 1337 holds PRIV.
+        var strangerEndpoint = _receiver.Endpoint(200);
+        var holderEndpoint = _receiver.Endpoint(200);
+        var (stranger, _) = await stage.SeedSubscriptionAsync(strangerEndpoint, consumer: "/user/1339");
+        var (holder, _) = await stage.SeedSubscriptionAsync(holderEndpoint, consumer: "/user/1337");
+        var e = await stage.SeedEventAsync(EventBuilder.Generic().With("subject", "/party/50001"));
+
+        await stage.EnqueueAsync(e.For(stranger, attempt: 2), e.For(holder, attempt: 2));
+
+        Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.DeliveryAsync(holder, e.Seq)).Status == "delivered", OutboundFixture.Patience));
+        Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.DeliveryAsync(stranger, e.Seq)).Status == "skipped", OutboundFixture.Patience));
+        Assert.Contains("may no longer read", (await stage.DeliveryAsync(stranger, e.Seq)).Reason);
+        Assert.Empty(_receiver.To(strangerEndpoint));
+        Assert.Single(_receiver.To(holderEndpoint));
+    }
+
+    [Fact]
     public async Task Push_To2xxEndpoint_LandsOnce_AsTheStoredCloudEventWithAValidSignature()
     {
         var endpoint = _receiver.Endpoint(200);
