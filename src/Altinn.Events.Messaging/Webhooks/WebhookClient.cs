@@ -5,6 +5,7 @@ using System.Text;
 using Altinn.Events.Core.Subscriptions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -115,7 +116,13 @@ public static class WebhookClientExtensions
     /// </summary>
     public static IServiceCollection AddWebhookClient(this IServiceCollection services)
     {
-        services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SubscriptionOptions>()
+            .BindConfiguration(SubscriptionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate<IHostEnvironment>(
+                (o, environment) => !o.AllowHttpLoopback || !environment.IsProduction(),
+                "Subscriptions:AllowHttpLoopback must be false in Production: webhooks there are https to public addresses only.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IHostAddressResolver, DnsHostAddressResolver>();
         services.TryAddSingleton<WebhookClient>();

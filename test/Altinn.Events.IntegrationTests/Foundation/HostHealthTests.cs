@@ -83,6 +83,20 @@ public sealed class HostHealthTests(DatabaseFixture database) : IClassFixture<Da
         Assert.Contains("Queues:ServiceUri", error.Message);
     }
 
+    [Theory]
+    [MemberData(nameof(Hosts))]
+    public async Task Start_InProductionWithHttpLoopbackAllowed_FailsNamingTheKey(string host)
+    {
+        var settings = Settings(createQueues: false);
+        settings["environment"] = "Production";
+        settings["Subscriptions:AllowHttpLoopback"] = "true";
+        await using var factory = Create(host, settings);
+
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains("Subscriptions:AllowHttpLoopback", error.Message);
+    }
+
     [Fact]
     public async Task Api_ServesTheOpenApiDocumentAndSwaggerUi()
     {

@@ -60,3 +60,29 @@ public sealed class AuthorizationOutageTests(AuthorizationOutageTests.OutageFixt
         }
     }
 }
+
+/// <summary>A register that cannot answer gives a 503 as well, not a 500 and not an empty page.</summary>
+public sealed class RegisterOutageTests(RegisterOutageTests.RegisterDownFixture api) : IClassFixture<RegisterOutageTests.RegisterDownFixture>
+{
+    [Fact]
+    public async Task PartyQueryByOrganisationNumber_WhenTheRegisterIsDown_Returns503()
+    {
+        using var client = api.Client(TestTokens.ForUser(1337, 50001));
+
+        var response = await client.GetAsync("/events/api/v1/app/party?unit=991825827&after=0");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("register", await response.Content.ReadAsStringAsync());
+    }
+
+    public sealed class RegisterDownFixture : ApiFixture
+    {
+        protected override void ConfigureServices(IServiceCollection services)
+        {
+            var register = new Mock<Core.Register.IPartyRegister>(MockBehavior.Strict);
+            register.Setup(r => r.FindByOrganisationNumbersAsync(It.IsAny<IReadOnlyCollection<string>>(), It.IsAny<CancellationToken>()))
+                .ThrowsAsync(new HttpRequestException("register timed out"));
+            services.AddSingleton(register.Object);
+        }
+    }
+}
