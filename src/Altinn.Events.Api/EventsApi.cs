@@ -1,3 +1,4 @@
+using Altinn.Events.Api.Delivery;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Publishing;
 using Altinn.Events.Api.Queries;
@@ -17,6 +18,7 @@ internal static class EventsApi
         api.MapPublishing();
         api.MapQueries();
         api.MapSubscriptions();
+        api.MapDelivery();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using Altinn.Events.Api;
 using Altinn.Events.Api.Errors;
+using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
@@ -17,6 +18,7 @@ builder.AddPublishing();
 builder.AddQueries();
 builder.AddSubscriptions();
 builder.AddErrorHandling();
+builder.AddDelivery();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();

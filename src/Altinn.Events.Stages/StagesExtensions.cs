@@ -1,4 +1,5 @@
 using Altinn.Events.Stages.Inbound;
+using Altinn.Events.Stages.Outbound;
 using Altinn.Events.Stages.Validation;
 
 namespace Altinn.Events.Stages;
@@ -15,6 +16,7 @@ public static class StagesExtensions
         new Dictionary<string, Action<IHostApplicationBuilder>>(StringComparer.OrdinalIgnoreCase)
         {
             ["inbound"] = b => b.AddInboundStage(),
+            ["outbound"] = b => b.AddOutboundStage(),
             ["validation"] = b => b.AddValidationStage(),
         };
 

@@ -37,7 +37,6 @@ internal static class QueryEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        // Registered before /app/{org}/{app} would match it: "party" is not an org with an app segment, but be explicit.
         api.MapGet("/app/party", GetPartyEventsAsync)
             .RequireAuthorization(AuthorizationPolicies.AnyCaller)
             .WithName("GetPartyEvents")

@@ -43,7 +43,10 @@ public sealed record SubscriptionResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ValidatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? LastValidationAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastValidationError,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? FailingSince = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? DisabledAt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DisabledReason = null)
 {
     public static SubscriptionResponse From(Subscription s, bool withSecret = false) => new(
         s.Id,
@@ -63,7 +66,10 @@ public sealed record SubscriptionResponse(
         s.ValidatedAt,
         s.LastValidationAt,
         s.LastValidationError,
-        withSecret ? s.Secret : null);
+        withSecret ? s.Secret : null,
+        s.FailingSince,
+        s.DisabledAt,
+        s.DisabledReason);
 }
 
 /// <summary>The caller's subscriptions.</summary>

@@ -11,7 +11,11 @@ using Microsoft.Extensions.Options;
 namespace Altinn.Events.Messaging.Webhooks;
 
 /// <summary>The outcome of one webhook request: 2xx, or why not (a status code or a transport error), never an exception.</summary>
-public sealed record WebhookResult(bool Success, int? StatusCode, string? Error)
+/// <param name="Success">Whether the endpoint answered 2xx.</param>
+/// <param name="StatusCode">The status code, when a response came.</param>
+/// <param name="Error">The transport error, when none came.</param>
+/// <param name="RetryAfter">How long the endpoint asked to be left alone (<c>Retry-After</c> on a 429 or 503), when it did.</param>
+public sealed record WebhookResult(bool Success, int? StatusCode, string? Error, TimeSpan? RetryAfter = null)
 {
     /// <summary>A short reason for the subscription's record: "HTTP 500", "timed out after 00:00:10", ...</summary>
     public string Reason => Error ?? (StatusCode is { } code ? $"HTTP {code}" : "unknown");
@@ -46,7 +50,7 @@ public sealed class WebhookClient(IHttpClientFactory clients, TimeProvider time)
             var client = clients.CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token);
             var code = (int)response.StatusCode;
-            return new WebhookResult(code is >= 200 and <= 299, code, null);
+            return new WebhookResult(code is >= 200 and <= 299, code, null, code is 429 or 503 ? RetryAfter(response) : null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -56,6 +60,24 @@ public sealed class WebhookClient(IHttpClientFactory clients, TimeProvider time)
         {
             return new WebhookResult(false, null, Describe(ex));
         }
+    }
+
+    // Retry-After is either seconds or an HTTP date; a date in the past means no wait.
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
     }
 
     private static string Describe(HttpRequestException ex)

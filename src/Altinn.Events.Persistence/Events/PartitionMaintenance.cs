@@ -26,8 +26,8 @@ public sealed class RetentionOptions
 /// <summary>Creates the coming days' partitions and drops the expired ones: retention is dropping tables, not DELETE.</summary>
 public sealed partial class PartitionMaintenance(NpgsqlDataSource dataSource, TimeProvider time, IOptions<RetentionOptions> options, ILogger<PartitionMaintenance> logger)
 {
-    // Tables partitioned by day on their registration time.
-    private static readonly string[] PartitionedTables = ["events", "deliveries"];
+    // Tables partitioned by day on their registration (or, for the delivery log, attempt) time.
+    private static readonly string[] PartitionedTables = ["events", "deliveries", "delivery_attempts"];
     private const long LockKey = 0x416c746e45765074; // "AltnEvPt"
 
     /// <returns>The partitions dropped.</returns>

@@ -12,7 +12,7 @@ public static class MatchingStorageExtensions
     {
         services.TryAddSingleton<EventReader>();
         services.TryAddSingleton<SubscriptionMatchStore>();
-        services.TryAddSingleton<DeliveryStore>();
+        services.TryAddSingleton<DeliveryRecorder>();
         return services;
     }
 }

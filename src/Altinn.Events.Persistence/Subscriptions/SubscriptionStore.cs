@@ -41,6 +41,14 @@ public sealed record Subscription
     public DateTimeOffset? LastValidationAt { get; init; }
 
     public string? LastValidationError { get; init; }
+
+    /// <summary>The first failed push since the last successful one; null while pushes succeed.</summary>
+    public DateTimeOffset? FailingSince { get; init; }
+
+    /// <summary>When the outbound stage disabled the subscription for failing too long; re-validation clears it.</summary>
+    public DateTimeOffset? DisabledAt { get; init; }
+
+    public string? DisabledReason { get; init; }
 }
 
 /// <summary>What <see cref="SubscriptionStore.CreateAsync"/> did.</summary>
@@ -63,7 +71,8 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
         source_filter AS SourceFilter, subject_filter AS SubjectFilter, alternative_subject_filter AS AlternativeSubjectFilter,
         type_filter AS TypeFilter, include_subunits AS IncludeSubunits, secret, validation_status AS ValidationStatus,
         validation_run AS ValidationRun, validation_attempts AS ValidationAttempts, validated_at AS ValidatedAt,
-        last_validation_at AS LastValidationAt, last_validation_error AS LastValidationError
+        last_validation_at AS LastValidationAt, last_validation_error AS LastValidationError,
+        failing_since AS FailingSince, disabled_at AS DisabledAt, disabled_reason AS DisabledReason
         """;
 
     // Serializes creations per consumer, so the identical-subscription check and the cap hold under concurrency.
@@ -96,7 +105,8 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
     private const string Restart = $"""
         UPDATE subscriptions
-        SET validation_status = 'pending', validation_run = validation_run + 1, validation_attempts = 0, validated_at = NULL
+        SET validation_status = 'pending', validation_run = validation_run + 1, validation_attempts = 0, validated_at = NULL,
+            failing_since = NULL
         WHERE id = @id
         RETURNING {Columns}
         """;
@@ -104,7 +114,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
     private const string MarkValidated = """
         UPDATE subscriptions
         SET validation_status = 'validated', validated_at = @at, last_validation_at = @at, last_validation_error = NULL,
-            validation_attempts = @attempt
+            validation_attempts = @attempt, failing_since = NULL, disabled_at = NULL, disabled_reason = NULL
         WHERE id = @id AND validation_run = @run
         """;
 
@@ -228,6 +238,12 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
         public string? LastValidationError { get; set; }
 
+        public DateTime? FailingSince { get; set; }
+
+        public DateTime? DisabledAt { get; set; }
+
+        public string? DisabledReason { get; set; }
+
         public Subscription ToSubscription() => new()
         {
             Id = Id,
@@ -248,6 +264,9 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
             ValidatedAt = ValidatedAt is { } v ? Utc(v) : null,
             LastValidationAt = LastValidationAt is { } l ? Utc(l) : null,
             LastValidationError = LastValidationError,
+            FailingSince = FailingSince is { } f ? Utc(f) : null,
+            DisabledAt = DisabledAt is { } d ? Utc(d) : null,
+            DisabledReason = DisabledReason,
         };
 
         private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

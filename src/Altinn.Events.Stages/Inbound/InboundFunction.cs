@@ -23,7 +23,7 @@ namespace Altinn.Events.Stages.Inbound;
 internal sealed partial class InboundFunction(
     EventReader events,
     SubscriptionMatchStore subscriptions,
-    DeliveryStore deliveries,
+    DeliveryRecorder deliveries,
     IPartyRegister register,
     IAuthorizationDecider decider,
     IQueueSender queues,

@@ -25,8 +25,8 @@ public sealed class ApiFactory(IReadOnlyDictionary<string, string?> settings, Ac
     }
 }
 
-/// <summary>The stage host in memory.</summary>
-public sealed class StagesFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<stages::Program>
+/// <summary>The stage host in memory; <paramref name="services"/> replaces services after the host's own registrations.</summary>
+public sealed class StagesFactory(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null) : WebApplicationFactory<stages::Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -34,6 +34,11 @@ public sealed class StagesFactory(IReadOnlyDictionary<string, string?> settings)
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
         }
     }
 }

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json;
+using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Subscriptions;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Altinn.Events.Api.Delivery;
+
+internal static class DeliveryEndpoints
+{
+    private const int DefaultSize = 50;
+    private const int MaxSize = 1000;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapDelivery(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/subscriptions").RequireAuthorization(AuthorizationPolicies.AnyCaller).WithTags("Subscriptions");
+
+        group.MapGet("/{id:guid}/deliveries", ListAsync)
+            .WithName("ListSubscriptionDeliveries")
+            .WithSummary("The delivery log of one of the caller's subscriptions: every push attempt, newest first")
+            .WithDescription("Parameters: size (default 50, at most 1000), cursor (from the previous page's 'next'). Each attempt has the event id and sequence number, the attempt number, when, the status code or the transport error, the duration and the outcome (delivered, retry, failed, gone). The 'next' header and field hold the URL of the following, older page; none when this page is the last. Attempts are kept as long as events.")
+            .Produces<DeliveryLogPage>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/{id:guid}/redeliver", RedeliverAsync)
+            .WithName("RedeliverSubscription")
+            .WithSummary("Pushes the subscription's retained events again, from an event id or a time")
+            .WithDescription("Body {\"after\": \"<event id>\"} or {\"from\": \"<RFC 3339 time>\"}. Queues the events after that point that the subscription's filters match and its consumer may still see, as fresh deliveries (attempt 1), at most Redelivery:MaxEvents per call; 202 says how many were queued and, when the cap stopped it, the last event examined to continue from. The subscription must be validated (409 otherwise).")
+            .Accepts<RedeliveryRequest>("application/json")
+            .Produces<RedeliveryResponse>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return api;
+    }
+
+    private static async Task<IResult> ListAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, CancellationToken cancellationToken)
+    {
+        var (ownership, _) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
+        if (ownership != Ownership.Owner)
+        {
+            return NotOwned(ownership, id);
+        }
+
+        var query = context.Request.Query;
+        var size = DefaultSize;
+        if (query.TryGetValue("size", out var sizeText)
+            && (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1))
+        {
+            return Invalid("size", $"size must be a whole number from 1 (at most {MaxSize} are returned).");
+        }
+
+        (DateTimeOffset At, long Id)? before = null;
+        if (query.TryGetValue("cursor", out var cursorText))
+        {
+            before = DeliveryService.DecodeCursor(cursorText.ToString());
+            if (before is null)
+            {
+                return Invalid("cursor", "cursor must be the value from a previous page's 'next' URL.");
+            }
+        }
+
+        var page = await deliveries.PageAsync(id, before, Math.Min(size, MaxSize), cancellationToken);
+        string? next = null;
+        if (page.Count == Math.Min(size, MaxSize))
+        {
+            var request = context.Request;
+            var parameters = query.Where(q => q.Key != "cursor").SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
+            parameters.Add(new("cursor", DeliveryService.EncodeCursor(page[^1])));
+            next = QueryHelpers.AddQueryString(UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path), parameters);
+            context.Response.Headers["next"] = next;
+        }
+
+        return TypedResults.Ok(new DeliveryLogPage([.. page.Select(DeliveryAttemptResponse.From)], next));
+    }
+
+    private static async Task<IResult> RedeliverAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, CancellationToken cancellationToken)
+    {
+        var (ownership, subscription) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
+        if (ownership != Ownership.Owner)
+        {
+            return NotOwned(ownership, id);
+        }
+
+        RedeliveryRequest? request;
+        try
+        {
+            request = await context.Request.ReadFromJsonAsync<RedeliveryRequest>(Json, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return Invalid(ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "body", "The value is not valid JSON of the expected type.");
+        }
+        catch (InvalidOperationException)
+        {
+            return TypedResults.Problem("Send the request as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
+        }
+
+        if (request is null)
+        {
+            return Invalid("body", "A body {\"after\": ...} or {\"from\": ...} is required.");
+        }
+
+        var result = await deliveries.RedeliverAsync(subscription!, request, cancellationToken);
+        return result switch
+        {
+            RedeliveryResult.Invalid invalid => Invalid(invalid.Field, invalid.Message),
+            RedeliveryResult.NotValidated notValidated => TypedResults.Problem(
+                $"Subscription {id} is {notValidated.Status}; only validated subscriptions receive events. Validate it again first (POST /subscriptions/{id}/validate).",
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Subscription not validated"),
+            RedeliveryResult.Queued queued => TypedResults.Accepted((string?)null, queued.Response),
+            _ => throw new InvalidOperationException($"Unhandled result {result}."),
+        };
+    }
+
+    private static ProblemHttpResult NotOwned(Ownership ownership, Guid id) => ownership == Ownership.NotFound
+        ? TypedResults.Problem($"There is no subscription {id}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
+        : TypedResults.Problem($"Subscription {id} belongs to another consumer; only the consumer that created it may see or change it.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid.");
+}

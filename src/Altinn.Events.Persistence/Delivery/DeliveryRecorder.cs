@@ -1,0 +1,51 @@
+using Dapper;
+using Npgsql;
+
+namespace Altinn.Events.Persistence.Delivery;
+
+/// <summary>A matched (event, subscription) pair to record, with its status and, for unauthorized ones, why.</summary>
+public sealed record NewDelivery(Guid SubscriptionId, long Seq, DateTimeOffset Registered, string Status, string? Reason);
+
+/// <summary>Records matched deliveries once each (the inbound stage); the outbound stage updates the rows as it pushes.</summary>
+public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
+{
+    private const string RecordSql = """
+        INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason)
+        SELECT * FROM unnest(@registered, @seqs, @subscriptions, @created, @statuses, @reasons)
+        ON CONFLICT DO NOTHING
+        RETURNING subscription_id AS SubscriptionId, event_seq AS Seq
+        """;
+
+    /// <summary>
+    /// Opens a transaction, records the deliveries (those already recorded are left as they are), and calls
+    /// <paramref name="handOn"/> with the ones that were new before committing. If it throws, nothing is recorded, so a
+    /// retry records and hands them on again; a delivery recorded once is never handed on by a later redelivery.
+    /// </summary>
+    public async Task RecordAsync(IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, CancellationToken cancellationToken)
+    {
+        if (deliveries.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var parameters = new
+        {
+            registered = deliveries.Select(d => d.Registered.ToUniversalTime()).ToArray(),
+            seqs = deliveries.Select(d => d.Seq).ToArray(),
+            subscriptions = deliveries.Select(d => d.SubscriptionId).ToArray(),
+            created = deliveries.Select(_ => now.ToUniversalTime()).ToArray(),
+            statuses = deliveries.Select(d => d.Status).ToArray(),
+            reasons = deliveries.Select(d => d.Reason).ToArray(),
+        };
+        var inserted = (await connection.QueryAsync<(Guid SubscriptionId, long Seq)>(new CommandDefinition(RecordSql, parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
+        var fresh = deliveries.Where(d => inserted.Contains((d.SubscriptionId, d.Seq))).ToList();
+        if (fresh.Count > 0)
+        {
+            await handOn(fresh, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+}
