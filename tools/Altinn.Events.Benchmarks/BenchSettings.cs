@@ -25,6 +25,7 @@ internal sealed class BenchSettings
     public long StoredEvents { get; init; }
     public long StoredSubscriptions { get; init; }
     public int MatchEvents { get; init; }
+    public int FreshnessEvents { get; init; }
     public int EndToEndRate { get; init; }
     public int EndToEndSubscriptions { get; init; }
     public int PushEvents { get; init; }
@@ -52,14 +53,15 @@ internal sealed class BenchSettings
             StagesPid = Int("BENCH_STAGES_PID", 0),
             Smoke = smoke,
             Runs = Int("BENCH_RUNS", smoke ? 1 : 3),
-            Duration = TimeSpan.FromSeconds(Double("BENCH_SECONDS", smoke ? 1.5 : 10)),
+            Duration = TimeSpan.FromSeconds(Double("BENCH_SECONDS", smoke ? 1 : 10)),
             Warmup = TimeSpan.FromSeconds(Double("BENCH_WARMUP_SECONDS", smoke ? 0.5 : 2)),
             Concurrency = Int("BENCH_CONCURRENCY", 32),
             QueryConcurrency = Int("BENCH_QUERY_CONCURRENCY", 8),
             StoredEvents = Int("BENCH_EVENTS", 0),
             StoredSubscriptions = Int("BENCH_SUBSCRIPTIONS", 0),
-            MatchEvents = Int("BENCH_MATCH_EVENTS", smoke ? 512 : 20_000),
-            EndToEndRate = Int("BENCH_E2E_RATE", smoke ? 50 : 1000),
+            MatchEvents = Int("BENCH_MATCH_EVENTS", smoke ? 512 : 10_000),
+            FreshnessEvents = Int("BENCH_FRESHNESS_EVENTS", smoke ? 40 : 200),
+            EndToEndRate = Int("BENCH_E2E_RATE", smoke ? 50 : 200),
             EndToEndSubscriptions = Int("BENCH_E2E_SUBSCRIPTIONS", 10),
             PushEvents = Int("BENCH_PUSH_EVENTS", smoke ? 50 : 2000),
             HangTime = TimeSpan.FromSeconds(Double("BENCH_HANG_SECONDS", 30)),

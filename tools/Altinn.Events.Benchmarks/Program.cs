@@ -48,7 +48,7 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         report.Errors("S1", s1.Sum(r => r.Errors), s1.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
 
         // S3 pull freshness.
-        var s3 = await Repeat("S3 freshness", run => scenarios.FreshnessAsync(run, 200, cancellationToken));
+        var s3 = await Repeat("S3 freshness", run => scenarios.FreshnessAsync(run, settings.FreshnessEvents, cancellationToken));
         report.Row("S3 pull freshness", "publish start -> seen by an `after` poller, p50", new Figure("p50", "ms", [.. s3.Select(r => r.Visible.Percentile(50))]), null, null, null);
         var s3P99 = new Figure("p99", "ms", [.. s3.Select(r => r.Visible.Percentile(99))]);
         report.Row("S3 pull freshness", "p99", s3P99, null, "< 1 s", s3P99.Median < 1000 && s3.All(r => r.Seen == r.Published));

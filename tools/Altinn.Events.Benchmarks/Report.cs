@@ -104,13 +104,6 @@ internal sealed class Report(BenchSettings settings)
         text.AppendLine();
         _notes.ForEach(n => text.AppendLine(CultureInfo.InvariantCulture, $"- {n}"));
         Failures.ForEach(f => text.AppendLine(CultureInfo.InvariantCulture, $"- FAILED: {f}"));
-        var analysis = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(settings.Output))!, "benchmarks-analysis.md");
-        if (!settings.Smoke && File.Exists(analysis))
-        {
-            text.AppendLine();
-            text.Append(File.ReadAllText(analysis));
-        }
-
         File.WriteAllText(settings.Output, text.ToString());
         return settings.Output;
     }
