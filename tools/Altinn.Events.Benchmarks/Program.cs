@@ -19,7 +19,7 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         var clock = Stopwatch.StartNew();
         using var client = Http.CreateClient(Math.Max(settings.Concurrency, 64) * 2);
         var scenarios = new Scenarios(settings, client, clock);
-        var work = Path.GetDirectoryName(Path.GetFullPath(settings.Output))!;
+        var work = Path.Combine(Path.GetTempPath(), "altinn-events-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
         report.LoadAverage("start");
 
