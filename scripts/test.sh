@@ -55,6 +55,10 @@ done
 log "deploy settings: published hosts with the templates' environment (deploy/verify-settings.sh)"
 bash deploy/verify-settings.sh --no-build || { echo "deploy/verify-settings.sh failed" >&2; status=1; }
 
+# The benchmark harness in smoke mode (tiny sizes, its own servers, about 50 s; writes .data/bench-smoke.md only).
+log "benchmark smoke run (scripts/bench.sh --smoke)"
+bash scripts/bench.sh --smoke --no-build >"$RUN_DIR/bench-smoke.log" 2>&1 || { tail -n 40 "$RUN_DIR/bench-smoke.log" >&2; echo "scripts/bench.sh --smoke failed" >&2; status=1; }
+
 # Sum the counters of every results file.
 read -r passed failed skipped < <(
   python3 - "$RESULTS" <<'PY'

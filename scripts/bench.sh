@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Benchmarks (issue 9): starts its own PostgreSQL (durable default settings) and Azurite on free ports under
+# .data/bench-*, migrates, creates the queues, generates the stored data, starts the built API and stage host as
+# separate processes, runs tools/Altinn.Events.Benchmarks (baselines and scenarios S1-S6), stops everything and
+# deletes the data. Not part of the test command, except `--smoke`.
+#
+#   scripts/bench.sh            full run: 10 000 000 events, 1 000 000 subscriptions, 3 runs per figure -> docs/benchmarks.md
+#   scripts/bench.sh --smoke    tiny sizes, one short run per scenario -> .data/bench-smoke.md (docs/ untouched)
+#   --no-build                  use the Release build already there (the test command builds first)
+#
+# Sizes and times (environment): BENCH_EVENTS, BENCH_SUBSCRIPTIONS, BENCH_DAYS (days the events spread over),
+# BENCH_RUNS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONCURRENCY (32), BENCH_QUERY_CONCURRENCY (8),
+# BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
+# BENCH_HANG_SECONDS (30), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+SMOKE=0 BUILD=1
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) SMOKE=1 ;;
+    --no-build) BUILD=0 ;;
+    *) die "unknown argument $arg (use --smoke, --no-build)" ;;
+  esac
+done
+
+if [ "$SMOKE" = 1 ]; then
+  : "${BENCH_EVENTS:=20000}" "${BENCH_SUBSCRIPTIONS:=5000}" "${BENCH_DAYS:=2}"
+  OUTPUT="$DATA_ROOT/bench-smoke.md"
+  RUN_DIR="$DATA_ROOT/bench-smoke-$$"
+else
+  : "${BENCH_EVENTS:=10000000}" "${BENCH_SUBSCRIPTIONS:=1000000}" "${BENCH_DAYS:=30}"
+  OUTPUT="$REPO_ROOT/docs/benchmarks.md"
+  RUN_DIR="$DATA_ROOT/bench-$$"
+fi
+export BENCH_SMOKE=$SMOKE BENCH_EVENTS BENCH_SUBSCRIPTIONS BENCH_OUTPUT="$OUTPUT"
+LOGS="$RUN_DIR/logs"
+mkdir -p "$LOGS"
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_azurite
+  [ -n "${PG_STARTED:-}" ] && stop_postgres "$RUN_DIR/pg"
+  rm -rf "$DATA_ROOT/bench-last-logs" && cp -r "$LOGS" "$DATA_ROOT/bench-last-logs" 2>/dev/null || true
+  if [ "${BENCH_KEEP:-0}" != 1 ]; then
+    if [ -L "$RUN_DIR/pg" ]; then rm -rf "$(readlink -f "$RUN_DIR/pg")"; fi
+    rm -rf "$RUN_DIR"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ensure_dotnet
+if [ "$BUILD" = 1 ]; then
+  log "building (Release)"
+  dotnet build Altinn.Events.sln -c Release -nologo -clp:ErrorsOnly -v:q >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log"; die "build failed"; }
+fi
+
+pg_port=$(free_port)
+log "starting PostgreSQL on 127.0.0.1:$pg_port (durable default settings; data: ${RUN_DIR#"$REPO_ROOT"/}/pg)"
+start_postgres "$RUN_DIR/pg" "$pg_port"
+PG_STARTED=1
+[ -x "$PG_BIN/pgbench" ] || die "pgbench not found in $PG_BIN (it comes with the postgresql package)"
+azurite_port=$(free_port)
+log "starting Azurite on 127.0.0.1:$azurite_port"
+start_azurite "$RUN_DIR/azurite" "$azurite_port"
+
+export Database__ConnectionString Queues__ConnectionString
+Database__ConnectionString="$(pg_connection_string "$pg_port" events);Maximum Pool Size=100"
+Queues__ConnectionString=$(azurite_connection_string "$azurite_port")
+CLI=(dotnet tools/Altinn.Events.Cli/bin/Release/net10.0/altinn-events.dll)
+"${CLI[@]}" migrate
+"${CLI[@]}" queues
+"${CLI[@]}" dev-issuer "$RUN_DIR/dev-issuer" >/dev/null
+
+log "generating $BENCH_SUBSCRIPTIONS subscriptions and $BENCH_EVENTS events over $BENCH_DAYS days (binary COPY)"
+gen_start=$SECONDS
+"${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS"
+sub_seconds=$((SECONDS - gen_start))
+"${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS"
+event_seconds=$((SECONDS - gen_start - sub_seconds))
+GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
+
+# S4 reads the generated app org1/app1 as its owner org1. No product policy covers generated apps, so the run gets its
+# own policy folder: the product policies plus one that lets org1 read (and subscribe to) app_org1_app1.
+POLICIES="$RUN_DIR/policies"
+mkdir -p "$POLICIES"
+cp src/Altinn.Events.Authorization/Policies/*.xml "$POLICIES/"
+cat >"$POLICIES/app_org1_app1.xml" <<'XML'
+<?xml version="1.0" encoding="utf-8"?>
+<!-- Benchmark only (written by scripts/bench.sh): the owner org1 may read and subscribe to the generated app org1/app1. -->
+<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:bench:app_org1_app1" Version="1.0"
+              RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
+  <xacml:Target/>
+  <xacml:Rule RuleId="urn:altinn:bench:app_org1_app1:owner" Effect="Permit">
+    <xacml:Target>
+      <xacml:AnyOf><xacml:AllOf>
+        <xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal">
+          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">org1</xacml:AttributeValue>
+          <xacml:AttributeDesignator AttributeId="urn:altinn:org" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+        </xacml:Match>
+      </xacml:AllOf></xacml:AnyOf>
+      <xacml:AnyOf>
+        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
+          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">read</xacml:AttributeValue>
+          <xacml:AttributeDesignator AttributeId="urn:oasis:names:tc:xacml:1.0:action:action-id" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:action" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+        </xacml:Match></xacml:AllOf>
+        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
+          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">subscribe</xacml:AttributeValue>
+          <xacml:AttributeDesignator AttributeId="urn:oasis:names:tc:xacml:1.0:action:action-id" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:action" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+        </xacml:Match></xacml:AllOf>
+      </xacml:AnyOf>
+    </xacml:Target>
+  </xacml:Rule>
+</xacml:Policy>
+XML
+
+api_port=$(free_port)
+stages_port=$(free_port)
+# Production environment (no appsettings.Development.json), with the local issuer, loopback webhooks, the run's
+# policy folder, and warnings-only logs so the consoles are not what is measured.
+export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
+export Authentication__Issuers__dev__Issuer="https://dev-issuer.altinn-events.local"
+export Authentication__Issuers__dev__JwksFile="$RUN_DIR/dev-issuer/jwks.json"
+export Authentication__Issuers__dev__Audiences__0="altinn-events"
+export Subscriptions__AllowHttpLoopback=true Subscriptions__PublicBaseUrl="http://127.0.0.1:$api_port"
+export Authorization__PolicyFolder="$POLICIES"
+export Logging__LogLevel__Default=Warning
+
+log "starting the API on 127.0.0.1:$api_port and the stage host (all stages) on 127.0.0.1:$stages_port"
+(cd src/Altinn.Events.Api && exec dotnet bin/Release/net10.0/Altinn.Events.Api.dll --urls "http://127.0.0.1:$api_port") >"$LOGS/api.log" 2>&1 &
+API_PID=$!
+PIDS+=("$API_PID")
+(cd src/Altinn.Events.Stages && exec dotnet bin/Release/net10.0/Altinn.Events.Stages.dll --urls "http://127.0.0.1:$stages_port") >"$LOGS/stages.log" 2>&1 &
+STAGES_PID=$!
+PIDS+=("$STAGES_PID")
+for url in "http://127.0.0.1:$api_port/health/ready" "http://127.0.0.1:$stages_port/health/ready"; do
+  for i in $(seq 1 600); do
+    curl -fs "$url" >/dev/null 2>&1 && break
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -n 30 "$LOGS"/*.log >&2; die "a host exited during start"; }; done
+    [ "$i" = 600 ] && die "not ready within 60 s: $url"
+    sleep 0.1
+  done
+done
+
+token() { "${CLI[@]}" token --key-dir "$RUN_DIR/dev-issuer" --lifetime 1440 "$@"; }
+export BENCH_API_URL="http://127.0.0.1:$api_port/events/api/v1"
+export BENCH_DB="$(pg_connection_string "$pg_port" events)"
+export BENCH_QUEUES="$Queues__ConnectionString"
+export BENCH_PGBENCH="$PG_BIN/pgbench"
+export BENCH_TOKEN_PUBLISH BENCH_TOKEN_SUBSCRIBE BENCH_TOKEN_QUERY
+BENCH_TOKEN_PUBLISH=$(token --org ttd --scope "altinn:events.publish")
+BENCH_TOKEN_SUBSCRIBE=$(token --org ttd --scope "altinn:events.subscribe")
+BENCH_TOKEN_QUERY=$(token --org org1 --scope "altinn:events.subscribe altinn:serviceowner")
+export BENCH_API_PID=$API_PID BENCH_STAGES_PID=$STAGES_PID BENCH_OUTBOUND=1
+export BENCH_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tools scripts 2>/dev/null || echo ' (with uncommitted changes)')"
+export BENCH_NOTES="$GEN_NOTE${BENCH_NOTES:+ | $BENCH_NOTES}"
+
+log "running the benchmarks (output: ${OUTPUT#"$REPO_ROOT"/})"
+(unset Database__ConnectionString Queues__ConnectionString; exec dotnet tools/Altinn.Events.Benchmarks/bin/Release/net10.0/Altinn.Events.Benchmarks.dll)
+for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || die "a host exited during the run (logs: .data/bench-last-logs)"; done
+log "done: ${OUTPUT#"$REPO_ROOT"/}"

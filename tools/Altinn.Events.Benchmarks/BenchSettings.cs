@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace Altinn.Events.Benchmarks;
+
+/// <summary>Everything the run needs, from BENCH_* environment variables that scripts/bench.sh sets.</summary>
+internal sealed class BenchSettings
+{
+    public required string ApiUrl { get; init; }
+    public required string Database { get; init; }
+    public required string Queues { get; init; }
+    public required string PgBench { get; init; }
+    public required string PublishToken { get; init; }
+    public required string SubscribeToken { get; init; }
+    public required string QueryOrgToken { get; init; }
+    public required string QueryOrg { get; init; }
+    public required string QueryApp { get; init; }
+    public int ApiPid { get; init; }
+    public int StagesPid { get; init; }
+    public bool Smoke { get; init; }
+    public int Runs { get; init; }
+    public TimeSpan Duration { get; init; }
+    public TimeSpan Warmup { get; init; }
+    public int Concurrency { get; init; }
+    public int QueryConcurrency { get; init; }
+    public long StoredEvents { get; init; }
+    public long StoredSubscriptions { get; init; }
+    public int MatchEvents { get; init; }
+    public int FreshnessEvents { get; init; }
+    public int EndToEndRate { get; init; }
+    public int EndToEndSubscriptions { get; init; }
+    public int PushEvents { get; init; }
+    public TimeSpan HangTime { get; init; }
+    public bool Outbound { get; init; }
+    public required string Output { get; init; }
+    public required string Commit { get; init; }
+    public required string Notes { get; init; }
+
+    public static BenchSettings FromEnvironment()
+    {
+        var smoke = Env("BENCH_SMOKE", "0") == "1";
+        return new BenchSettings
+        {
+            ApiUrl = Required("BENCH_API_URL").TrimEnd('/'),
+            Database = Required("BENCH_DB"),
+            Queues = Required("BENCH_QUEUES"),
+            PgBench = Required("BENCH_PGBENCH"),
+            PublishToken = Required("BENCH_TOKEN_PUBLISH"),
+            SubscribeToken = Required("BENCH_TOKEN_SUBSCRIBE"),
+            QueryOrgToken = Required("BENCH_TOKEN_QUERY"),
+            QueryOrg = Env("BENCH_QUERY_ORG", "org1"),
+            QueryApp = Env("BENCH_QUERY_APP", "app1"),
+            ApiPid = Int("BENCH_API_PID", 0),
+            StagesPid = Int("BENCH_STAGES_PID", 0),
+            Smoke = smoke,
+            Runs = Int("BENCH_RUNS", smoke ? 1 : 3),
+            Duration = TimeSpan.FromSeconds(Double("BENCH_SECONDS", smoke ? 1 : 10)),
+            Warmup = TimeSpan.FromSeconds(Double("BENCH_WARMUP_SECONDS", smoke ? 0.5 : 2)),
+            Concurrency = Int("BENCH_CONCURRENCY", 32),
+            QueryConcurrency = Int("BENCH_QUERY_CONCURRENCY", 8),
+            StoredEvents = Int("BENCH_EVENTS", 0),
+            StoredSubscriptions = Int("BENCH_SUBSCRIPTIONS", 0),
+            MatchEvents = Int("BENCH_MATCH_EVENTS", smoke ? 512 : 10_000),
+            FreshnessEvents = Int("BENCH_FRESHNESS_EVENTS", smoke ? 40 : 200),
+            EndToEndRate = Int("BENCH_E2E_RATE", smoke ? 50 : 200),
+            EndToEndSubscriptions = Int("BENCH_E2E_SUBSCRIPTIONS", 10),
+            PushEvents = Int("BENCH_PUSH_EVENTS", smoke ? 50 : 2000),
+            HangTime = TimeSpan.FromSeconds(Double("BENCH_HANG_SECONDS", 30)),
+            Outbound = Env("BENCH_OUTBOUND", "0") == "1",
+            Output = Required("BENCH_OUTPUT"),
+            Commit = Env("BENCH_COMMIT", "unknown"),
+            Notes = Env("BENCH_NOTES", string.Empty),
+        };
+    }
+
+    private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+
+    private static string Required(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : throw new InvalidOperationException($"{name} is not set (scripts/bench.sh sets it)");
+
+    private static int Int(string name, int fallback) => int.Parse(Env(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+    private static double Double(string name, double fallback) => double.Parse(Env(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+}
