@@ -19,6 +19,15 @@ public static class PersistenceExtensions
         services.TryAddSingleton(sp =>
         {
             var builder = new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString);
+
+            // Every statement here runs thousands of times: prepared once per connection, PostgreSQL plans it once too.
+            // Planning a query over ~90 day partitions costs more than running it, so this matters (docs/benchmarks.md).
+            if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            {
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+                builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+            }
+
             builder.UseLoggerFactory(sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>());
             return builder.Build();
         });

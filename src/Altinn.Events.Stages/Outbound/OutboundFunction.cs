@@ -80,7 +80,7 @@ internal sealed class OutboundFunction(
             }
         }
 
-        var pushes = new List<Task>();
+        var pushes = new List<(DeliveryReference Delivery, Task Push)>();
         var retries = ready.Where(r => r.Delivery.Attempt > 1).ToList();
         var permitted = await StillPermittedAsync(retries, cancellationToken);
         foreach (var (delivery, stored, target) in ready)
@@ -91,7 +91,7 @@ internal sealed class OutboundFunction(
             }
             else
             {
-                pushes.Add(PushAsync(delivery, stored, target, message, cancellationToken));
+                pushes.Add((delivery, PushAsync(delivery, stored, target, message, cancellationToken)));
             }
         }
 
@@ -101,7 +101,31 @@ internal sealed class OutboundFunction(
         }
 
         await store.MarkSkippedAsync(skipped, time.GetUtcNow(), cancellationToken);
-        await Task.WhenAll(pushes);
+        await AwaitOrHandOnAsync(pushes, cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits for the pushes up to <see cref="OutboundOptions.HoldMessageFor"/>; a push still running then is handed on (see
+    /// that option) and left to finish in the background, so one slow endpoint cannot hold the message and its listener slot.
+    /// </summary>
+    private async Task AwaitOrHandOnAsync(List<(DeliveryReference Delivery, Task Push)> pushes, CancellationToken cancellationToken)
+    {
+        var all = Task.WhenAll(pushes.Select(p => p.Push));
+        var settings = options.Value;
+        if (await Task.WhenAny(all, Task.Delay(settings.HoldMessageFor, time, cancellationToken)) == all)
+        {
+            await all;
+            return;
+        }
+
+        var pushMustHaveEnded = settings.SlotWait + settings.Timeout + TimeSpan.FromSeconds(10);
+        foreach (var (delivery, _) in pushes.Where(p => !p.Push.IsCompleted))
+        {
+            await SendAsync(queueOptions.Value.OutboundQueue, delivery, pushMustHaveEnded, cancellationToken);
+            OutboundLog.HandedOn(logger, delivery.SubscriptionId, delivery.Seq, delivery.Attempt);
+        }
+
+        _ = all.ContinueWith(t => OutboundLog.BackgroundPushFailed(logger, t.Exception!), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>The (consumer, resource, party) keys of the retries that are still permitted, decided in one batch.</summary>
@@ -126,7 +150,7 @@ internal sealed class OutboundFunction(
         var endPoint = new Uri(target.EndPoint);
         WebhookResult result;
         TimeSpan duration;
-        using (var slot = await limiter.AcquireAsync(endPoint, settings.Timeout, cancellationToken))
+        using (var slot = await limiter.AcquireAsync(endPoint, settings.SlotWait, cancellationToken))
         {
             if (slot is null)
             {
@@ -281,4 +305,10 @@ internal static partial class OutboundLog
 
     [LoggerMessage(5007, LogLevel.Warning, "Subscription {SubscriptionId} disabled: every push since {FailingSince} failed")]
     public static partial void Disabled(ILogger logger, Guid subscriptionId, DateTimeOffset failingSince);
+
+    [LoggerMessage(5008, LogLevel.Information, "Push of event {Seq} to subscription {SubscriptionId} (attempt {Attempt}) is slow; handed on so its message can complete")]
+    public static partial void HandedOn(ILogger logger, Guid subscriptionId, long seq, int attempt);
+
+    [LoggerMessage(5009, LogLevel.Warning, "A push that was handed on failed in the background; its queued copy makes the attempt")]
+    public static partial void BackgroundPushFailed(ILogger logger, Exception exception);
 }

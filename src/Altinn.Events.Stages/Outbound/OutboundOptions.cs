@@ -26,6 +26,18 @@ public sealed class OutboundOptions : IValidatableObject
     public int MaxConcurrency { get; set; } = 512;
 
     /// <summary>An endpoint whose every push has failed for this long is disabled (validation status failed, with the reason).</summary>
+    /// <summary>How long a push waits for a free slot of its endpoint before it is put back on the queue for later.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Outbound:SlotWait must be between {1} and {2}.")]
+    public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a message waits for its pushes. Pushes still running then (a slow endpoint) are handed on: a copy of each
+    /// is queued to become visible after the push must have ended, and the message completes, so a hanging endpoint holds
+    /// no listener slot for long. The copy finds the attempt recorded and does nothing, unless this process died.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Outbound:HoldMessageFor must be between {1} and {2}.")]
+    public TimeSpan HoldMessageFor { get; set; } = TimeSpan.FromSeconds(2);
+
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = "Outbound:DisableAfter must be between {1} and {2}.")]
     public TimeSpan DisableAfter { get; set; } = TimeSpan.FromDays(5);
 
