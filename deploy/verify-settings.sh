@@ -82,10 +82,13 @@ build_env() {
 }
 
 # run_clean <dir> <command...>: runs with ENV_VARS and nothing else from this shell's environment.
+# Called as `run_clean ... &`: the background subshell itself becomes the app (exec), so $! is the app's pid and
+# killing it stops the app (a nested subshell would leave the app running after the kill).
 run_clean() {
   local dir=$1; shift
-  (cd "$dir" && exec env -i PATH="$PATH" HOME="$HOME" ${DOTNET_ROOT:+DOTNET_ROOT="$DOTNET_ROOT"} \
-    DOTNET_CLI_TELEMETRY_OPTOUT=1 "${ENV_VARS[@]}" "$@")
+  cd "$dir" || exit 1
+  exec env -i PATH="$PATH" HOME="$HOME" ${DOTNET_ROOT:+DOTNET_ROOT="$DOTNET_ROOT"} \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 "${ENV_VARS[@]}" "$@"
 }
 
 # check_ready <label> <publish dir> <dll> -> 0 ready, 1 failed, 2 exited naming an unknown stage.
@@ -153,7 +156,7 @@ fail() { printf '  \033[31mFAIL\033[0m %s\n' "$*"; failures=$((failures + 1)); }
 
 log "migration job: dotnet /app/cli/altinn-events.dll migrate with the job's variables"
 build_env jobs migrate test
-if run_clean "$OUT/api" dotnet cli/altinn-events.dll migrate >"$RUN_DIR/logs/migrate.log" 2>&1; then
+if (run_clean "$OUT/api" dotnet cli/altinn-events.dll migrate) >"$RUN_DIR/logs/migrate.log" 2>&1; then
   pass "migrate job ($(tail -n 1 "$RUN_DIR/logs/migrate.log"))"
 else
   cat "$RUN_DIR/logs/migrate.log" >&2; fail "migrate job"
@@ -161,7 +164,7 @@ fi
 
 # The templates create the queues; here the CLI stands in, with the queue names from the same file.
 build_env api - test
-run_clean "$OUT/api" dotnet cli/altinn-events.dll queues >"$RUN_DIR/logs/queues.log" 2>&1 \
+(run_clean "$OUT/api" dotnet cli/altinn-events.dll queues) >"$RUN_DIR/logs/queues.log" 2>&1 \
   || { cat "$RUN_DIR/logs/queues.log" >&2; die "could not create the queues in Azurite"; }
 
 log "starting each app with the template's variables; substituted: Database__ConnectionString (Key Vault secret) -> local PostgreSQL, Queues__ServiceUri (managed identity) -> Queues__ConnectionString (Azurite), port 8080 -> a free port"

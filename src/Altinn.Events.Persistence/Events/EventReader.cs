@@ -59,22 +59,33 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<EventCursor?> FindCursorAsync(string afterId, EventFilter scope, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder("SELECT seq, registered FROM events WHERE id = @afterId");
+        // One probe of event_keys by id, then the event itself by (seq, registered): a single partition.
+        var scopeSql = new StringBuilder();
         if (scope.Resource is not null)
         {
-            sql.Append(" AND resource = @Resource");
+            scopeSql.Append(" AND e.resource = @Resource");
         }
 
         if (scope.PartyId is not null)
         {
-            sql.Append(" AND party_id = @PartyId");
+            scopeSql.Append(" AND e.party_id = @PartyId");
         }
 
-        sql.Append(" ORDER BY seq DESC LIMIT 1");
+        var byKey = $"""
+            SELECT k.seq, k.registered FROM event_keys k
+            WHERE k.id = @afterId
+              AND EXISTS (SELECT 1 FROM events e WHERE e.seq = k.seq AND e.registered = k.registered{scopeSql})
+            ORDER BY k.seq DESC LIMIT 1
+            """;
+
+        // Events stored before migration 0007 (or generated straight into the table) have no id in event_keys.
+        var byEvents = $"SELECT e.seq, e.registered FROM events e WHERE e.id = @afterId{scopeSql} ORDER BY e.seq DESC LIMIT 1";
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(
-            sql.ToString(), new { afterId, scope.Resource, scope.PartyId }, cancellationToken: cancellationToken));
-        return row is { } r ? new EventCursor(r.Seq, new DateTimeOffset(r.Registered, TimeSpan.Zero)) : null;
+        var parameters = new { afterId, scope.Resource, scope.PartyId };
+        var row = await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(byKey, parameters, cancellationToken: cancellationToken))
+            ?? await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(byEvents, parameters, cancellationToken: cancellationToken));
+        return row is { } r ? new EventCursor(r.Seq, new DateTimeOffset(DateTime.SpecifyKind(r.Registered, DateTimeKind.Utc))) : null;
     }
 
     /// <summary>

@@ -37,15 +37,16 @@ public static class EventStore
         ), first_of_key AS (
             SELECT DISTINCT ON (key) * FROM input ORDER BY key, ordinal
         ), new_keys AS (
-            INSERT INTO event_keys (key, registered)
-            SELECT key, @registered FROM first_of_key
+            -- The key row takes the event's sequence number, so a cursor lookup by id is one probe of this table.
+            INSERT INTO event_keys (key, registered, id, seq)
+            SELECT f.key, @registered, f.id, nextval('events_seq') FROM (SELECT * FROM first_of_key ORDER BY ordinal) f
             ON CONFLICT DO NOTHING
-            RETURNING key
+            RETURNING key, seq
         ), stored AS (
-            INSERT INTO events (registered, id, source, resource, type, subject, alternative_subject, party_id, time, cloudevent)
-            SELECT @registered, f.id, f.source, f.resource, f.type, f.subject, f.alternative_subject, f.party_id, f.time, f.cloudevent
+            INSERT INTO events (seq, registered, id, source, resource, type, subject, alternative_subject, party_id, time, cloudevent)
+            SELECT n.seq, @registered, f.id, f.source, f.resource, f.type, f.subject, f.alternative_subject, f.party_id, f.time, f.cloudevent
             FROM first_of_key f JOIN new_keys n ON n.key = f.key
-            ORDER BY f.ordinal
+            ORDER BY n.seq
             RETURNING seq, registered
         ), queued AS (
             INSERT INTO outbox (seq, registered) SELECT seq, registered FROM stored

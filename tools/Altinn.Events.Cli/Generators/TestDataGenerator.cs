@@ -137,7 +137,16 @@ public static class TestDataGenerator
             await writer.CompleteAsync(cancellationToken);
         }
 
-        await using var analyze = new NpgsqlCommand("ANALYZE events", connection);
+        // The key rows the writer would have made: de-duplication and the cursor lookup by id.
+        await using (var keys = new NpgsqlCommand(
+            "INSERT INTO event_keys (key, registered, id, seq) SELECT md5(length(source) || ':' || source || id)::uuid, registered, id, seq FROM events ON CONFLICT DO NOTHING",
+            connection))
+        {
+            keys.CommandTimeout = 0;
+            await keys.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var analyze = new NpgsqlCommand("ANALYZE events; ANALYZE event_keys", connection);
         analyze.CommandTimeout = 0;
         await analyze.ExecuteNonQueryAsync(cancellationToken);
         return count;
