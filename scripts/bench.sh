@@ -120,9 +120,9 @@ XML
 
 api_port=$(free_port)
 stages_port=$(free_port)
-# Production environment (no appsettings.Development.json), with the local issuer, loopback webhooks, the run's
-# policy folder, and warnings-only logs so the consoles are not what is measured.
-export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
+# Production-like (no development appsettings), but its own environment name: webhooks go to a loopback receiver,
+# which Production refuses.
+export ASPNETCORE_ENVIRONMENT=Benchmark DOTNET_ENVIRONMENT=Benchmark
 export Authentication__Issuers__dev__Issuer="https://dev-issuer.altinn-events.local"
 export Authentication__Issuers__dev__JwksFile="$RUN_DIR/dev-issuer/jwks.json"
 export Authentication__Issuers__dev__Audiences__0="altinn-events"
