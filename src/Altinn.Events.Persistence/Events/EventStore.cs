@@ -25,14 +25,16 @@ public static class EventStore
     /// </summary>
     public const long WriteLockKey = 0x416c746e45765772; // "AltnEvWr"
 
-    private const string LockSql = "SELECT pg_advisory_xact_lock(@key)";
-
-    // Data-modifying CTEs: keys first (ON CONFLICT DO NOTHING drops re-publishes and repeats within the batch),
-    // then the events whose key was new, then their outbox rows. Events keep the order they were given in.
+    // One statement, one round trip (BEGIN travels with it, COMMIT is the second): the write lock first (no input row
+    // exists before it is held, so no sequence number is taken before it), then keys (ON CONFLICT DO NOTHING drops
+    // re-publishes and repeats within the batch), the events whose key was new, and their outbox rows. Events keep the
+    // order they were given in.
     private const string InsertSql = """
-        WITH input AS (
+        WITH write_lock AS MATERIALIZED (
+            SELECT pg_advisory_xact_lock(@lockKey) AS held
+        ), input AS (
             SELECT t.*, md5(length(t.source) || ':' || t.source || t.id)::uuid AS key
-            FROM unnest(@ids, @sources, @resources, @types, @subjects, @alternativeSubjects, @partyIds, @times, @bodies, @ordinals)
+            FROM write_lock, unnest(@ids, @sources, @resources, @types, @subjects, @alternativeSubjects, @partyIds, @times, @bodies, @ordinals)
                 AS t(id, source, resource, type, subject, alternative_subject, party_id, time, cloudevent, ordinal)
         ), first_of_key AS (
             SELECT DISTINCT ON (key) * FROM input ORDER BY key, ordinal
@@ -55,13 +57,14 @@ public static class EventStore
         """;
 
     /// <summary>
-    /// Takes the write lock, reads the registration time (after the lock, so registration times ascend with seq),
-    /// and stores the events. The lock is released when the caller's transaction ends.
+    /// Takes the write lock and stores the events, in one round trip; the lock is released when the caller's transaction
+    /// ends. The registration time is read just before: one writer loop per process commits its groups one after the
+    /// other, so within a process registration times ascend with seq, and readers allow minutes of margin for the clocks
+    /// of different processes.
     /// </summary>
     /// <returns>How many of the events were new (the rest were already stored).</returns>
     public static async Task<int> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewEvent> events, TimeProvider time, CancellationToken cancellationToken)
     {
-        await connection.ExecuteAsync(new CommandDefinition(LockSql, new { key = WriteLockKey }, transaction, cancellationToken: cancellationToken));
         var registered = time.GetUtcNow();
         var parameters = new
         {
@@ -76,6 +79,7 @@ public static class EventStore
             bodies = events.Select(e => e.CloudEvent).ToArray(),
             ordinals = Enumerable.Range(0, events.Count).ToArray(),
             registered,
+            lockKey = WriteLockKey,
         };
         return await connection.ExecuteScalarAsync<int>(new CommandDefinition(InsertSql, parameters, transaction, cancellationToken: cancellationToken));
     }

@@ -16,9 +16,13 @@ public interface IEventWriter
 /// <summary>Settings of the group-commit writer, bound from <c>Publishing:Writer</c>.</summary>
 public sealed class EventWriterOptions
 {
-    /// <summary>Concurrent transactions; each takes whatever requests are waiting when it starts.</summary>
+    /// <summary>
+    /// Writer loops; each takes whatever requests are waiting when it starts. Event commits are serialised (the write
+    /// lock keeps them in sequence order), so a second loop only waits for the lock while holding half the waiting
+    /// requests; one loop lets every request that arrived during a commit join the next one.
+    /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 64)]
-    public int Writers { get; set; } = 2;
+    public int Writers { get; set; } = 1;
 
     /// <summary>Most events in one transaction.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 100_000)]

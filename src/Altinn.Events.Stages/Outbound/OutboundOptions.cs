@@ -26,9 +26,13 @@ public sealed class OutboundOptions : IValidatableObject
     public int MaxConcurrency { get; set; } = 512;
 
     /// <summary>An endpoint whose every push has failed for this long is disabled (validation status failed, with the reason).</summary>
-    /// <summary>How long a push waits for a free slot of its endpoint before it is put back on the queue for later.</summary>
+    /// <summary>
+    /// How long a push waits for a free slot of its endpoint before it is put back on the queue for later. A waiting push
+    /// is only a task, not a listener slot (the message is handed on after <see cref="HoldMessageFor"/>), so a busy but
+    /// healthy endpoint is served in turn instead of having its deliveries bounced to the retry schedule.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Outbound:SlotWait must be between {1} and {2}.")]
-    public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// How long a message waits for its pushes. Pushes still running then (a slow endpoint) are handed on: a copy of each
