@@ -43,6 +43,9 @@ internal sealed class OutboundFunction(
         DeliveryStatus.Delivered, DeliveryStatus.Failed, DeliveryStatus.Gone, DeliveryStatus.Unauthorized, Skipped,
     };
 
+    // A delivery reference is about 130 bytes; a queue message holds 64 KB.
+    private const int MaxDeliveriesPerCopy = 256;
+
     /// <summary><c>deliveries.status</c> of a delivery that was not pushed (see migration 0006).</summary>
     public const string Skipped = "skipped";
 
@@ -118,10 +121,16 @@ internal sealed class OutboundFunction(
             return;
         }
 
+        // One message carries every copy, so handing on costs one queue operation, not one per slow delivery.
         var pushMustHaveEnded = settings.SlotWait + settings.Timeout + TimeSpan.FromSeconds(10);
-        foreach (var (delivery, _) in pushes.Where(p => !p.Push.IsCompleted))
+        var unfinished = pushes.Where(p => !p.Push.IsCompleted).Select(p => p.Delivery).ToList();
+        foreach (var chunk in unfinished.Chunk(MaxDeliveriesPerCopy))
         {
-            await SendAsync(queueOptions.Value.OutboundQueue, delivery, pushMustHaveEnded, cancellationToken);
+            await queues.SendAsync(queueOptions.Value.OutboundQueue, JsonSerializer.Serialize(new OutboundMessage(chunk), Json), pushMustHaveEnded, cancellationToken);
+        }
+
+        foreach (var delivery in unfinished)
+        {
             OutboundLog.HandedOn(logger, delivery.SubscriptionId, delivery.Seq, delivery.Attempt);
         }
 
