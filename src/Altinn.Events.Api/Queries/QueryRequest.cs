@@ -25,7 +25,7 @@ internal sealed partial record QueryRequest
         var after = Single(query, "after", errors);
         var from = Time(query, "from", errors);
         var to = Time(query, "to", errors);
-        if (string.IsNullOrEmpty(after) && from is null && !errors.ContainsKey("from"))
+        if (string.IsNullOrEmpty(after) && from is null && !errors.ContainsKey("from") && !errors.ContainsKey("after"))
         {
             errors["after"] = ["Give 'after' (the id of the last event you have seen) or 'from' (a time with a time zone)."];
         }

@@ -69,23 +69,19 @@ internal sealed partial class InboundFunction(
             return;
         }
 
-        var requests = matches
-            .Select(m => new DecisionRequest(m.Subscription.Consumer, ActionFor(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId)))
-            .Distinct()
-            .ToList();
+        // One decision per distinct (consumer, action, resource, party), asked in one batch for the whole message.
+        var requestOf = matches.Select(m => new DecisionRequest(m.Subscription.Consumer, ActionFor(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId))).ToList();
+        var requests = requestOf.Distinct().ToList();
         var decisions = await decider.DecideAsync(requests, cancellationToken);
         var permitted = requests.Where((_, i) => decisions[i]).ToHashSet();
 
-        var records = matches.Select(m =>
-        {
-            var request = new DecisionRequest(m.Subscription.Consumer, ActionFor(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId));
-            return permitted.Contains(request)
-                ? new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Queued, null)
-                : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {request.Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}");
-        }).ToList();
+        var records = matches.Select((m, i) => permitted.Contains(requestOf[i])
+            ? new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Queued, null)
+            : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {requestOf[i].Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}"))
+            .ToList();
 
         await deliveries.RecordAsync(records, time.GetUtcNow(), SendAsync, cancellationToken);
-        Log.Matched(logger, message.MessageId, stored.Count, matches.Count, permitted.Count == 0 ? 0 : records.Count(r => r.Status == DeliveryStatus.Queued));
+        Log.Matched(logger, message.MessageId, stored.Count, matches.Count, records.Count(r => r.Status == DeliveryStatus.Queued));
     }
 
     private async Task SendAsync(IReadOnlyList<NewDelivery> fresh, CancellationToken cancellationToken)

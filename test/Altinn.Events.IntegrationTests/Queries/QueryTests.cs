@@ -271,6 +271,8 @@ public sealed class QueryTests(ApiFixture api) : IClassFixture<ApiFixture>
         { "party not a number", "/app/party?after=0&party=abc", "party", null },
         { "no party at all", "/app/party?after=0", "party", null },
         { "person not 11 digits", "/app/party?after=0", "person", "123" },
+        { "unit not registered", "/app/party?after=0&unit=999999999", "unit", null },
+        { "after given twice", "/events?resource=urn:altinn:resource:ttd-events-test&after=a&after=b", "after", null },
     };
 
     [Theory]
@@ -289,6 +291,17 @@ public sealed class QueryTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{why}: {response.StatusCode}");
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.True(errors.TryGetProperty(parameter, out _), $"{why}: {errors}");
+    }
+
+    [Fact]
+    public async Task AfterGivenTwice_SaysSo()
+    {
+        using var client = api.Client(TestTokens.ForOrg("ttd"));
+
+        var response = await client.GetAsync($"{Base}/events?resource=urn:altinn:resource:ttd-events-test&after=a&after=b");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Give after once", await response.Content.ReadAsStringAsync());
     }
 
     private static string UniqueType() => "test.query." + Guid.NewGuid().ToString("N")[..10];
