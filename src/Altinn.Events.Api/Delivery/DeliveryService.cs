@@ -189,14 +189,11 @@ internal sealed class DeliveryService(
         }
 
         var decisions = await decider.DecideAsync(
-            [.. keys.Select(k => new DecisionRequest(subscription.Consumer, ActionFor(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
+            [.. keys.Select(k => new DecisionRequest(subscription.Consumer, Actions.ToReceive(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
             cancellationToken);
         var permitted = keys.Where((_, i) => decisions[i]).ToHashSet();
         return [.. matching.Where(e => permitted.Contains((e.Resource, e.PartyId))).Select(e => e.Seq)];
     }
-
-    private static string ActionFor(string resource) =>
-        resource.StartsWith(AppResources.ResourcePrefix + "app_", StringComparison.Ordinal) ? Actions.Read : Actions.Subscribe;
 }
 
 internal static partial class DeliveryLog

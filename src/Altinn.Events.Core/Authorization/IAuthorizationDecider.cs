@@ -32,6 +32,9 @@ public static class Actions
     public const string Publish = "publish";
     public const string Subscribe = "subscribe";
     public const string Read = "read";
+
+    /// <summary>What a consumer needs to receive events of <paramref name="resource"/>: <c>read</c> on an app, <c>subscribe</c> on anything else.</summary>
+    public static string ToReceive(string resource) => AppResources.TryParse(resource, out _, out _) ? Read : Subscribe;
 }
 
 /// <summary>App resources are <c>urn:altinn:resource:app_{org}_{app}</c>.</summary>

@@ -1,8 +1,8 @@
 namespace Altinn.Events.Core.Delivery;
 
 /// <summary>
-/// A message on the <c>events-outbound</c> queue: deliveries to push, many per message. The inbound stage writes
-/// batches; the outbound stage re-queues a failed delivery alone, with the next attempt number and a visibility delay.
+/// A message on the <c>events-outbound</c> queue: first attempts of deliveries, many per message (the inbound stage and
+/// redelivery write them). Retries are not queue messages: their due times live on the deliveries rows.
 /// </summary>
 public sealed record OutboundMessage(IReadOnlyList<DeliveryReference> Deliveries);
 
@@ -10,15 +10,45 @@ public sealed record OutboundMessage(IReadOnlyList<DeliveryReference> Deliveries
 /// <param name="SubscriptionId">The subscription.</param>
 /// <param name="Seq">The event's store sequence number.</param>
 /// <param name="Registered">The event's registration time (names its partition).</param>
-/// <param name="Attempt">1 for the first push, counting up on each retry.</param>
+/// <param name="Attempt">Kept for messages written before retries moved to PostgreSQL; the outbound stage ignores it.</param>
 public sealed record DeliveryReference(Guid SubscriptionId, long Seq, DateTimeOffset Registered, int Attempt = 1);
 
-/// <summary>Values of <c>deliveries.status</c>.</summary>
+/// <summary>Values of <c>deliveries.status</c> (migration 0008 describes each).</summary>
 public static class DeliveryStatus
 {
+    /// <summary>Handed to <c>events-outbound</c>; not pushed yet.</summary>
     public const string Queued = "queued";
+
+    /// <summary>A push failed; the scheduler tries again at the row's due time.</summary>
+    public const string Waiting = "waiting";
+
+    /// <summary>Waits on its endpoint (open, or all its slots were busy); given up at the row's due time.</summary>
+    public const string Parked = "parked";
+
+    /// <summary>Claimed by one outbound instance for one push.</summary>
+    public const string Pushing = "pushing";
+
     public const string Unauthorized = "unauthorized";
     public const string Delivered = "delivered";
     public const string Failed = "failed";
     public const string Gone = "gone";
+
+    /// <summary>Not pushed: the subscription was deleted, disabled or not validated, the event expired, or the consumer lost the right.</summary>
+    public const string Skipped = "skipped";
+
+    /// <summary>Whether nothing more will happen to a delivery in this status.</summary>
+    public static bool IsSettled(string status) => status is Unauthorized or Delivered or Failed or Gone or Skipped;
+}
+
+/// <summary>Values of <c>endpoints.state</c>: the health of a webhook URL, shared by every outbound instance.</summary>
+public static class EndpointState
+{
+    /// <summary>Pushes succeed (also: no row).</summary>
+    public const string Healthy = "healthy";
+
+    /// <summary>Some pushes failed lately, fewer in a row than <c>Outbound:OpenAfter</c>.</summary>
+    public const string Failing = "failing";
+
+    /// <summary>Nothing is pushed but one probe per retry step; deliveries wait parked.</summary>
+    public const string Open = "open";
 }

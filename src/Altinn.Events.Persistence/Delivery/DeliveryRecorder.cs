@@ -1,3 +1,4 @@
+using Altinn.Events.Core.Delivery;
 using Dapper;
 using Npgsql;
 
@@ -6,12 +7,16 @@ namespace Altinn.Events.Persistence.Delivery;
 /// <summary>A matched (event, subscription) pair to record, with its status and, for unauthorized ones, why.</summary>
 public sealed record NewDelivery(Guid SubscriptionId, long Seq, DateTimeOffset Registered, string Status, string? Reason);
 
-/// <summary>Records matched deliveries once each (the inbound stage); the outbound stage updates the rows as it pushes.</summary>
+/// <summary>
+/// Records matched deliveries once each (the inbound stage); the outbound stage updates the rows as it pushes. A queued
+/// row is due <see cref="DeliveryTimes.QueuedGrace"/> later: if its queue message never arrives, the scheduler takes it.
+/// </summary>
 public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
 {
     private const string RecordSql = """
-        INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason)
-        SELECT * FROM unnest(@registered, @seqs, @subscriptions, @created, @statuses, @reasons)
+        INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason, due)
+        SELECT t.*, CASE WHEN t.status = 'queued' THEN t.created + @grace END
+        FROM unnest(@registered, @seqs, @subscriptions, @created, @statuses, @reasons) AS t(registered, seq, subscription, created, status, reason)
         ON CONFLICT DO NOTHING
         RETURNING subscription_id AS SubscriptionId, event_seq AS Seq
         """;
@@ -38,6 +43,7 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
             created = deliveries.Select(_ => now.ToUniversalTime()).ToArray(),
             statuses = deliveries.Select(d => d.Status).ToArray(),
             reasons = deliveries.Select(d => d.Reason).ToArray(),
+            grace = DeliveryTimes.QueuedGrace,
         };
         var inserted = (await connection.QueryAsync<(Guid SubscriptionId, long Seq)>(new CommandDefinition(RecordSql, parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
         var fresh = deliveries.Where(d => inserted.Contains((d.SubscriptionId, d.Seq))).ToList();

@@ -7,19 +7,15 @@ namespace Altinn.Events.Persistence.Delivery;
 /// <summary>An event as the outbound stage pushes it: the stored structured CloudEvent, untouched.</summary>
 public sealed record PushEvent(long Seq, DateTimeOffset Registered, string Id, string Resource, int? PartyId, string CloudEvent);
 
-/// <summary>What the outbound stage needs of a subscription.</summary>
-public sealed record PushTarget(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTimeOffset? DisabledAt);
+/// <summary>What the outbound stage needs of a subscription, with the health state of its endpoint.</summary>
+public sealed record PushTarget(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTimeOffset? DisabledAt, Guid EndpointId, string EndpointState);
 
-/// <summary>The state of one (event, subscription) delivery as the <c>deliveries</c> table holds it.</summary>
-public sealed record DeliveryState(string Status, int Attempts);
-
-/// <summary>Everything one outbound message refers to, loaded with one query per table.</summary>
+/// <summary>The events and subscriptions a batch of deliveries refers to, loaded with one query per table.</summary>
 public sealed record DeliveryBatch(
     IReadOnlyDictionary<(long Seq, DateTimeOffset Registered), PushEvent> Events,
-    IReadOnlyDictionary<Guid, PushTarget> Subscriptions,
-    IReadOnlyDictionary<(Guid SubscriptionId, long Seq), DeliveryState> States);
+    IReadOnlyDictionary<Guid, PushTarget> Subscriptions);
 
-/// <summary>One push attempt for the delivery log.</summary>
+/// <summary>One push attempt for the delivery log, made under <paramref name="Claim"/> (see <see cref="DeliverySchedule"/>).</summary>
 public sealed record AttemptRecord(
     DeliveryReference Delivery,
     string EventId,
@@ -27,7 +23,23 @@ public sealed record AttemptRecord(
     int? StatusCode,
     TimeSpan Duration,
     string? Error,
-    string Outcome);
+    string Outcome,
+    Guid Claim = default,
+    bool Probe = false);
+
+/// <summary>What an attempt does to its delivery: the status, and for a retry when it is due.</summary>
+public sealed record AttemptEffect(string Status, DateTimeOffset? Due = null);
+
+/// <summary>What an attempt does to the health of its endpoint (see migration 0008).</summary>
+/// <param name="EndpointId">The endpoint's key.</param>
+/// <param name="EndPoint">The URL.</param>
+/// <param name="OpenAfter">Consecutive failures that open the endpoint.</param>
+/// <param name="ProbeSchedule">The waits between probes of an open endpoint, the last repeating.</param>
+/// <param name="RetryAfter">What the endpoint asked for (429/503); a probe waits at least this long.</param>
+public sealed record EndpointEffect(Guid EndpointId, string EndPoint, int OpenAfter, IReadOnlyList<TimeSpan> ProbeSchedule, TimeSpan? RetryAfter);
+
+/// <summary>After an attempt: since when the subscription fails (null after a success), and its endpoint's state.</summary>
+public sealed record AttemptResult(DateTimeOffset? FailingSince, string EndpointState, bool Recorded);
 
 /// <summary>Values of <c>delivery_attempts.outcome</c>.</summary>
 public static class AttemptOutcome
@@ -36,6 +48,9 @@ public static class AttemptOutcome
     public const string Retry = "retry";
     public const string Failed = "failed";
     public const string Gone = "gone";
+
+    /// <summary>Given up without a push: the retry schedule's span passed while the delivery waited on its endpoint.</summary>
+    public const string GaveUp = "gaveup";
 }
 
 /// <summary>A row of the delivery log.</summary>
@@ -48,7 +63,8 @@ public sealed record LoggedAttempt(
     int? StatusCode,
     int DurationMs,
     string? Error,
-    string Outcome);
+    string Outcome,
+    bool Probe = false);
 
 /// <summary>An event a redelivery may push: what matching and authorization need.</summary>
 public sealed record RedeliveryCandidate(
@@ -77,33 +93,63 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         """;
 
     private const string SelectSubscriptions = """
-        SELECT id, consumer, end_point AS EndPoint, secret, validation_status AS ValidationStatus, disabled_at AS DisabledAt
-        FROM subscriptions WHERE id = ANY(@ids)
+        SELECT s.id, s.consumer, s.end_point AS EndPoint, s.secret, s.validation_status AS ValidationStatus, s.disabled_at AS DisabledAt,
+               s.endpoint_id AS EndpointId, coalesce(e.state, 'healthy') AS EndpointState
+        FROM subscriptions s LEFT JOIN endpoints e ON e.id = s.endpoint_id
+        WHERE s.id = ANY(@ids)
         """;
 
-    private const string SelectStates = """
-        SELECT d.subscription_id AS SubscriptionId, d.event_seq AS Seq, d.status, d.attempts
-        FROM deliveries d
-        WHERE d.event_registered BETWEEN @min AND @max
-          AND (d.subscription_id, d.event_seq, d.event_registered) IN (SELECT * FROM unnest(@subscriptionIds, @seqs, @registereds))
-        """;
-
-    // One round trip per attempt: the log row, the delivery's state, and the subscription's failing_since (set on the
-    // first failure, cleared by a success). Returns failing_since after a failure, so the caller can disable.
+    // One round trip per attempt: the log row; the delivery's new state, only while this attempt's claim holds it (a claim
+    // that lapsed and was taken over leaves the row to the newer claim); the endpoint's health (a failure counts, opens it
+    // after @openAfter in a row and, for a probe, moves the next probe one schedule step on; a success makes it healthy);
+    // and the subscription's failing_since (set on the first failure, cleared by a success), returned for auto-disable.
     private const string RecordAttempt = """
         WITH logged AS (
-            INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome)
-            VALUES (@at, @subscriptionId, @seq, @registered, @eventId, @attempt, @statusCode, @durationMs, @error, @outcome)
+            INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome, probe)
+            VALUES (@at, @subscriptionId, @seq, @registered, @eventId, @attempt, @statusCode, @durationMs, @error, @outcome, @probe)
         ), delivery AS (
-            INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated)
-            VALUES (@registered, @seq, @subscriptionId, @at, @status, @error, @attempt, @at)
-            ON CONFLICT (subscription_id, event_seq, event_registered)
-            DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, attempts = EXCLUDED.attempts, updated = EXCLUDED.updated
+            UPDATE deliveries
+            SET status = @status, reason = @error, attempts = @attempt, updated = @at, due = @due, claim = NULL,
+                first_failed_at = CASE WHEN @success THEN first_failed_at ELSE coalesce(first_failed_at, @at) END
+            WHERE subscription_id = @subscriptionId AND event_seq = @seq AND event_registered = @registered AND claim = @claim
+            RETURNING 1
+        ), failed AS (
+            INSERT INTO endpoints AS e (id, end_point, state, consecutive_failures, failing_since, opened_at, next_probe_at, last_error, updated)
+            SELECT @endpointId, @endPoint, CASE WHEN @openAfter <= 1 THEN 'open' ELSE 'failing' END, 1, @at,
+                   CASE WHEN @openAfter <= 1 THEN @at END,
+                   CASE WHEN @openAfter <= 1 THEN @at + greatest(@schedule[1], coalesce(@retryAfter, interval '0')) END,
+                   @error, @at
+            WHERE @countsAsFailure
+            ON CONFLICT (id) DO UPDATE SET
+                consecutive_failures = e.consecutive_failures + 1,
+                failing_since = coalesce(e.failing_since, EXCLUDED.failing_since),
+                last_error = EXCLUDED.last_error,
+                updated = EXCLUDED.updated,
+                state = CASE WHEN e.state = 'open' OR e.consecutive_failures + 1 >= @openAfter THEN 'open' ELSE 'failing' END,
+                opened_at = CASE WHEN e.state = 'open' THEN e.opened_at WHEN e.consecutive_failures + 1 >= @openAfter THEN @at END,
+                probe_step = CASE WHEN e.state = 'open' AND @probe THEN e.probe_step + 1 WHEN e.state = 'open' THEN e.probe_step ELSE 0 END,
+                next_probe_at = CASE
+                    WHEN e.state = 'open' AND @probe THEN @at + greatest(@schedule[least(e.probe_step + 2, cardinality(@schedule))], coalesce(@retryAfter, interval '0'))
+                    WHEN e.state = 'open' THEN e.next_probe_at
+                    WHEN e.consecutive_failures + 1 >= @openAfter THEN @at + greatest(@schedule[1], coalesce(@retryAfter, interval '0'))
+                END
+            RETURNING e.state
+        ), healed AS (
+            UPDATE endpoints
+            SET state = 'healthy', consecutive_failures = 0, failing_since = NULL, opened_at = NULL, probe_step = 0, next_probe_at = NULL,
+                last_error = NULL, updated = @at
+            WHERE @success AND id = @endpointId AND (state <> 'healthy' OR consecutive_failures > 0)
+            RETURNING state
+        ), subscription AS (
+            UPDATE subscriptions
+            SET failing_since = CASE WHEN @success THEN NULL ELSE coalesce(failing_since, @at) END
+            WHERE id = @subscriptionId AND (NOT @success OR failing_since IS NOT NULL)
+            RETURNING failing_since
         )
-        UPDATE subscriptions
-        SET failing_since = CASE WHEN @success THEN NULL ELSE coalesce(failing_since, @at) END
-        WHERE id = @subscriptionId AND (NOT @success OR failing_since IS NOT NULL)
-        RETURNING failing_since
+        SELECT (SELECT failing_since FROM subscription) AS FailingSince,
+               coalesce((SELECT state FROM failed), (SELECT state FROM healed),
+                        (SELECT state FROM endpoints WHERE id = @endpointId), 'healthy') AS EndpointState,
+               EXISTS (SELECT 1 FROM delivery) AS Recorded
         """;
 
     private const string Disable = """
@@ -112,18 +158,20 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         WHERE id = @id AND validation_status = 'validated' AND failing_since <= @failingBefore
         """;
 
+    // Only unsettled deliveries: a copy of a message that arrives after the delivery was pushed leaves it as it is.
     private const string MarkSkipped = """
-        INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated)
+        INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated)
         SELECT t.registered, t.seq, t.subscription_id, @at, 'skipped', t.reason, 0, @at
         FROM unnest(@registereds, @seqs, @subscriptionIds, @reasons) AS t(registered, seq, subscription_id, reason)
         ON CONFLICT (subscription_id, event_seq, event_registered)
-        DO UPDATE SET status = 'skipped', reason = EXCLUDED.reason, updated = EXCLUDED.updated
+        DO UPDATE SET status = 'skipped', reason = EXCLUDED.reason, updated = EXCLUDED.updated, due = NULL, claim = NULL
+        WHERE d.status IN ('queued', 'waiting', 'parked', 'pushing')
         """;
 
     // attempted_at >= the event's registration prunes the log's partitions older than the event.
     private const string SelectHistory = """
         SELECT id, attempted_at AS AttemptedAt, event_seq AS EventSeq, event_id AS EventId, attempt, status_code AS StatusCode,
-               duration_ms AS DurationMs, error, outcome
+               duration_ms AS DurationMs, error, outcome, probe
         FROM delivery_attempts
         WHERE subscription_id = @subscriptionId AND event_seq = @seq AND attempted_at >= @registered
         ORDER BY attempted_at, id
@@ -131,22 +179,25 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 
     private const string SelectPage = """
         SELECT id, attempted_at AS AttemptedAt, event_seq AS EventSeq, event_id AS EventId, attempt, status_code AS StatusCode,
-               duration_ms AS DurationMs, error, outcome
+               duration_ms AS DurationMs, error, outcome, probe
         FROM delivery_attempts
         WHERE subscription_id = @subscriptionId AND (attempted_at, id) < (@beforeAt, @beforeId)
         ORDER BY attempted_at DESC, id DESC
         LIMIT @limit
         """;
 
+    // A delivery being pushed right now keeps its claim; any other starts again as a fresh first attempt.
     private const string QueueAgain = """
-        INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated)
-        SELECT t.registered, t.seq, @subscriptionId, @at, 'queued', 'redelivery requested', 0, @at
+        INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due)
+        SELECT t.registered, t.seq, @subscriptionId, @at, 'queued', 'redelivery requested', 0, @at, @due
         FROM unnest(@registereds, @seqs) AS t(registered, seq)
         ON CONFLICT (subscription_id, event_seq, event_registered)
-        DO UPDATE SET status = 'queued', reason = 'redelivery requested', attempts = 0, updated = EXCLUDED.updated
+        DO UPDATE SET status = 'queued', reason = 'redelivery requested', attempts = 0, updated = EXCLUDED.updated, due = EXCLUDED.due,
+                      first_failed_at = NULL, claim = NULL
+        WHERE d.status <> 'pushing'
         """;
 
-    /// <summary>The events, subscriptions and delivery states <paramref name="deliveries"/> refer to: three queries.</summary>
+    /// <summary>The events and subscriptions (with their endpoints' health) <paramref name="deliveries"/> refer to: two queries.</summary>
     public async Task<DeliveryBatch> LoadAsync(IReadOnlyList<DeliveryReference> deliveries, CancellationToken cancellationToken)
     {
         var keys = deliveries.Select(d => (d.Seq, Registered: d.Registered.ToUniversalTime())).Distinct().ToArray();
@@ -160,34 +211,21 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             cancellationToken: cancellationToken));
         var subscriptions = await connection.QueryAsync<TargetRow>(new CommandDefinition(
             SelectSubscriptions, new { ids = deliveries.Select(d => d.SubscriptionId).Distinct().ToArray() }, cancellationToken: cancellationToken));
-        var states = await connection.QueryAsync<StateRow>(new CommandDefinition(
-            SelectStates,
-            new
-            {
-                min,
-                max,
-                subscriptionIds = deliveries.Select(d => d.SubscriptionId).ToArray(),
-                seqs = deliveries.Select(d => d.Seq).ToArray(),
-                registereds = deliveries.Select(d => d.Registered.ToUniversalTime()).ToArray(),
-            },
-            cancellationToken: cancellationToken));
 
         return new DeliveryBatch(
             events.Select(e => new PushEvent(e.Seq, Utc(e.Registered), e.Id, e.Resource, e.PartyId, e.CloudEvent)).ToDictionary(e => (e.Seq, e.Registered)),
-            subscriptions.Select(s => new PushTarget(s.Id, s.Consumer, s.EndPoint, s.Secret, s.ValidationStatus, s.DisabledAt is { } d ? Utc(d) : null)).ToDictionary(s => s.Id),
-            states.ToDictionary(s => (s.SubscriptionId, s.Seq), s => new DeliveryState(s.Status, s.Attempts)));
+            subscriptions.Select(s => new PushTarget(s.Id, s.Consumer, s.EndPoint, s.Secret, s.ValidationStatus, s.DisabledAt is { } d ? Utc(d) : null, s.EndpointId, s.EndpointState)).ToDictionary(s => s.Id));
     }
 
     /// <summary>
-    /// Logs an attempt, sets the delivery's status (<paramref name="deliveryStatus"/>), and clears the subscription's
-    /// failing_since on success or sets it on the first failure.
+    /// Logs an attempt, applies <paramref name="effect"/> to the delivery while the attempt's claim still holds it, updates
+    /// its endpoint's health (<paramref name="endpoint"/>), and the subscription's failing_since.
     /// </summary>
-    /// <returns>After a failure, since when the subscription has been failing; null after a success.</returns>
-    public async Task<DateTimeOffset?> RecordAttemptAsync(AttemptRecord attempt, string deliveryStatus, CancellationToken cancellationToken)
+    public async Task<AttemptResult> RecordAttemptAsync(AttemptRecord attempt, AttemptEffect effect, EndpointEffect endpoint, CancellationToken cancellationToken)
     {
         var success = attempt.Outcome == AttemptOutcome.Delivered;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var failingSince = await connection.QueryFirstOrDefaultAsync<DateTime?>(new CommandDefinition(
+        var row = await connection.QuerySingleAsync<ResultRow>(new CommandDefinition(
             RecordAttempt,
             new
             {
@@ -201,11 +239,21 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 durationMs = (int)Math.Min(int.MaxValue, Math.Round(attempt.Duration.TotalMilliseconds)),
                 error = attempt.Error,
                 outcome = attempt.Outcome,
-                status = deliveryStatus,
+                probe = attempt.Probe,
+                claim = attempt.Claim,
+                status = effect.Status,
+                due = effect.Due,
                 success,
+                // 410 is an answer from a live endpoint about one delivery: it neither counts against the endpoint nor heals it.
+                countsAsFailure = !success && attempt.Outcome != AttemptOutcome.Gone,
+                endpointId = endpoint.EndpointId,
+                endPoint = endpoint.EndPoint,
+                openAfter = endpoint.OpenAfter,
+                schedule = endpoint.ProbeSchedule.Count > 0 ? endpoint.ProbeSchedule.ToArray() : [TimeSpan.FromSeconds(10)],
+                retryAfter = endpoint.RetryAfter,
             },
             cancellationToken: cancellationToken));
-        return success || failingSince is not { } since ? null : Utc(since);
+        return new AttemptResult(success || row.FailingSince is not { } since ? null : Utc(since), row.EndpointState, row.Recorded);
     }
 
     /// <summary>Disables a validated subscription that has been failing since before <paramref name="failingBefore"/>.</summary>
@@ -328,6 +376,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             {
                 subscriptionId,
                 at,
+                due = at + DeliveryTimes.QueuedGrace,
                 registereds = events.Select(e => e.Registered.ToUniversalTime()).ToArray(),
                 seqs = events.Select(e => e.Seq).ToArray(),
             },
@@ -339,9 +388,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     // Npgsql reads timestamptz as a UTC DateTime; Dapper does not map that to DateTimeOffset by itself.
     private sealed record EventRow(long Seq, DateTime Registered, string Id, string Resource, int? PartyId, string CloudEvent);
 
-    private sealed record TargetRow(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt);
+    private sealed record TargetRow(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt, Guid EndpointId, string EndpointState);
 
-    private sealed record StateRow(Guid SubscriptionId, long Seq, string Status, int Attempts);
+    private sealed record ResultRow(DateTime? FailingSince, string EndpointState, bool Recorded);
 
     private sealed record CandidateRow(long Seq, DateTime Registered, string Id, string Resource, string Source, string Type, string? Subject, int? PartyId);
 
@@ -365,6 +414,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 
         public string Outcome { get; set; } = string.Empty;
 
-        public LoggedAttempt ToAttempt() => new(Id, Utc(AttemptedAt), EventSeq, EventId, Attempt, StatusCode, DurationMs, Error, Outcome);
+        public bool Probe { get; set; }
+
+        public LoggedAttempt ToAttempt() => new(Id, Utc(AttemptedAt), EventSeq, EventId, Attempt, StatusCode, DurationMs, Error, Outcome, Probe);
     }
 }

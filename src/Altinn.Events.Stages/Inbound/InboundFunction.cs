@@ -70,7 +70,7 @@ internal sealed partial class InboundFunction(
         }
 
         // One decision per distinct (consumer, action, resource, party), asked in one batch for the whole message.
-        var requestOf = matches.Select(m => new DecisionRequest(m.Subscription.Consumer, ActionFor(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId))).ToList();
+        var requestOf = matches.Select(m => new DecisionRequest(m.Subscription.Consumer, Actions.ToReceive(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId))).ToList();
         var requests = requestOf.Distinct().ToList();
         var decisions = await decider.DecideAsync(requests, cancellationToken);
         var permitted = requests.Where((_, i) => decisions[i]).ToHashSet();
@@ -128,9 +128,6 @@ internal sealed partial class InboundFunction(
 
     private static string? AlternativeNumber(string? alternativeSubject, string prefix) =>
         alternativeSubject is not null && alternativeSubject.StartsWith(prefix, StringComparison.Ordinal) ? alternativeSubject[prefix.Length..] : null;
-
-    /// <summary>App events need <c>read</c> on the app for the party; other resources need <c>subscribe</c>.</summary>
-    private static string ActionFor(string resource) => AppResources.TryParse(resource, out _, out _) ? Actions.Read : Actions.Subscribe;
 
     private static InboundMessage Parse(string body)
     {

@@ -3,78 +3,88 @@ using Microsoft.Extensions.Options;
 namespace Altinn.Events.Stages.Outbound;
 
 /// <summary>
-/// Bounds the pushes in flight per endpoint and in the whole process, so a slow or dead endpoint holds at most
-/// <see cref="OutboundOptions.MaxConcurrencyPerEndpoint"/> pushes and never the capacity healthy endpoints need.
-/// Endpoints are keyed by scheme, host, port and path; an entry lives only while someone uses it.
+/// Push slots of this process. A push needs one slot of its endpoint's host (scheme, host and port:
+/// <see cref="OutboundOptions.MaxConcurrencyPerEndpoint"/>), one of its consumer's share
+/// (<see cref="OutboundOptions.MaxConcurrencyPerConsumer"/>, across all the consumer's endpoints) and one of the process
+/// (<see cref="OutboundOptions.MaxConcurrency"/>). Nobody waits here: a delivery that gets no slot is parked in
+/// PostgreSQL and drained when slots free up, so a hanging endpoint holds only its own slots and one consumer cannot
+/// take the capacity others need.
 /// </summary>
-internal sealed class EndpointLimiter(IOptions<OutboundOptions> options) : IDisposable
+internal sealed class EndpointLimiter(IOptions<OutboundOptions> options)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Entry> _endpoints = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _process = new(options.Value.MaxConcurrency, options.Value.MaxConcurrency);
+    private readonly Dictionary<string, int> _hosts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _consumers = new(StringComparer.Ordinal);
+    private int _process;
 
-    /// <summary>A slot for one push to <paramref name="endPoint"/>, or null when none freed up within <paramref name="wait"/>.</summary>
-    public async Task<IDisposable?> AcquireAsync(Uri endPoint, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>The key pushes to <paramref name="endPoint"/> are limited by: scheme, host and port.</summary>
+    public static string HostKey(Uri endPoint) => endPoint.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
+
+    /// <summary>Pushes in flight in this process.</summary>
+    public int InFlight
     {
-        var key = endPoint.GetLeftPart(UriPartial.Path).ToLowerInvariant();
-        Entry entry;
+        get
+        {
+            lock (_gate)
+            {
+                return _process;
+            }
+        }
+    }
+
+    /// <summary>A slot for one push of <paramref name="consumer"/> to <paramref name="endPoint"/>, or null when any of the three limits is reached.</summary>
+    public IDisposable? TryAcquire(Uri endPoint, string consumer)
+    {
+        var host = HostKey(endPoint);
+        var settings = options.Value;
         lock (_gate)
         {
-            if (!_endpoints.TryGetValue(key, out entry!))
+            if (_process >= settings.MaxConcurrency
+                || _hosts.GetValueOrDefault(host) >= settings.MaxConcurrencyPerEndpoint
+                || _consumers.GetValueOrDefault(consumer) >= settings.MaxConcurrencyPerConsumer)
             {
-                entry = new Entry(options.Value.MaxConcurrencyPerEndpoint);
-                _endpoints[key] = entry;
+                return null;
             }
 
-            entry.Users++;
+            _process++;
+            _hosts[host] = _hosts.GetValueOrDefault(host) + 1;
+            _consumers[consumer] = _consumers.GetValueOrDefault(consumer) + 1;
         }
 
-        var holdsEndpoint = false;
-        try
-        {
-            holdsEndpoint = await entry.Slots.WaitAsync(wait, cancellationToken);
-            if (holdsEndpoint && await _process.WaitAsync(wait, cancellationToken))
-            {
-                return new Slot(this, key, entry);
-            }
-        }
-        catch
-        {
-            Leave(key, entry, holdsEndpoint);
-            throw;
-        }
-
-        Leave(key, entry, holdsEndpoint);
-        return null;
+        return new Slot(this, host, consumer);
     }
 
-    public void Dispose() => _process.Dispose();
-
-    private void Leave(string key, Entry entry, bool releaseEndpoint)
+    /// <summary>How many pushes of <paramref name="consumer"/> to <paramref name="endPoint"/> could start now.</summary>
+    public int Available(Uri endPoint, string consumer)
     {
-        if (releaseEndpoint)
-        {
-            entry.Slots.Release();
-        }
-
+        var settings = options.Value;
         lock (_gate)
         {
-            if (--entry.Users == 0)
-            {
-                _endpoints.Remove(key);
-                entry.Slots.Dispose();
-            }
+            return Math.Max(0, Math.Min(
+                settings.MaxConcurrency - _process,
+                Math.Min(settings.MaxConcurrencyPerEndpoint - _hosts.GetValueOrDefault(HostKey(endPoint)), settings.MaxConcurrencyPerConsumer - _consumers.GetValueOrDefault(consumer))));
         }
     }
 
-    private sealed class Entry(int slots)
+    private void Release(string host, string consumer)
     {
-        public SemaphoreSlim Slots { get; } = new(slots, slots);
-
-        public int Users { get; set; }
+        lock (_gate)
+        {
+            _process--;
+            Decrement(_hosts, host);
+            Decrement(_consumers, consumer);
+        }
     }
 
-    private sealed class Slot(EndpointLimiter owner, string key, Entry entry) : IDisposable
+    private static void Decrement(Dictionary<string, int> counts, string key)
+    {
+        if (--counts[key] == 0)
+        {
+            counts.Remove(key);
+        }
+    }
+
+    private sealed class Slot(EndpointLimiter owner, string host, string consumer) : IDisposable
     {
         private int _disposed;
 
@@ -82,8 +92,7 @@ internal sealed class EndpointLimiter(IOptions<OutboundOptions> options) : IDisp
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                owner._process.Release();
-                owner.Leave(key, entry, releaseEndpoint: true);
+                owner.Release(host, consumer);
             }
         }
     }

@@ -1,0 +1,327 @@
+using Altinn.Events.Core.Delivery;
+using Dapper;
+using Npgsql;
+
+namespace Altinn.Events.Persistence.Delivery;
+
+/// <summary>
+/// A delivery one outbound instance claimed for one push: nobody else pushes it while <see cref="Claim"/> holds it (until
+/// the push is recorded, or the claim's due time passes because the instance died).
+/// </summary>
+/// <param name="Delivery">The delivery; its <see cref="DeliveryReference.Attempt"/> is the number of the attempt to make.</param>
+/// <param name="PreviousStatus">The status before the claim: queued, waiting, parked (due: give it up) or pushing (a lapsed claim).</param>
+/// <param name="FirstFailedAt">The first failed attempt, or when it first had to wait on an open endpoint.</param>
+/// <param name="Claim">The claim, which recording the attempt must present.</param>
+public sealed record ClaimedDelivery(DeliveryReference Delivery, string PreviousStatus, DateTimeOffset? FirstFailedAt, Guid Claim);
+
+/// <summary>An endpoint whose probe is due, or one with a backlog to drain (<paramref name="Version"/>: its backlog_version).</summary>
+public sealed record EndpointRef(Guid Id, string EndPoint, long Version = 0);
+
+/// <summary>How an endpoint is doing, as <c>GET /subscriptions/{id}</c> shows it.</summary>
+public sealed record EndpointHealth(string State, DateTimeOffset? FailingSince, int ConsecutiveFailures, DateTimeOffset? NextProbeAt, string? LastError, long WaitingDeliveries);
+
+/// <summary>
+/// The outbound stage's state machine in PostgreSQL (migration 0008): atomic claims before every push, so a delivery has
+/// at most one push in flight whatever copies of its message exist; the due index the scheduler works from (retries,
+/// lapsed claims, lost queue messages, deliveries to give up); parking deliveries on an endpoint that is open or busy;
+/// probes of open endpoints and drains of backlogs. Every statement works on a batch and locks with SKIP LOCKED, so any
+/// number of outbound instances share the work.
+/// </summary>
+public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
+{
+    private const string Returning = """
+        RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq, d.event_registered AS Registered, c.status AS PreviousStatus,
+                  d.attempts AS Attempts, d.first_failed_at AS FirstFailedAt
+        """;
+
+    // A queue message claims only deliveries still queued: one that was pushed, is being pushed or waits for a retry is
+    // someone else's.
+    private const string ClaimQueued = $"""
+        WITH c AS (
+            SELECT d.subscription_id, d.event_seq, d.event_registered, d.status
+            FROM deliveries d
+            WHERE d.event_registered BETWEEN @min AND @max AND d.status = 'queued'
+              AND (d.subscription_id, d.event_seq, d.event_registered) IN (SELECT * FROM unnest(@subscriptionIds, @seqs, @registereds))
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE deliveries d SET status = 'pushing', claim = @claim, due = @leaseUntil, updated = @at
+        FROM c
+        WHERE d.subscription_id = c.subscription_id AND d.event_seq = c.event_seq AND d.event_registered = c.event_registered
+          AND d.event_registered BETWEEN @min AND @max
+        {Returning}
+        """;
+
+    private const string ClaimDue = $"""
+        WITH c AS (
+            SELECT subscription_id, event_seq, event_registered, status
+            FROM deliveries
+            WHERE due <= @now
+            ORDER BY due
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE deliveries d SET status = 'pushing', claim = @claim, due = @leaseUntil, updated = @now
+        FROM c
+        WHERE d.subscription_id = c.subscription_id AND d.event_seq = c.event_seq AND d.event_registered = c.event_registered
+        {Returning}
+        """;
+
+    private const string ClaimParked = $"""
+        WITH c AS (
+            SELECT subscription_id, event_seq, event_registered, status
+            FROM deliveries
+            WHERE status = 'parked' AND subscription_id = @subscriptionId
+            ORDER BY event_seq
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE deliveries d SET status = 'pushing', claim = @claim, due = @leaseUntil, updated = @at
+        FROM c
+        WHERE d.subscription_id = c.subscription_id AND d.event_seq = c.event_seq AND d.event_registered = c.event_registered
+        {Returning}
+        """;
+
+    // Parks deliveries still queued, or claimed under @claim, and bumps their endpoints' backlog_version in the same
+    // statement: a drain that saw the old version and then found nothing parked cannot have missed these.
+    private const string Park = """
+        WITH parked AS (
+            UPDATE deliveries d
+            SET status = 'parked', claim = NULL, updated = @at,
+                first_failed_at = CASE WHEN @failing THEN coalesce(d.first_failed_at, @at) ELSE d.first_failed_at END,
+                due = coalesce(d.first_failed_at, @at) + @span
+            FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
+            WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
+              AND d.event_registered BETWEEN @min AND @max
+              AND (d.status = 'queued' OR (d.status = 'pushing' AND d.claim = @claim))
+            RETURNING d.subscription_id
+        ), bumped AS (
+            INSERT INTO endpoints AS e (id, end_point, backlog_version, updated)
+            SELECT s.endpoint_id, min(s.end_point), 1, @at
+            FROM subscriptions s WHERE s.id IN (SELECT subscription_id FROM parked)
+            GROUP BY s.endpoint_id
+            ON CONFLICT (id) DO UPDATE SET backlog_version = e.backlog_version + 1, updated = EXCLUDED.updated
+        )
+        SELECT count(*) FROM parked
+        """;
+
+    private const string GiveUp = """
+        WITH gave AS (
+            UPDATE deliveries d SET status = 'failed', reason = @reason, due = NULL, claim = NULL, updated = @at
+            FROM unnest(@subscriptionIds, @seqs, @registereds, @eventIds) AS t(subscription_id, seq, registered, event_id)
+            WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
+              AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
+            RETURNING d.subscription_id, d.event_seq, d.event_registered, d.attempts, t.event_id
+        )
+        INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome)
+        SELECT @at, subscription_id, event_seq, event_registered, event_id, attempts, NULL, 0, @reason, 'gaveup' FROM gave
+        """;
+
+    // Ends a claim without an attempt (the delivery could not get a slot after all): due again at once.
+    private const string Release = """
+        UPDATE deliveries d SET status = CASE WHEN d.attempts = 0 THEN 'queued' ELSE 'waiting' END, claim = NULL, due = @at, updated = @at
+        FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
+        WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
+          AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
+        """;
+
+    private const string ClaimProbes = """
+        UPDATE endpoints e SET next_probe_at = @leaseUntil, updated = @now
+        WHERE e.id IN (
+            SELECT id FROM endpoints WHERE state = 'open' AND next_probe_at <= @now ORDER BY next_probe_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+        RETURNING e.id, e.end_point AS EndPoint
+        """;
+
+    // Nothing is parked to probe with: the next push is the probe (a failure opens it again at once: the count stays).
+    private const string HalfOpen = """
+        UPDATE endpoints SET state = 'failing', next_probe_at = NULL, updated = @at WHERE id = @id AND state = 'open'
+        """;
+
+    private const string ProbeAt = "UPDATE endpoints SET next_probe_at = @at WHERE id = @id AND state = 'open'";
+
+    private const string Backlogs = """
+        SELECT id, end_point AS EndPoint, backlog_version AS Version FROM endpoints
+        WHERE backlog_version > drained_version AND state <> 'open'
+        LIMIT @limit
+        """;
+
+    private const string MarkDrained = "UPDATE endpoints SET drained_version = @version WHERE id = @id AND backlog_version = @version";
+
+    private const string SubscriptionsOf = "SELECT id, consumer FROM subscriptions WHERE endpoint_id = @id ORDER BY id";
+
+    private const string StateOf = "SELECT coalesce((SELECT state FROM endpoints WHERE id = @id), 'healthy')";
+
+    private const string Counts = """
+        SELECT (SELECT count(*) FROM endpoints WHERE state = 'open') AS OpenEndpoints,
+               (SELECT count(*) FROM deliveries WHERE due IS NOT NULL AND status IN ('waiting', 'parked')) AS Waiting
+        """;
+
+    private const string Health = """
+        SELECT coalesce(e.state, 'healthy') AS State, e.failing_since AS FailingSince, coalesce(e.consecutive_failures, 0) AS ConsecutiveFailures,
+               e.next_probe_at AS NextProbeAt, e.last_error AS LastError,
+               (SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id AND d.status IN ('waiting', 'parked')) AS Waiting
+        FROM subscriptions s LEFT JOIN endpoints e ON e.id = s.endpoint_id
+        WHERE s.id = @id
+        """;
+
+    /// <summary>Claims those of <paramref name="deliveries"/> that are still queued (a queue message's first attempts).</summary>
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimQueuedAsync(IReadOnlyList<DeliveryReference> deliveries, Guid claim, DateTimeOffset at, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
+        if (deliveries.Count == 0)
+        {
+            return [];
+        }
+
+        var (min, max) = Bounds(deliveries);
+        return await QueryClaimsAsync(ClaimQueued, new { min, max, claim, at, leaseUntil, subscriptionIds = Ids(deliveries), seqs = Seqs(deliveries), registereds = Registereds(deliveries) }, claim, cancellationToken);
+    }
+
+    /// <summary>Claims up to <paramref name="limit"/> deliveries whose due time has come, earliest first.</summary>
+    public Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(int limit, Guid claim, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        QueryClaimsAsync(ClaimDue, new { limit, claim, now, leaseUntil }, claim, cancellationToken);
+
+    /// <summary>Claims up to <paramref name="limit"/> of a subscription's parked deliveries, oldest event first.</summary>
+    public Task<IReadOnlyList<ClaimedDelivery>> ClaimParkedAsync(Guid subscriptionId, int limit, Guid claim, DateTimeOffset at, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        QueryClaimsAsync(ClaimParked, new { subscriptionId, limit, claim, at, leaseUntil }, claim, cancellationToken);
+
+    /// <summary>
+    /// Parks deliveries that are queued, or claimed under <paramref name="claim"/>, to wait on their endpoint. When the
+    /// endpoint is open (<paramref name="failing"/>) the wait counts as failing; either way they are given up
+    /// <paramref name="span"/> after they first failed (or now).
+    /// </summary>
+    /// <returns>How many were parked.</returns>
+    public async Task<long> ParkAsync(IReadOnlyList<DeliveryReference> deliveries, Guid? claim, bool failing, TimeSpan span, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (deliveries.Count == 0)
+        {
+            return 0;
+        }
+
+        var (min, max) = Bounds(deliveries);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            Park,
+            new { min, max, claim, failing, span, at, subscriptionIds = Ids(deliveries), seqs = Seqs(deliveries), registereds = Registereds(deliveries) },
+            cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Marks claimed deliveries failed without a push, with a <c>gaveup</c> row each in the delivery log.</summary>
+    public async Task GiveUpAsync(IReadOnlyList<(ClaimedDelivery Delivery, string EventId)> deliveries, string reason, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        foreach (var group in deliveries.GroupBy(d => d.Delivery.Claim))
+        {
+            var items = group.ToList();
+            var references = items.Select(d => d.Delivery.Delivery).ToList();
+            var (min, max) = Bounds(references);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                GiveUp,
+                new { min, max, claim = group.Key, reason, at, subscriptionIds = Ids(references), seqs = Seqs(references), registereds = Registereds(references), eventIds = items.Select(d => d.EventId).ToArray() },
+                cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>Ends claims without an attempt: the deliveries are due again at once.</summary>
+    public async Task ReleaseAsync(IReadOnlyList<ClaimedDelivery> deliveries, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        foreach (var group in deliveries.GroupBy(d => d.Claim))
+        {
+            var references = group.Select(d => d.Delivery).ToList();
+            var (min, max) = Bounds(references);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                Release,
+                new { min, max, claim = group.Key, at, subscriptionIds = Ids(references), seqs = Seqs(references), registereds = Registereds(references) },
+                cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>Open endpoints whose probe is due, each claimed until <paramref name="leaseUntil"/>.</summary>
+    public async Task<IReadOnlyList<EndpointRef>> ClaimProbesAsync(int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(Guid Id, string EndPoint)>(new CommandDefinition(ClaimProbes, new { limit, now, leaseUntil }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new EndpointRef(r.Id, r.EndPoint))];
+    }
+
+    /// <summary>An open endpoint with nothing parked to probe with: its next push decides (a failure opens it again).</summary>
+    public async Task HalfOpenAsync(Guid endpointId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(HalfOpen, new { id = endpointId, at }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Moves an open endpoint's next probe (the probe could not be made now).</summary>
+    public async Task ProbeAtAsync(Guid endpointId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(ProbeAt, new { id = endpointId, at }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Endpoints that are not open and have parked deliveries.</summary>
+    public async Task<IReadOnlyList<EndpointRef>> BacklogsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<EndpointRef>(new CommandDefinition(Backlogs, new { limit }, cancellationToken: cancellationToken))];
+    }
+
+    /// <summary>Records that an endpoint had nothing parked when its backlog was at <paramref name="version"/>.</summary>
+    public async Task MarkDrainedAsync(Guid endpointId, long version, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(MarkDrained, new { id = endpointId, version }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The subscriptions pushing to an endpoint, with their consumers.</summary>
+    public async Task<IReadOnlyList<(Guid Id, string Consumer)>> SubscriptionsOfAsync(Guid endpointId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<(Guid, string)>(new CommandDefinition(SubscriptionsOf, new { id = endpointId }, cancellationToken: cancellationToken))];
+    }
+
+    /// <summary>An endpoint's state now.</summary>
+    public async Task<string> StateOfAsync(Guid endpointId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<string>(new CommandDefinition(StateOf, new { id = endpointId }, cancellationToken: cancellationToken)) ?? EndpointState.Healthy;
+    }
+
+    /// <summary>Open endpoints and deliveries waiting (for a retry or on their endpoint), for the metrics.</summary>
+    public async Task<(long OpenEndpoints, long Waiting)> CountsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(Counts, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>The health of a subscription's endpoint and how many of its deliveries wait; null when it does not exist.</summary>
+    public async Task<EndpointHealth?> HealthAsync(Guid subscriptionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QueryFirstOrDefaultAsync<HealthRow>(new CommandDefinition(Health, new { id = subscriptionId }, cancellationToken: cancellationToken));
+        return row is null ? null : new EndpointHealth(row.State, Utc(row.FailingSince), row.ConsecutiveFailures, Utc(row.NextProbeAt), row.LastError, row.Waiting);
+    }
+
+    private async Task<IReadOnlyList<ClaimedDelivery>> QueryClaimsAsync(string sql, object parameters, Guid claim, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ClaimRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new ClaimedDelivery(
+            new DeliveryReference(r.SubscriptionId, r.Seq, Utc(r.Registered), r.Attempts + 1), r.PreviousStatus, Utc(r.FirstFailedAt), claim))];
+    }
+
+    private static (DateTimeOffset Min, DateTimeOffset Max) Bounds(IReadOnlyList<DeliveryReference> deliveries) =>
+        (deliveries.Min(d => d.Registered.ToUniversalTime()), deliveries.Max(d => d.Registered.ToUniversalTime()));
+
+    private static Guid[] Ids(IReadOnlyList<DeliveryReference> deliveries) => [.. deliveries.Select(d => d.SubscriptionId)];
+
+    private static long[] Seqs(IReadOnlyList<DeliveryReference> deliveries) => [.. deliveries.Select(d => d.Seq)];
+
+    private static DateTimeOffset[] Registereds(IReadOnlyList<DeliveryReference> deliveries) => [.. deliveries.Select(d => d.Registered.ToUniversalTime())];
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private static DateTimeOffset? Utc(DateTime? value) => value is { } v ? Utc(v) : null;
+
+    private sealed record ClaimRow(Guid SubscriptionId, long Seq, DateTime Registered, string PreviousStatus, int Attempts, DateTime? FirstFailedAt);
+
+    private sealed record HealthRow(string State, DateTime? FailingSince, int ConsecutiveFailures, DateTime? NextProbeAt, string? LastError, long Waiting);
+}

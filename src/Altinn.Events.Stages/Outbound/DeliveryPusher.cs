@@ -1,0 +1,321 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Delivery;
+using Altinn.Events.Core.Subscriptions;
+using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Webhooks;
+using Altinn.Events.Persistence.Delivery;
+using Microsoft.Extensions.Options;
+
+namespace Altinn.Events.Stages.Outbound;
+
+/// <summary>How the pusher treats a batch of claimed deliveries.</summary>
+/// <param name="Reauthorize">Ask the PDP again before pushing (every push but a queue message's first attempt, which
+/// the inbound stage or redelivery authorized moments ago).</param>
+/// <param name="Probe">The push tests an open endpoint: it is made although the endpoint is open, and logged as a probe.</param>
+internal readonly record struct PushMode(bool Reauthorize, bool Probe = false);
+
+/// <summary>
+/// What happens to a claimed delivery, for the queue function and the scheduler alike: skipped (with why) when its event
+/// or subscription is gone, the subscription is not validated or the consumer may no longer read it; parked when its
+/// endpoint is open or has no free slot; otherwise pushed under a slot, and the outcome recorded: delivered, gone (410),
+/// waiting for the next attempt (the schedule, or a later Retry-After), or failed after the last (with its history on the
+/// poison queue). Every push runs in the background; the returned tasks end when their outcomes are recorded.
+/// </summary>
+internal sealed class DeliveryPusher(
+    DeliveryStore store,
+    DeliverySchedule schedule,
+    IAuthorizationDecider decider,
+    WebhookClient webhooks,
+    EndpointLimiter limiter,
+    IQueueSender queues,
+    IOptions<QueueOptions> queueOptions,
+    IOptions<OutboundOptions> options,
+    OutboundMetrics metrics,
+    TimeProvider time,
+    ILogger<DeliveryPusher> logger)
+{
+    public const string CloudEventContentType = "application/cloudevents+json";
+    public const string SlackHost = "hooks.slack.com";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentDictionary<Task, bool> _inFlight = new();
+
+    /// <summary>Pushes still running (the scheduler waits for them on shutdown).</summary>
+    public Task[] InFlight => [.. _inFlight.Keys];
+
+    /// <summary>Skips, parks or pushes each of <paramref name="claimed"/>; returns the pushes that started.</summary>
+    public async Task<IReadOnlyList<Task>> RunAsync(IReadOnlyList<ClaimedDelivery> claimed, PushMode mode, CancellationToken cancellationToken)
+    {
+        if (claimed.Count == 0)
+        {
+            return [];
+        }
+
+        var batch = await store.LoadAsync([.. claimed.Select(c => c.Delivery)], cancellationToken);
+        var skipped = new List<(DeliveryReference, string)>();
+        var ready = new List<(ClaimedDelivery Claimed, PushEvent Event, PushTarget Target)>();
+        foreach (var c in claimed)
+        {
+            var delivery = c.Delivery;
+            if (!batch.Events.TryGetValue((delivery.Seq, delivery.Registered), out var stored))
+            {
+                skipped.Add((delivery, "the event is no longer stored"));
+            }
+            else if (!batch.Subscriptions.TryGetValue(delivery.SubscriptionId, out var target))
+            {
+                skipped.Add((delivery, "the subscription was deleted"));
+            }
+            else if (target.ValidationStatus != ValidationStatus.Validated)
+            {
+                skipped.Add((delivery, target.DisabledAt is not null ? "the subscription is disabled" : $"the subscription is {target.ValidationStatus}, not validated"));
+            }
+            else
+            {
+                ready.Add((c, stored, target));
+            }
+        }
+
+        if (mode.Reauthorize)
+        {
+            var permitted = await PermittedAsync(ready, cancellationToken);
+            foreach (var r in ready.Where(r => !permitted.Contains((r.Target.Consumer, r.Event.Resource, r.Event.PartyId))).ToList())
+            {
+                skipped.Add((r.Claimed.Delivery, $"{r.Target.Consumer} may no longer read the event"));
+                ready.Remove(r);
+            }
+        }
+
+        var open = ready.Where(r => r.Target.EndpointState == EndpointState.Open && !mode.Probe).ToList();
+        foreach (var (delivery, reason) in skipped)
+        {
+            OutboundLog.Skipped(logger, delivery.SubscriptionId, delivery.Seq, reason);
+        }
+
+        var now = time.GetUtcNow();
+        await store.MarkSkippedAsync(skipped, now, cancellationToken);
+        metrics.Count(DeliveryStatus.Skipped, skipped.Count);
+        await ParkAsync([.. open.Select(r => r.Claimed)], failing: true, now, cancellationToken);
+
+        var busy = new List<ClaimedDelivery>();
+        var pushes = new List<(ClaimedDelivery, PushEvent, PushTarget, IDisposable)>();
+        foreach (var (c, stored, target) in ready.Except(open))
+        {
+#pragma warning disable CA2000 // the push owns the slot and disposes it when it ends; released below if parking fails
+            if (limiter.TryAcquire(new Uri(target.EndPoint), target.Consumer) is { } slot)
+#pragma warning restore CA2000
+            {
+                pushes.Add((c, stored, target, slot));
+            }
+            else
+            {
+                busy.Add(c);
+            }
+        }
+
+        try
+        {
+            await ParkAsync(busy, failing: false, now, cancellationToken);
+        }
+        catch
+        {
+            foreach (var (_, _, _, slot) in pushes)
+            {
+                slot.Dispose();
+            }
+
+            throw;
+        }
+
+        var started = new List<Task>(pushes.Count);
+        foreach (var (c, stored, target, slot) in pushes)
+        {
+            var task = PushAsync(c, stored, target, slot, mode.Probe);
+            _inFlight[task] = true;
+            _ = task.ContinueWith(
+                t =>
+                {
+                    _inFlight.TryRemove(t, out _);
+                    if (t.Exception is { } ex)
+                    {
+                        // The claim lapses and the scheduler takes the delivery again: nothing is lost, at worst pushed twice.
+                        OutboundLog.PushFailed(logger, ex.GetBaseException());
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            started.Add(task);
+        }
+
+        return started;
+    }
+
+    /// <summary>
+    /// Gives up claimed deliveries that waited on their endpoint for the schedule's whole span: the poison queue gets each
+    /// with its history, then the delivery log a <c>gaveup</c> row and the delivery <c>failed</c>.
+    /// </summary>
+    public async Task GiveUpAsync(IReadOnlyList<ClaimedDelivery> claimed, CancellationToken cancellationToken)
+    {
+        if (claimed.Count == 0)
+        {
+            return;
+        }
+
+        var batch = await store.LoadAsync([.. claimed.Select(c => c.Delivery)], cancellationToken);
+        var now = time.GetUtcNow();
+        var span = options.Value.Policy.Span;
+        var reason = $"Gave up: the endpoint did not accept a push within {span} of the first failure";
+        var gaveUp = new List<(ClaimedDelivery, string)>();
+        var expired = new List<(DeliveryReference, string)>();
+        foreach (var c in claimed)
+        {
+            if (!batch.Events.TryGetValue((c.Delivery.Seq, c.Delivery.Registered), out var stored))
+            {
+                expired.Add((c.Delivery, "the event is no longer stored"));
+                continue;
+            }
+
+            var history = await store.HistoryAsync(c.Delivery, cancellationToken);
+            await SendPoisonAsync(c, stored.Id, reason, history, last: null, cancellationToken);
+            gaveUp.Add((c, stored.Id));
+            OutboundLog.GaveUp(logger, c.Delivery.SubscriptionId, c.Delivery.Seq, c.Delivery.Attempt - 1, reason);
+        }
+
+        await store.MarkSkippedAsync(expired, now, cancellationToken);
+        await schedule.GiveUpAsync(gaveUp, reason, now, cancellationToken);
+        metrics.Count(AttemptOutcome.GaveUp, gaveUp.Count);
+    }
+
+    private async Task ParkAsync(List<ClaimedDelivery> deliveries, bool failing, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var group in deliveries.GroupBy(d => d.Claim))
+        {
+            await schedule.ParkAsync([.. group.Select(d => d.Delivery)], group.Key, failing, options.Value.Policy.Span, now, cancellationToken);
+        }
+
+        metrics.Count(DeliveryStatus.Parked, deliveries.Count);
+    }
+
+    /// <summary>The (consumer, resource, party) keys of <paramref name="ready"/> that are still permitted, decided in one batch.</summary>
+    private async Task<HashSet<(string Consumer, string Resource, int? PartyId)>> PermittedAsync(
+        List<(ClaimedDelivery Claimed, PushEvent Event, PushTarget Target)> ready, CancellationToken cancellationToken)
+    {
+        var keys = ready.Select(r => (r.Target.Consumer, r.Event.Resource, r.Event.PartyId)).Distinct().ToList();
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        var decisions = await decider.DecideAsync(
+            [.. keys.Select(k => new DecisionRequest(k.Consumer, Actions.ToReceive(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
+            cancellationToken);
+        return [.. keys.Where((_, i) => decisions[i])];
+    }
+
+    // Not cancelled with the message or the host: the push holds a claim, and ending it half-way would only make a duplicate.
+    private async Task PushAsync(ClaimedDelivery claimed, PushEvent stored, PushTarget target, IDisposable slot, bool probe)
+    {
+        var settings = options.Value;
+        var delivery = claimed.Delivery;
+        var endPoint = new Uri(target.EndPoint);
+        WebhookResult result;
+        TimeSpan duration;
+        using (slot)
+        {
+            await Task.Yield();
+            var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
+            var started = time.GetTimestamp();
+            result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, DeliveryId(delivery), settings.Timeout, CancellationToken.None);
+            duration = time.GetElapsedTime(started);
+        }
+
+        var at = time.GetUtcNow();
+        metrics.Pushed(duration, result.Success);
+        var endpoint = new EndpointEffect(target.EndpointId, target.EndPoint, settings.OpenAfter, settings.Schedule, result.RetryAfter);
+        AttemptResult recorded;
+        string outcome;
+        if (result.Success)
+        {
+            outcome = AttemptOutcome.Delivered;
+            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Delivered), endpoint, CancellationToken.None);
+            OutboundLog.Delivered(logger, target.Id, delivery.Seq, delivery.Attempt, result.StatusCode ?? 0, duration.TotalMilliseconds);
+        }
+        else if (result.StatusCode == 410)
+        {
+            outcome = AttemptOutcome.Gone;
+            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Gone), endpoint, CancellationToken.None);
+            OutboundLog.Gone(logger, target.Id, delivery.Seq, delivery.Attempt);
+        }
+        else if (settings.Policy.NextAttempt(delivery.Attempt, at, result.RetryAfter) is { } next)
+        {
+            outcome = AttemptOutcome.Retry;
+            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Waiting, next), endpoint, CancellationToken.None);
+            OutboundLog.AttemptFailed(logger, target.Id, delivery.Seq, delivery.Attempt, result.Reason, next - at);
+        }
+        else
+        {
+            // Poison first, then the record: a crash in between repeats the poison message, never loses it.
+            outcome = AttemptOutcome.Failed;
+            var history = await store.HistoryAsync(delivery, CancellationToken.None);
+            await SendPoisonAsync(claimed, stored.Id, $"Gave up after {delivery.Attempt} attempts; last: {result.Reason}", history, Attempt(outcome), CancellationToken.None);
+            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Failed), endpoint, CancellationToken.None);
+            OutboundLog.GaveUp(logger, target.Id, delivery.Seq, delivery.Attempt, result.Reason);
+        }
+
+        metrics.Count(outcome, 1);
+        if (recorded.EndpointState == EndpointState.Open && !result.Success && !probe && recorded.Recorded)
+        {
+            OutboundLog.EndpointOpen(logger, target.Id, result.Reason);
+        }
+
+        if (recorded.FailingSince is { } since && at - since >= settings.DisableAfter)
+        {
+            var reason = $"Disabled by the outbound stage at {at:O}: every push since {since:O} failed (last: {result.Reason}). Validate the subscription again to enable it.";
+            if (await store.DisableAsync(target.Id, at - settings.DisableAfter, reason, at, CancellationToken.None))
+            {
+                OutboundLog.Disabled(logger, target.Id, since);
+            }
+        }
+
+        AttemptRecord Attempt(string outcome) => new(
+            delivery, stored.Id, at, result.StatusCode, duration, result.Success ? null : result.Error ?? (result.StatusCode is { } c ? $"HTTP {c}" : null), outcome, claimed.Claim, probe);
+    }
+
+    /// <summary>The Standard Webhooks message id: stable across the retries of one delivery, so receivers can de-duplicate.</summary>
+    public static string DeliveryId(DeliveryReference delivery) => $"{delivery.SubscriptionId}:{delivery.Seq}";
+
+    /// <summary>The request body and content type: the stored CloudEvent as is, or Slack's <c>{"text": ...}</c>.</summary>
+    internal static (string Body, string ContentType) Envelope(Uri endPoint, string cloudEvent) =>
+        string.Equals(endPoint.Host, SlackHost, StringComparison.OrdinalIgnoreCase)
+            ? (JsonSerializer.Serialize(new { text = cloudEvent }), "application/json")
+            : (cloudEvent, CloudEventContentType);
+
+    private Task SendPoisonAsync(ClaimedDelivery claimed, string eventId, string reason, IReadOnlyList<LoggedAttempt> logged, AttemptRecord? last, CancellationToken cancellationToken)
+    {
+        var delivery = claimed.Delivery;
+        var at = last?.AttemptedAt ?? time.GetUtcNow();
+        var history = logged.Select(a => new DeliveryAttemptEntry(a.Attempt, a.AttemptedAt, a.StatusCode, a.DurationMs, a.Error, a.Outcome)).ToList();
+        if (last is not null)
+        {
+            history.Add(new DeliveryAttemptEntry(delivery.Attempt, at, last.StatusCode, (int)Math.Round(last.Duration.TotalMilliseconds), last.Error, last.Outcome));
+        }
+
+        var queue = queueOptions.Value.OutboundQueue;
+        var poison = new DeliveryPoisonMessage(
+            queue,
+            $"claim:{claimed.Claim}",
+            history.Count,
+            reason,
+            at,
+            null,
+            JsonSerializer.Serialize(new OutboundMessage([delivery with { Attempt = 1 }]), Json),
+            delivery.SubscriptionId,
+            eventId,
+            delivery.Seq,
+            delivery.Registered,
+            history);
+        return queues.SendAsync(QueueClientFactory.PoisonQueueName(queue), JsonSerializer.Serialize(poison, Json), null, cancellationToken);
+    }
+}
