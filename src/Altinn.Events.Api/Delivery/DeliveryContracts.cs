@@ -18,7 +18,11 @@ public sealed record RedeliveryResponse(
     bool Complete,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastEventId);
 
-/// <summary>One push attempt.</summary>
+/// <summary>
+/// One push attempt, or a delivery given up without one. <c>outcome</c>: delivered, retry, failed (the last attempt),
+/// gone (410), gaveup (it waited on an open endpoint for the retry schedule's whole span); <c>probe</c>: the push tested an
+/// open endpoint.
+/// </summary>
 public sealed record DeliveryAttemptResponse(
     string EventId,
     long Seq,
@@ -27,9 +31,10 @@ public sealed record DeliveryAttemptResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? StatusCode,
     int DurationMs,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
-    string Outcome)
+    string Outcome,
+    bool Probe)
 {
-    public static DeliveryAttemptResponse From(LoggedAttempt a) => new(a.EventId, a.EventSeq, a.Attempt, a.AttemptedAt, a.StatusCode, a.DurationMs, a.Error, a.Outcome);
+    public static DeliveryAttemptResponse From(LoggedAttempt a) => new(a.EventId, a.EventSeq, a.Attempt, a.AttemptedAt, a.StatusCode, a.DurationMs, a.Error, a.Outcome, a.Probe);
 }
 
 /// <summary>A page of the delivery log, newest first; <see cref="Next"/> is the URL of the following (older) page.</summary>

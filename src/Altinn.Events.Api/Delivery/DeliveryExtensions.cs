@@ -9,6 +9,7 @@ internal static class DeliveryExtensions
     {
         builder.Services.AddOptions<RedeliveryOptions>().BindConfiguration(RedeliveryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeliveryStore>();
+        builder.Services.AddSingleton<DeliverySchedule>();
         builder.Services.AddScoped<DeliveryService>();
         return builder;
     }

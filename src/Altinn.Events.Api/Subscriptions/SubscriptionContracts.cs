@@ -46,7 +46,8 @@ public sealed record SubscriptionResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? FailingSince = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? DisabledAt = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DisabledReason = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DisabledReason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EndpointHealthResponse? EndpointHealth = null)
 {
     public static SubscriptionResponse From(Subscription s, bool withSecret = false) => new(
         s.Id,
@@ -77,3 +78,23 @@ public sealed record SubscriptionList(int Count, IReadOnlyList<SubscriptionRespo
 
 /// <summary>A new signing secret; shown this once.</summary>
 public sealed record SecretResponse(Guid Id, string Secret);
+
+/// <summary>How the subscription's endpoint is doing (<c>GET /subscriptions/{id}</c> only).</summary>
+/// <param name="State"><c>healthy</c>; <c>failing</c> (some pushes failed lately); <c>open</c> (failed
+/// <c>Outbound:OpenAfter</c> times in a row: deliveries wait and one probe per retry step tests the endpoint).</param>
+/// <param name="FailingSince">The first of the failures in a row.</param>
+/// <param name="ConsecutiveFailures">Failed pushes in a row.</param>
+/// <param name="NextProbeAt">When an open endpoint is probed next.</param>
+/// <param name="LastError">The last failure: a status code or a transport error.</param>
+/// <param name="WaitingDeliveries">This subscription's deliveries waiting for a retry or for the endpoint.</param>
+public sealed record EndpointHealthResponse(
+    string State,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? FailingSince,
+    int ConsecutiveFailures,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NextProbeAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError,
+    long WaitingDeliveries)
+{
+    public static EndpointHealthResponse From(Persistence.Delivery.EndpointHealth h) =>
+        new(h.State, h.FailingSince, h.ConsecutiveFailures, h.NextProbeAt, h.LastError, h.WaitingDeliveries);
+}

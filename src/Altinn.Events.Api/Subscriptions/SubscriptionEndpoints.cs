@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Persistence.Delivery;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Altinn.Events.Api.Subscriptions;
@@ -109,10 +110,16 @@ internal static class SubscriptionEndpoints
         return TypedResults.Ok(new SubscriptionList(subscriptions.Count, [.. subscriptions.Select(s => SubscriptionResponse.From(s))]));
     }
 
-    private static async Task<IResult> GetAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(Guid id, HttpContext context, SubscriptionService service, DeliverySchedule deliveries, CancellationToken cancellationToken)
     {
         var (ownership, subscription) = await service.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
-        return ownership == Ownership.Owner ? TypedResults.Ok(SubscriptionResponse.From(subscription!)) : NotOwned(ownership, id);
+        if (ownership != Ownership.Owner)
+        {
+            return NotOwned(ownership, id);
+        }
+
+        var health = await deliveries.HealthAsync(id, cancellationToken);
+        return TypedResults.Ok(SubscriptionResponse.From(subscription!) with { EndpointHealth = health is null ? null : EndpointHealthResponse.From(health) });
     }
 
     private static async Task<IResult> DeleteAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)

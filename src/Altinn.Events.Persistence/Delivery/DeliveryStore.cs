@@ -186,7 +186,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         LIMIT @limit
         """;
 
-    // A delivery being pushed right now keeps its claim; any other starts again as a fresh first attempt.
+    // Every delivery starts again as a fresh first attempt. One being pushed right now loses its claim: the push under way
+    // is logged but no longer decides the delivery, and the new queue message pushes it again, as the consumer asked.
     private const string QueueAgain = """
         INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due)
         SELECT t.registered, t.seq, @subscriptionId, @at, 'queued', 'redelivery requested', 0, @at, @due
@@ -194,7 +195,6 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         ON CONFLICT (subscription_id, event_seq, event_registered)
         DO UPDATE SET status = 'queued', reason = 'redelivery requested', attempts = 0, updated = EXCLUDED.updated, due = EXCLUDED.due,
                       first_failed_at = NULL, claim = NULL
-        WHERE d.status <> 'pushing'
         """;
 
     /// <summary>The events and subscriptions (with their endpoints' health) <paramref name="deliveries"/> refer to: two queries.</summary>

@@ -27,7 +27,9 @@ public sealed class OutboundTests(OutboundFixture stage) : IClassFixture<Outboun
         var (holder, _) = await stage.SeedSubscriptionAsync(holderEndpoint, consumer: "/user/1337");
         var e = await stage.SeedEventAsync(EventBuilder.Generic().With("subject", "/party/50001"));
 
-        await stage.EnqueueAsync(e.For(stranger, attempt: 2), e.For(holder, attempt: 2));
+        // Both failed once and their retry is due now: the scheduler takes them from PostgreSQL.
+        await stage.SeedDeliveryAsync(e.For(stranger), "waiting", attempts: 1, due: DateTimeOffset.UtcNow);
+        await stage.SeedDeliveryAsync(e.For(holder), "waiting", attempts: 1, due: DateTimeOffset.UtcNow);
 
         Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.DeliveryAsync(holder, e.Seq)).Status == "delivered", OutboundFixture.Patience));
         Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.DeliveryAsync(stranger, e.Seq)).Status == "skipped", OutboundFixture.Patience));

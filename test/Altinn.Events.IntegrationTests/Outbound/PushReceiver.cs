@@ -15,8 +15,11 @@ public sealed record Reply(int Status, string? RetryAfter = null, TimeSpan Delay
     public static Reply Ok { get; } = new(200);
 }
 
-/// <summary>A request the receiver got, with when it arrived.</summary>
-public sealed record Push(string Path, string Host, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
+/// <summary>A request the receiver got, with when it arrived and the status it was answered with (0: the caller gave up first).</summary>
+public sealed record Push(string Path, string Host, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At)
+{
+    public int Status { get; set; }
+}
 
 /// <summary>
 /// A real webhook endpoint: Kestrel on 127.0.0.1, recording every request with its arrival time and answering per path
@@ -27,6 +30,8 @@ public sealed class PushReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, Func<int, Reply>> _behaviours = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _concurrent = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _mostConcurrent = new(StringComparer.Ordinal);
 
     private PushReceiver(WebApplication app) => _app = app;
 
@@ -48,13 +53,21 @@ public sealed class PushReceiver : IAsyncDisposable
         return receiver;
     }
 
-    /// <summary>A fresh endpoint on this receiver answering with <paramref name="behaviour"/>; <paramref name="host"/> must resolve to loopback.</summary>
-    public string Endpoint(Func<int, Reply> behaviour, string host = "127.0.0.1")
+    /// <summary>
+    /// A fresh endpoint on this receiver answering with <paramref name="behaviour"/>. Each gets a host name of its own
+    /// (<c>{id}.hooks.test</c>, which the stage host resolves to loopback) unless <paramref name="host"/> is given, so
+    /// endpoints do not share the outbound stage's per-host limits; <paramref name="host"/> must resolve to loopback.
+    /// </summary>
+    public string Endpoint(Func<int, Reply> behaviour, string? host = null)
     {
-        var path = "/hooks/" + Guid.NewGuid().ToString("N");
+        var id = Guid.NewGuid().ToString("N");
+        var path = "/hooks/" + id;
         _behaviours[path] = behaviour;
-        return $"http://{host}:{Port}{path}";
+        return $"http://{host ?? id[..12] + LoopbackResolver.Suffix}:{Port}{path}";
     }
+
+    /// <summary>The most requests to <paramref name="endpoint"/> that were open at once.</summary>
+    public int MostConcurrent(string endpoint) => _mostConcurrent.GetValueOrDefault(new Uri(endpoint).AbsolutePath);
 
     /// <summary>An endpoint answering <paramref name="statuses"/> in turn, the last one repeating.</summary>
     public string Endpoint(params int[] statuses) => Endpoint(n => new Reply(statuses.Length == 0 ? 200 : statuses[Math.Min(n, statuses.Length - 1)]));
@@ -72,30 +85,42 @@ public sealed class PushReceiver : IAsyncDisposable
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync(context.RequestAborted);
         var path = context.Request.Path.ToString();
-        Received.Enqueue(new Push(
+        var push = new Push(
             path,
             context.Request.Host.Host,
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             body,
-            DateTimeOffset.UtcNow));
+            DateTimeOffset.UtcNow);
+        Received.Enqueue(push);
         var n = _counts.AddOrUpdate(path, 0, (_, c) => c + 1);
-        var reply = _behaviours.TryGetValue(path, out var behaviour) ? behaviour(n) : Reply.Ok;
-        if (reply.Delay > TimeSpan.Zero)
+        var open = _concurrent.AddOrUpdate(path, 1, (_, c) => c + 1);
+        _mostConcurrent.AddOrUpdate(path, open, (_, c) => Math.Max(c, open));
+        try
         {
-            try
+            var reply = _behaviours.TryGetValue(path, out var behaviour) ? behaviour(n) : Reply.Ok;
+            if (reply.Delay > TimeSpan.Zero)
             {
-                await Task.Delay(reply.Delay, context.RequestAborted);
+                try
+                {
+                    await Task.Delay(reply.Delay, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
 
-        context.Response.StatusCode = reply.Status;
-        if (reply.RetryAfter is not null)
+            context.Response.StatusCode = reply.Status;
+            if (reply.RetryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = reply.RetryAfter;
+            }
+
+            push.Status = reply.Status;
+        }
+        finally
         {
-            context.Response.Headers.RetryAfter = reply.RetryAfter;
+            _concurrent.AddOrUpdate(path, 0, (_, c) => c - 1);
         }
     }
 }
