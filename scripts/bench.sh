@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (issue 9): starts its own PostgreSQL (durable default settings) and Azurite on free ports under
 # .data/bench-*, migrates, creates the queues, generates the stored data, starts the built API and stage host as
-# separate processes, runs tools/Altinn.Events.Benchmarks (baselines and scenarios S1-S6), stops everything and
+# separate processes, runs tools/Altinn.Events.Benchmarks (baselines and scenarios S1-S7), stops everything and
 # deletes the data. Not part of the test command, except `--smoke`.
 #
 #   scripts/bench.sh            full run: 10 000 000 events, 1 000 000 subscriptions, 3 runs per figure -> docs/benchmarks.md
@@ -11,7 +11,8 @@
 # Sizes and times (environment): BENCH_EVENTS, BENCH_SUBSCRIPTIONS, BENCH_DAYS (days the events spread over),
 # BENCH_RUNS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONCURRENCY (32), BENCH_QUERY_CONCURRENCY (8),
 # BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
-# BENCH_HANG_SECONDS (30), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
+# BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -155,7 +156,9 @@ export BENCH_TOKEN_PUBLISH BENCH_TOKEN_SUBSCRIBE BENCH_TOKEN_QUERY
 BENCH_TOKEN_PUBLISH=$(token --org ttd --scope "altinn:events.publish")
 BENCH_TOKEN_SUBSCRIBE=$(token --org ttd --scope "altinn:events.subscribe")
 BENCH_TOKEN_QUERY=$(token --org org1 --scope "altinn:events.subscribe altinn:serviceowner")
-export BENCH_API_PID=$API_PID BENCH_STAGES_PID=$STAGES_PID BENCH_OUTBOUND=1
+export BENCH_API_PID=$API_PID BENCH_STAGES_PID=$STAGES_PID BENCH_OUTBOUND=1 BENCH_AZURITE_PID=$AZURITE_PID
+export BENCH_PG_PID
+BENCH_PG_PID=$(head -n 1 "$(readlink -f "$RUN_DIR/pg")/postmaster.pid" 2>/dev/null || echo 0)
 export BENCH_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tools scripts 2>/dev/null || echo ' (with uncommitted changes)')"
 export BENCH_NOTES="$GEN_NOTE${BENCH_NOTES:+ | $BENCH_NOTES}"
 

@@ -30,6 +30,16 @@ internal sealed class BenchSettings
     public int EndToEndSubscriptions { get; init; }
     public int PushEvents { get; init; }
     public TimeSpan HangTime { get; init; }
+
+    /// <summary>S7: deliveries waiting for the dead endpoint.</summary>
+    public int DeadBacklog { get; init; }
+
+    /// <summary>S7: how long the failing endpoints are watched with no other traffic.</summary>
+    public TimeSpan FailingWindow { get; init; }
+
+    public int AzuritePid { get; init; }
+
+    public int PostgresPid { get; init; }
     public bool Outbound { get; init; }
     public required string Output { get; init; }
     public required string Commit { get; init; }
@@ -65,6 +75,10 @@ internal sealed class BenchSettings
             EndToEndSubscriptions = Int("BENCH_E2E_SUBSCRIPTIONS", 10),
             PushEvents = Int("BENCH_PUSH_EVENTS", smoke ? 50 : 2000),
             HangTime = TimeSpan.FromSeconds(Double("BENCH_HANG_SECONDS", 30)),
+            DeadBacklog = Int("BENCH_DEAD_BACKLOG", smoke ? 1_000 : 100_000),
+            FailingWindow = TimeSpan.FromSeconds(Double("BENCH_FAILING_SECONDS", smoke ? 3 : 60)),
+            AzuritePid = Int("BENCH_AZURITE_PID", 0),
+            PostgresPid = Int("BENCH_PG_PID", 0),
             Outbound = Env("BENCH_OUTBOUND", "0") == "1",
             Output = Required("BENCH_OUTPUT"),
             Commit = Env("BENCH_COMMIT", "unknown"),

@@ -26,8 +26,13 @@ internal static class Http
 #pragma warning restore CA2000
 
     /// <summary>The CloudEvent every publish scenario sends (about 400 bytes), with a fresh id.</summary>
-    public static string EventJson(string id) =>
-        "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"source\":\"https://bench.example.com/orders/4711\",\"type\":\"bench.order.created\","
+    /// <summary>The type of the events the healthy subscribers get; S7's dead subscriber gets <see cref="DeadType"/> only.</summary>
+    public const string EventType = "bench.order.created";
+
+    public const string DeadType = "bench.order.lost";
+
+    public static string EventJson(string id, string type = EventType) =>
+        "{\"specversion\":\"1.0\",\"id\":\"" + id + "\",\"source\":\"https://bench.example.com/orders/4711\",\"type\":\"" + type + "\","
         + "\"resource\":\"" + TestResource + "\",\"subject\":\"/party/50001\",\"time\":\"2026-01-01T12:00:00Z\",\"datacontenttype\":\"application/json\","
         + "\"data\":{\"orderId\":4711,\"lines\":3,\"total\":\"1234.50\",\"currency\":\"NOK\",\"note\":\"benchmark payload to make the event about the size of a real one\"}}";
 
@@ -42,11 +47,11 @@ internal static class Http
         return request;
     }
 
-    public static HttpRequestMessage PublishBatch(string apiUrl, string token, IEnumerable<string> ids)
+    public static HttpRequestMessage PublishBatch(string apiUrl, string token, IEnumerable<string> ids, string type = EventType)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, apiUrl + "/events")
         {
-            Content = new StringContent("[" + string.Join(',', ids.Select(EventJson)) + "]", Encoding.UTF8),
+            Content = new StringContent("[" + string.Join(',', ids.Select(id => EventJson(id, type))) + "]", Encoding.UTF8),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/cloudevents-batch+json");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

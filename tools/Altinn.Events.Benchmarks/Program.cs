@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Altinn.Events.Benchmarks;
 
 // Run by scripts/bench.sh, which starts PostgreSQL, Azurite, the API and the stage host and passes BENCH_* settings.
@@ -92,11 +93,16 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
 
     private async Task RunPushAsync(Scenarios scenarios, Stopwatch clock, CancellationToken cancellationToken)
     {
-        await using var receiver = await Receiver.StartAsync(clock, settings.HangTime, cancellationToken);
+        // One port per subscriber: the outbound stage limits pushes per host (scheme, host and port), as subscribers are
+        // separate hosts in real life. Ports 0..9 healthy, 10 hanging, 11 dead.
+        var healthyCount = settings.EndToEndSubscriptions;
+        await using var receiver = await Receiver.StartAsync(clock, settings.HangTime, healthyCount + 2, cancellationToken);
+        var hangUrl = receiver.BaseUrls[healthyCount];
+        var deadUrl = receiver.BaseUrls[healthyCount + 1];
         var subscriptions = new List<string>();
-        for (var i = 0; i < settings.EndToEndSubscriptions; i++)
+        for (var i = 0; i < healthyCount; i++)
         {
-            subscriptions.Add(await scenarios.SubscribeAsync($"{receiver.BaseUrl}/hook/s{i}", cancellationToken));
+            subscriptions.Add(await scenarios.SubscribeAsync($"{receiver.BaseUrls[i]}/hook/s{i}", cancellationToken));
         }
 
         var s2 = await Repeat("S2 end to end", run => scenarios.EndToEndAsync(receiver, run, subscriptions.Count, cancellationToken));
@@ -109,9 +115,9 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
 
         var healthy = await Repeat("S6 push", run => scenarios.PushAsync(receiver, run, subscriptions.Count, cancellationToken));
         var healthyRate = new Figure("S6", "deliveries/s", [.. healthy.Select(r => r.DeliveriesPerSecond)]);
-        report.Row("S6 push", $"deliveries/s to a loopback receiver ({settings.PushEvents:N0} events x {subscriptions.Count} subscriptions)", healthyRate, null, ">= 2 000/s", healthyRate.Median >= 2000);
+        report.Row("S6 push", $"deliveries/s to loopback receivers ({settings.PushEvents:N0} events x {subscriptions.Count} subscriptions)", healthyRate, null, ">= 2 000/s", healthyRate.Median >= 2000);
 
-        var hanging = await scenarios.SubscribeAsync($"{receiver.BaseUrl}/hang/slow", cancellationToken);
+        var hanging = await scenarios.SubscribeAsync($"{hangUrl}/hang/slow", cancellationToken);
         var slowed = await Repeat("S6 push with a hanging endpoint", run => scenarios.PushAsync(receiver, 100 + run, subscriptions.Count, cancellationToken));
         await scenarios.UnsubscribeAsync(hanging, cancellationToken);
         var slowedRate = new Figure("S6 hang", "deliveries/s", [.. slowed.Select(r => r.DeliveriesPerSecond)]);
@@ -119,6 +125,93 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         report.Row("S6 push", $"healthy deliveries/s with one endpoint hanging {settings.HangTime.TotalSeconds:F0} s (drop {drop:P0})", slowedRate, healthyRate, "drop < 10 %", drop < 0.10);
         report.Note($"S6: healthy deliveries received {healthy.Sum(r => r.Received):N0} of {healthy.Sum(r => r.Expected):N0}; with the hanging endpoint " +
             $"{slowed.Sum(r => r.Received):N0} of {slowed.Sum(r => r.Expected):N0}; the hanging endpoint took {receiver.Hung:N0} requests.");
+
+        await RunFailingEndpointsAsync(scenarios, receiver, subscriptions, s2, hangUrl, deadUrl, cancellationToken);
+    }
+
+    /// <summary>
+    /// S7: a dead endpoint with <see cref="BenchSettings.DeadBacklog"/> deliveries waiting and a hanging endpoint beside the
+    /// healthy subscribers; first watched alone (requests, CPU of Azurite and PostgreSQL, against an idle window of the
+    /// same length just before), then with the S2 load on the healthy subscribers, compared with S2 in this run.
+    /// </summary>
+    private async Task RunFailingEndpointsAsync(Scenarios scenarios, Receiver receiver, List<string> s2Subscriptions, List<Scenarios.EndToEndResult> s2, string hangUrl, string deadUrl, CancellationToken cancellationToken)
+    {
+        foreach (var id in s2Subscriptions)
+        {
+            await scenarios.UnsubscribeAsync(id, cancellationToken);
+        }
+
+        var idle = await WatchAsync(receiver, cancellationToken);
+        var dead = await scenarios.SubscribeAsync($"{deadUrl}/dead/s7", cancellationToken, typeFilter: Http.DeadType);
+        var filled = Stopwatch.StartNew();
+        await scenarios.PublishBacklogAsync(settings.DeadBacklog, cancellationToken);
+        (string State, long Waiting) health = default;
+        while (filled.Elapsed < TimeSpan.FromSeconds(Math.Max(120, settings.DeadBacklog / 200.0)))
+        {
+            health = await scenarios.HealthAsync(dead, cancellationToken);
+            if (health.State == "open" && health.Waiting >= settings.DeadBacklog * 0.99)
+            {
+                break;
+            }
+
+            await Task.Delay(500, cancellationToken);
+        }
+
+        var fillTime = filled.Elapsed;
+        var hanging = await scenarios.SubscribeAsync($"{hangUrl}/hang/s7", cancellationToken, typeFilter: Http.EventType);
+        var healthy = new List<string>();
+        for (var i = 0; i < s2Subscriptions.Count; i++)
+        {
+            healthy.Add(await scenarios.SubscribeAsync($"{receiver.BaseUrls[i]}/hook/t{i}", cancellationToken, typeFilter: Http.EventType));
+        }
+
+        var failing = await WatchAsync(receiver, cancellationToken);
+        var s7 = await Repeat("S7 failing endpoints", run => scenarios.EndToEndAsync(receiver, 700 + run, healthy.Count, cancellationToken));
+        var after = await scenarios.HealthAsync(dead, cancellationToken);
+
+        static double Delivered(Scenarios.EndToEndResult r, int subscriptions) => r.AchievedRate * subscriptions * r.Received / r.Expected;
+        var s2Rate = new Figure("S2", "deliveries/s", [.. s2.Select(r => Delivered(r, s2Subscriptions.Count))]);
+        var s7Rate = new Figure("S7", "deliveries/s", [.. s7.Select(r => Delivered(r, healthy.Count))]);
+        var s7P99 = new Figure("p99", "ms", [.. s7.Select(r => r.Latency.Percentile(99))]);
+        var ratio = s7Rate.Median / s2Rate.Median;
+        report.Row("S7 failing endpoints", $"healthy publish -> webhook p99 at {settings.EndToEndRate} events/s, {settings.DeadBacklog:N0} deliveries waiting for a dead endpoint and one hanging", s7P99, s2Figure(s2), "< 1 s", s7P99.Median < 1000);
+        report.Row("S7 failing endpoints", "healthy deliveries/s", s7Rate, s2Rate, "within 10 % of S2", ratio >= 0.9);
+        report.Row("S7 failing endpoints", "requests to the dead endpoint per minute, failing endpoints alone", new Figure("dead", "req/min", [failing.DeadPerMinute]), null, "one probe per retry step", null);
+        report.Row("S7 failing endpoints", "requests to the hanging endpoint per minute, failing endpoints alone", new Figure("hang", "req/min", [failing.HungPerMinute]), null, null, null);
+        report.Row("S7 failing endpoints", "Azurite CPU, failing endpoints alone", new Figure("azurite", "% of a core", [failing.AzuriteCpu]), new Figure("idle", "% of a core", [idle.AzuriteCpu]), null, null);
+        report.Row("S7 failing endpoints", "PostgreSQL CPU, failing endpoints alone", new Figure("postgres", "% of a core", [failing.PostgresCpu]), new Figure("idle", "% of a core", [idle.PostgresCpu]), null, null);
+        report.Note($"S7: the dead endpoint's backlog ({settings.DeadBacklog:N0} events published with its type only) was stored, matched and waiting with the endpoint open after {fillTime.TotalSeconds:F0} s " +
+            $"(state {health.State}, {health.Waiting:N0} waiting; after the load: {after.State}, {after.Waiting:N0}). Each window watched {settings.FailingWindow.TotalSeconds:F0} s: " +
+            $"idle (no subscriptions) {idle.Describe()}; failing endpoints alone {failing.Describe()}. Healthy deliveries received {s7.Sum(r => r.Received):N0} of {s7.Sum(r => r.Expected):N0}. " +
+            "Queue messages the failing endpoints cause: none by design (retries, parked deliveries and probes are rows in PostgreSQL; the stage sends only to the poison queue, when a delivery is given up), so Azurite's CPU in the failing window is its idle polling.");
+
+        foreach (var id in healthy.Append(hanging).Append(dead))
+        {
+            await scenarios.UnsubscribeAsync(id, cancellationToken);
+        }
+
+        static Figure s2Figure(List<Scenarios.EndToEndResult> s2) => new("S2 p99", "ms", [.. s2.Select(r => r.Latency.Percentile(99))]);
+    }
+
+    private async Task<Window> WatchAsync(Receiver receiver, CancellationToken cancellationToken)
+    {
+        var (dead, hung) = (receiver.Dead, receiver.Hung);
+        var azurite = ProcessCpu.Seconds(settings.AzuritePid, withChildren: false);
+        var postgres = ProcessCpu.Seconds(settings.PostgresPid, withChildren: true);
+        var watch = Stopwatch.StartNew();
+        await Task.Delay(settings.FailingWindow, cancellationToken);
+        var seconds = watch.Elapsed.TotalSeconds;
+        double Percent(double? before, double? now) => before is { } b && now is { } n ? (n - b) / seconds * 100 : double.NaN;
+        return new Window(
+            (receiver.Dead - dead) / seconds * 60,
+            (receiver.Hung - hung) / seconds * 60,
+            Percent(azurite, ProcessCpu.Seconds(settings.AzuritePid, withChildren: false)),
+            Percent(postgres, ProcessCpu.Seconds(settings.PostgresPid, withChildren: true)));
+    }
+
+    private sealed record Window(double DeadPerMinute, double HungPerMinute, double AzuriteCpu, double PostgresCpu)
+    {
+        public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{DeadPerMinute:F1} dead and {HungPerMinute:F1} hanging requests/min, Azurite {AzuriteCpu:F1} %, PostgreSQL {PostgresCpu:F1} % of a core");
     }
 
     private async Task<List<T>> Repeat<T>(string name, Func<int, Task<T>> run)

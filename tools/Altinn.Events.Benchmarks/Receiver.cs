@@ -12,33 +12,49 @@ namespace Altinn.Events.Benchmarks;
 /// <summary>
 /// The webhook receiver on loopback, inside the benchmark process: records when each (endpoint, event id) first arrived.
 /// <c>/hook/{name}</c> answers 200 at once; <c>/hang/{name}</c> answers validation events at once and holds every other
-/// request for the hang time (the slow subscriber of S6).
+/// request for the hang time (the slow subscriber of S6); <c>/dead/{name}</c> answers validation events and then 503 to
+/// everything (the dead subscriber of S7). It listens on several ports, so each subscriber can have a host (scheme, host
+/// and port: the outbound stage's concurrency key) of its own, as real subscribers do.
 /// </summary>
 internal sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<(string Endpoint, string EventId), TimeSpan> _arrivals = new();
     private long _hung;
+    private long _dead;
 
-    private Receiver(WebApplication app, string baseUrl)
+    private Receiver(WebApplication app, IReadOnlyList<string> baseUrls)
     {
         _app = app;
-        BaseUrl = baseUrl;
+        BaseUrls = baseUrls;
     }
 
-    public string BaseUrl { get; }
+    /// <summary><c>http://127.0.0.1:{port}</c>, one per port the receiver listens on.</summary>
+    public IReadOnlyList<string> BaseUrls { get; }
 
-    /// <summary>Requests the hanging endpoint has taken (each held for the hang time).</summary>
+    /// <summary>Requests the hanging endpoints have taken (each held for the hang time).</summary>
     public long Hung => Interlocked.Read(ref _hung);
 
-    public static async Task<Receiver> StartAsync(Stopwatch clock, TimeSpan hangTime, CancellationToken cancellationToken)
+    /// <summary>Requests the dead endpoints have answered with 503 (validation events excepted).</summary>
+    public long Dead => Interlocked.Read(ref _dead);
+
+    public static async Task<Receiver> StartAsync(Stopwatch clock, TimeSpan hangTime, int ports, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var baseUrl = "http://127.0.0.1:" + Http.FreePort().ToString(CultureInfo.InvariantCulture);
-        builder.WebHost.UseUrls(baseUrl);
+        var baseUrls = new List<string>();
+        while (baseUrls.Count < ports)
+        {
+            var url = "http://127.0.0.1:" + Http.FreePort().ToString(CultureInfo.InvariantCulture);
+            if (!baseUrls.Contains(url))
+            {
+                baseUrls.Add(url);
+            }
+        }
+
+        builder.WebHost.UseUrls([.. baseUrls]);
         var app = builder.Build();
-        var receiver = new Receiver(app, baseUrl);
+        var receiver = new Receiver(app, baseUrls);
         app.MapPost("/hook/{name}", async (string name, HttpContext context) =>
         {
             var (id, _) = await ReadAsync(context);
@@ -63,6 +79,17 @@ internal sealed class Receiver : IAsyncDisposable
             }
 
             return Results.Ok();
+        });
+        app.MapPost("/dead/{name}", async (HttpContext context) =>
+        {
+            var (_, type) = await ReadAsync(context);
+            if (type == "platform.events.validatesubscription")
+            {
+                return Results.Ok();
+            }
+
+            Interlocked.Increment(ref receiver._dead);
+            return Results.StatusCode(503);
         });
         await app.StartAsync(cancellationToken);
         return receiver;

@@ -259,11 +259,11 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
     }
 
     /// <summary>Creates a subscription to the test resource at <paramref name="endPoint"/> and waits until it is validated.</summary>
-    public async Task<string> SubscribeAsync(string endPoint, CancellationToken cancellationToken)
+    public async Task<string> SubscribeAsync(string endPoint, CancellationToken cancellationToken, string? typeFilter = null)
     {
         using var create = new HttpRequestMessage(HttpMethod.Post, settings.ApiUrl + "/subscriptions")
         {
-            Content = new StringContent(JsonSerializer.Serialize(new { endPoint, resourceFilter = Http.TestResource }), Encoding.UTF8, "application/json"),
+            Content = new StringContent(JsonSerializer.Serialize(new { endPoint, resourceFilter = Http.TestResource, typeFilter }), Encoding.UTF8, "application/json"),
         };
         create.Headers.Authorization = new("Bearer", settings.SubscribeToken);
         using var created = await client.SendAsync(create, cancellationToken);
@@ -354,6 +354,36 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
     }
 
     public sealed record PushResult(double DeliveriesPerSecond, int Expected, int Received, TimeSpan Span);
+
+    /// <summary>The <c>endpointHealth</c> of a subscription: its state and how many of its deliveries wait.</summary>
+    public async Task<(string State, long Waiting)> HealthAsync(string id, CancellationToken cancellationToken)
+    {
+        using var get = Http.Get(settings.ApiUrl + "/subscriptions/" + id, settings.SubscribeToken);
+        using var response = await client.SendAsync(get, cancellationToken);
+        var health = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("endpointHealth");
+        return (health.GetProperty("state").GetString()!, health.GetProperty("waitingDeliveries").GetInt64());
+    }
+
+    /// <summary>S7: publishes <paramref name="count"/> events of <see cref="Http.DeadType"/> in batches of 100, 4 at a time.</summary>
+    public async Task PublishBacklogAsync(int count, CancellationToken cancellationToken)
+    {
+        var ids = Enumerable.Range(0, count).Select(i => "s7-dead-" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(ids.Chunk(100).Select(async chunk =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                using var request = Http.PublishBatch(settings.ApiUrl, settings.PublishToken, chunk, Http.DeadType);
+                using var response = await client.SendAsync(request, cancellationToken);
+                response.EnsureSuccessStatusCode();
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
 
     /// <summary>
     /// S6: publishes the push events in batches of 100 and measures the healthy endpoints' delivery rate, from the first

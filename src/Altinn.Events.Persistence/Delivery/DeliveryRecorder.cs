@@ -22,9 +22,11 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>
-    /// Opens a transaction, records the deliveries (those already recorded are left as they are), and calls
-    /// <paramref name="handOn"/> with the ones that were new before committing. If it throws, nothing is recorded, so a
-    /// retry records and hands them on again; a delivery recorded once is never handed on by a later redelivery.
+    /// Records the deliveries (those already recorded are left as they are), commits, and then calls
+    /// <paramref name="handOn"/> with the ones that were new. Handing on after the commit means the outbound stage never
+    /// gets a message before the rows it claims are visible; if handing on fails (or the process dies first), the queued
+    /// rows are due <see cref="DeliveryTimes.QueuedGrace"/> later and the outbound scheduler takes them from PostgreSQL, so
+    /// nothing is lost and a retried inbound message sends nothing twice.
     /// </summary>
     public async Task RecordAsync(IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, CancellationToken cancellationToken)
     {
@@ -47,11 +49,10 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
         };
         var inserted = (await connection.QueryAsync<(Guid SubscriptionId, long Seq)>(new CommandDefinition(RecordSql, parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
         var fresh = deliveries.Where(d => inserted.Contains((d.SubscriptionId, d.Seq))).ToList();
+        await transaction.CommitAsync(cancellationToken);
         if (fresh.Count > 0)
         {
             await handOn(fresh, cancellationToken);
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 }

@@ -38,8 +38,11 @@ public sealed record AttemptEffect(string Status, DateTimeOffset? Due = null);
 /// <param name="RetryAfter">What the endpoint asked for (429/503); a probe waits at least this long.</param>
 public sealed record EndpointEffect(Guid EndpointId, string EndPoint, int OpenAfter, IReadOnlyList<TimeSpan> ProbeSchedule, TimeSpan? RetryAfter);
 
-/// <summary>After an attempt: since when the subscription fails (null after a success), and its endpoint's state.</summary>
-public sealed record AttemptResult(DateTimeOffset? FailingSince, string EndpointState, bool Recorded);
+/// <summary>
+/// After an attempt: since when the subscription fails (null after a success), its endpoint's state, whether the attempt
+/// still held its claim (<paramref name="Recorded"/>), and whether this attempt opened the endpoint.
+/// </summary>
+public sealed record AttemptResult(DateTimeOffset? FailingSince, string EndpointState, bool Recorded, bool Opened);
 
 /// <summary>Values of <c>delivery_attempts.outcome</c>.</summary>
 public static class AttemptOutcome
@@ -133,7 +136,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                     WHEN e.state = 'open' THEN e.next_probe_at
                     WHEN e.consecutive_failures + 1 >= @openAfter THEN @at + greatest(@schedule[1], coalesce(@retryAfter, interval '0'))
                 END
-            RETURNING e.state
+            RETURNING e.state, e.opened_at = @at AS opened
         ), healed AS (
             UPDATE endpoints
             SET state = 'healthy', consecutive_failures = 0, failing_since = NULL, opened_at = NULL, probe_step = 0, next_probe_at = NULL,
@@ -149,7 +152,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         SELECT (SELECT failing_since FROM subscription) AS FailingSince,
                coalesce((SELECT state FROM failed), (SELECT state FROM healed),
                         (SELECT state FROM endpoints WHERE id = @endpointId), 'healthy') AS EndpointState,
-               EXISTS (SELECT 1 FROM delivery) AS Recorded
+               EXISTS (SELECT 1 FROM delivery) AS Recorded,
+               coalesce((SELECT opened FROM failed), false) AS Opened
         """;
 
     private const string Disable = """
@@ -253,7 +257,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 retryAfter = endpoint.RetryAfter,
             },
             cancellationToken: cancellationToken));
-        return new AttemptResult(success || row.FailingSince is not { } since ? null : Utc(since), row.EndpointState, row.Recorded);
+        return new AttemptResult(success || row.FailingSince is not { } since ? null : Utc(since), row.EndpointState, row.Recorded, row.Opened);
     }
 
     /// <summary>Disables a validated subscription that has been failing since before <paramref name="failingBefore"/>.</summary>
@@ -390,7 +394,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 
     private sealed record TargetRow(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt, Guid EndpointId, string EndpointState);
 
-    private sealed record ResultRow(DateTime? FailingSince, string EndpointState, bool Recorded);
+    private sealed record ResultRow(DateTime? FailingSince, string EndpointState, bool Recorded, bool Opened);
 
     private sealed record CandidateRow(long Seq, DateTime Registered, string Id, string Resource, string Source, string Type, string? Subject, int? PartyId);
 

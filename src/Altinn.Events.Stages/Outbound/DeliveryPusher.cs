@@ -265,7 +265,7 @@ internal sealed class DeliveryPusher(
         }
 
         metrics.Count(outcome, 1);
-        if (recorded.EndpointState == EndpointState.Open && !result.Success && !probe && recorded.Recorded)
+        if (recorded.Opened)
         {
             OutboundLog.EndpointOpen(logger, target.Id, result.Reason);
         }
