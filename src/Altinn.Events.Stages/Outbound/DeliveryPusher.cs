@@ -98,58 +98,41 @@ internal sealed class DeliveryPusher(
         metrics.Count(DeliveryStatus.Skipped, skipped.Count);
         await ParkAsync([.. open.Select(r => r.Claimed)], failing: true, now, cancellationToken);
 
-        var busy = new List<ClaimedDelivery>();
-        var pushes = new List<(ClaimedDelivery, PushEvent, PushTarget, IDisposable)>();
-        foreach (var (c, stored, target) in ready.Except(open))
-        {
-#pragma warning disable CA2000 // the push owns the slot and disposes it when it ends; released below if parking fails
-            if (limiter.TryAcquire(new Uri(target.EndPoint), target.Consumer) is { } slot)
-#pragma warning restore CA2000
-            {
-                pushes.Add((c, stored, target, slot));
-            }
-            else
-            {
-                busy.Add(c);
-            }
-        }
-
-        try
-        {
-            await ParkAsync(busy, failing: false, now, cancellationToken);
-        }
-        catch
-        {
-            foreach (var (_, _, _, slot) in pushes)
-            {
-                slot.Dispose();
-            }
-
-            throw;
-        }
-
-        var started = new List<Task>(pushes.Count);
-        foreach (var (c, stored, target, slot) in pushes)
-        {
-            var task = PushAsync(c, stored, target, slot, mode.Probe);
-            _inFlight[task] = true;
-            _ = task.ContinueWith(
-                t =>
-                {
-                    _inFlight.TryRemove(t, out _);
-                    if (t.Exception is { } ex)
-                    {
-                        // The claim lapses and the scheduler takes the delivery again: nothing is lost, at worst pushed twice.
-                        OutboundLog.PushFailed(logger, ex.GetBaseException());
-                    }
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            started.Add(task);
-        }
-
+        // Each push waits up to SlotWait for a slot and starts as soon as it has one; those that got none are parked
+        // together once every wait has ended.
+        var busy = new ConcurrentQueue<ClaimedDelivery>();
+        var slotWait = mode.Probe ? TimeSpan.Zero : options.Value.SlotWait;
+        var pushes = await Task.WhenAll(ready.Except(open).Select(r => AcquireAndPushAsync(r.Claimed, r.Event, r.Target, slotWait, mode.Probe, busy)));
+        await ParkAsync([.. busy], failing: false, time.GetUtcNow(), cancellationToken);
+        var started = pushes.OfType<Task>().ToList();
         return started;
+    }
+
+    private async Task<Task?> AcquireAndPushAsync(ClaimedDelivery claimed, PushEvent stored, PushTarget target, TimeSpan slotWait, bool probe, ConcurrentQueue<ClaimedDelivery> busy)
+    {
+        var slot = await limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait, CancellationToken.None);
+        if (slot is null)
+        {
+            busy.Enqueue(claimed);
+            return null;
+        }
+
+        var task = PushAsync(claimed, stored, target, slot, probe);
+        _inFlight[task] = true;
+        _ = task.ContinueWith(
+            t =>
+            {
+                _inFlight.TryRemove(t, out _);
+                if (t.Exception is { } ex)
+                {
+                    // The claim lapses and the scheduler takes the delivery again: nothing is lost, at worst pushed twice.
+                    OutboundLog.PushFailed(logger, ex.GetBaseException());
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return task;
     }
 
     /// <summary>
@@ -174,6 +157,12 @@ internal sealed class DeliveryPusher(
             if (!batch.Events.TryGetValue((c.Delivery.Seq, c.Delivery.Registered), out var stored))
             {
                 expired.Add((c.Delivery, "the event is no longer stored"));
+                continue;
+            }
+
+            if (!batch.Subscriptions.ContainsKey(c.Delivery.SubscriptionId))
+            {
+                expired.Add((c.Delivery, "the subscription was deleted"));
                 continue;
             }
 

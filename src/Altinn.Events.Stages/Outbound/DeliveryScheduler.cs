@@ -178,8 +178,9 @@ internal sealed class DeliveryScheduler(
                 continue;
             }
 
+            // As many as can start now, and as many again to wait (SlotWait) for the slots those free: fewer round trips.
             var now = time.GetUtcNow();
-            var claimed = await schedule.ClaimParkedAsync(subscriptionId, free, Guid.NewGuid(), now, now + settings.ClaimFor, cancellationToken);
+            var claimed = await schedule.ClaimParkedAsync(subscriptionId, free + settings.MaxConcurrencyPerEndpoint, Guid.NewGuid(), now, now + settings.ClaimFor, cancellationToken);
             if (claimed.Count == 0)
             {
                 subscriptions.RemoveAt(next % subscriptions.Count);
@@ -196,7 +197,7 @@ internal sealed class DeliveryScheduler(
                 return;
             }
 
-            if (free == pushes.Count)
+            if (pushes.Count >= free)
             {
                 await WaitForASlotAsync(inFlight, cancellationToken);
             }

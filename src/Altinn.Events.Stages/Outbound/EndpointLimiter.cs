@@ -6,12 +6,16 @@ namespace Altinn.Events.Stages.Outbound;
 /// Push slots of this process. A push needs one slot of its endpoint's host (scheme, host and port:
 /// <see cref="OutboundOptions.MaxConcurrencyPerEndpoint"/>), one of its consumer's share
 /// (<see cref="OutboundOptions.MaxConcurrencyPerConsumer"/>, across all the consumer's endpoints) and one of the process
-/// (<see cref="OutboundOptions.MaxConcurrency"/>). Nobody waits here: a delivery that gets no slot is parked in
-/// PostgreSQL and drained when slots free up, so a hanging endpoint holds only its own slots and one consumer cannot
-/// take the capacity others need.
+/// (<see cref="OutboundOptions.MaxConcurrency"/>). A push waits at most <see cref="OutboundOptions.SlotWait"/> for one: a
+/// delivery that gets none is parked in PostgreSQL and drained when slots free up, so a hanging endpoint holds only its
+/// own slots, a busy healthy one is served in turn, and one consumer cannot take the capacity others need.
 /// </summary>
-internal sealed class EndpointLimiter(IOptions<OutboundOptions> options)
+internal sealed class EndpointLimiter(IOptions<OutboundOptions> options, TimeProvider time)
 {
+    // How often a waiting push looks again: waiting pushes are few (bounded by the claims in flight) and a look is a lock
+    // and two dictionary reads, so polling costs far less than a push.
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(2);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _hosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _consumers = new(StringComparer.Ordinal);
@@ -52,6 +56,29 @@ internal sealed class EndpointLimiter(IOptions<OutboundOptions> options)
         }
 
         return new Slot(this, host, consumer);
+    }
+
+    /// <summary>A slot as <see cref="TryAcquire"/>, waiting up to <paramref name="wait"/> for one; null when none freed up.</summary>
+    public async Task<IDisposable?> AcquireAsync(Uri endPoint, string consumer, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+#pragma warning disable CA2000 // the caller owns the slot
+            var slot = TryAcquire(endPoint, consumer);
+#pragma warning restore CA2000
+            if (slot is not null)
+            {
+                return slot;
+            }
+
+            if (time.GetElapsedTime(started) >= wait)
+            {
+                return null;
+            }
+
+            await Task.Delay(Poll, time, cancellationToken);
+        }
     }
 
     /// <summary>How many pushes of <paramref name="consumer"/> to <paramref name="endPoint"/> could start now.</summary>

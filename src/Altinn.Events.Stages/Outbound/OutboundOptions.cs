@@ -43,6 +43,14 @@ public sealed class OutboundOptions : IValidatableObject
     public int OpenAfter { get; set; } = 5;
 
     /// <summary>
+    /// How long a push waits in memory for a free slot of its host, its consumer and the process before its delivery is
+    /// parked in PostgreSQL (and drained when slots free up). Long enough for a busy healthy endpoint to be served in turn,
+    /// short enough that a hanging one holds no claims or listener slots for long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Outbound:SlotWait must be between {1} and {2}.")]
+    public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// How long a queue message waits for its pushes before it completes. Every push is claimed in PostgreSQL before it
     /// starts, so one still running then (a slow endpoint) goes on without the message; if this process dies the claim
     /// lapses and the scheduler pushes the delivery again.
