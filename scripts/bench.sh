@@ -62,7 +62,7 @@ fi
 
 pg_port=$(free_port)
 log "starting PostgreSQL on 127.0.0.1:$pg_port (durable default settings; data: ${RUN_DIR#"$REPO_ROOT"/}/pg)"
-start_postgres "$RUN_DIR/pg" "$pg_port"
+start_postgres "$RUN_DIR/pg" "$pg_port" ${BENCH_PG_SETTINGS:-}
 PG_STARTED=1
 [ -x "$PG_BIN/pgbench" ] || die "pgbench not found in $PG_BIN (it comes with the postgresql package)"
 azurite_port=$(free_port)

@@ -35,20 +35,15 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         """;
 
     // A queue message claims only deliveries still queued: one that was pushed, is being pushed or waits for a retry is
-    // someone else's.
-    private const string ClaimQueued = $"""
-        WITH c AS (
-            SELECT d.subscription_id, d.event_seq, d.event_registered, d.status
-            FROM deliveries d
-            WHERE d.event_registered BETWEEN @min AND @max AND d.status = 'queued'
-              AND (d.subscription_id, d.event_seq, d.event_registered) IN (SELECT * FROM unnest(@subscriptionIds, @seqs, @registereds))
-            FOR UPDATE SKIP LOCKED
-        )
+    // someone else's. A plain UPDATE probes the primary key once per delivery (a row another claim holds is waited for,
+    // then found no longer queued).
+    private const string ClaimQueued = """
         UPDATE deliveries d SET status = 'pushing', claim = @claim, due = @leaseUntil, updated = @at
-        FROM c
-        WHERE d.subscription_id = c.subscription_id AND d.event_seq = c.event_seq AND d.event_registered = c.event_registered
-          AND d.event_registered BETWEEN @min AND @max
-        {Returning}
+        FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
+        WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
+          AND d.event_registered BETWEEN @min AND @max AND d.status = 'queued'
+        RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq, d.event_registered AS Registered, 'queued' AS PreviousStatus,
+                  d.attempts AS Attempts, d.first_failed_at AS FirstFailedAt
         """;
 
     private const string ClaimDue = $"""

@@ -111,10 +111,15 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome, probe)
             VALUES (@at, @subscriptionId, @seq, @registered, @eventId, @attempt, @statusCode, @durationMs, @error, @outcome, @probe)
         ), delivery AS (
-            UPDATE deliveries
-            SET status = @status, reason = @error, attempts = @attempt, updated = @at, due = @due, claim = NULL,
-                first_failed_at = CASE WHEN @success THEN first_failed_at ELSE coalesce(first_failed_at, @at) END
-            WHERE subscription_id = @subscriptionId AND event_seq = @seq AND event_registered = @registered AND claim = @claim
+            -- An upsert, not an UPDATE: it goes straight to the one partition, where an UPDATE's generic plan would lock
+            -- every day partition of deliveries and their indexes on each call. The row exists (it was claimed).
+            INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due, first_failed_at)
+            VALUES (@registered, @seq, @subscriptionId, @at, @status, @error, @attempt, @at, @due, CASE WHEN @success THEN NULL ELSE @at END)
+            ON CONFLICT (subscription_id, event_seq, event_registered) DO UPDATE
+            SET status = EXCLUDED.status, reason = EXCLUDED.reason, attempts = EXCLUDED.attempts, updated = EXCLUDED.updated,
+                due = EXCLUDED.due, claim = NULL,
+                first_failed_at = CASE WHEN @success THEN d.first_failed_at ELSE coalesce(d.first_failed_at, @at) END
+            WHERE d.claim = @claim
             RETURNING 1
         ), failed AS (
             INSERT INTO endpoints AS e (id, end_point, state, consecutive_failures, failing_since, opened_at, next_probe_at, last_error, updated)

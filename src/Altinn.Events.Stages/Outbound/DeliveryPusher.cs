@@ -16,12 +16,18 @@ namespace Altinn.Events.Stages.Outbound;
 /// <param name="Probe">The push tests an open endpoint: it is made although the endpoint is open, and logged as a probe.</param>
 internal readonly record struct PushMode(bool Reauthorize, bool Probe = false);
 
+/// <summary>What <see cref="DeliveryPusher.RunAsync"/> started: <paramref name="Pushes"/> deliveries went for a slot; <paramref name="Done"/> ends when all have been pushed and recorded, or parked.</summary>
+internal readonly record struct PushBatch(int Pushes, Task Done)
+{
+    public static PushBatch None { get; } = new(0, Task.CompletedTask);
+}
+
 /// <summary>
 /// What happens to a claimed delivery, for the queue function and the scheduler alike: skipped (with why) when its event
 /// or subscription is gone, the subscription is not validated or the consumer may no longer read it; parked when its
 /// endpoint is open or has no free slot; otherwise pushed under a slot, and the outcome recorded: delivered, gone (410),
 /// waiting for the next attempt (the schedule, or a later Retry-After), or failed after the last (with its history on the
-/// poison queue). Every push runs in the background; the returned tasks end when their outcomes are recorded.
+/// poison queue). Pushes run in the background; the returned task ends when their outcomes are recorded.
 /// </summary>
 internal sealed class DeliveryPusher(
     DeliveryStore store,
@@ -42,15 +48,22 @@ internal sealed class DeliveryPusher(
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<Task, bool> _inFlight = new();
 
+    // Endpoints this process saw open since it loaded their deliveries: a push that waited in line for a slot checks it
+    // before it goes, so a dead endpoint's queue of waiters is parked rather than pushed once it opens.
+    private readonly ConcurrentDictionary<Guid, bool> _seenOpen = new();
+
     /// <summary>Pushes still running (the scheduler waits for them on shutdown).</summary>
     public Task[] InFlight => [.. _inFlight.Keys];
 
-    /// <summary>Skips, parks or pushes each of <paramref name="claimed"/>; returns the pushes that started.</summary>
-    public async Task<IReadOnlyList<Task>> RunAsync(IReadOnlyList<ClaimedDelivery> claimed, PushMode mode, CancellationToken cancellationToken)
+    /// <summary>
+    /// Skips, parks or pushes each of <paramref name="claimed"/>; returns how many went for a slot and a task that ends
+    /// when every push has ended (and those that waited too long for a slot are parked).
+    /// </summary>
+    public async Task<PushBatch> RunAsync(IReadOnlyList<ClaimedDelivery> claimed, PushMode mode, CancellationToken cancellationToken)
     {
         if (claimed.Count == 0)
         {
-            return [];
+            return PushBatch.None;
         }
 
         var batch = await store.LoadAsync([.. claimed.Select(c => c.Delivery)], cancellationToken);
@@ -98,26 +111,42 @@ internal sealed class DeliveryPusher(
         metrics.Count(DeliveryStatus.Skipped, skipped.Count);
         await ParkAsync([.. open.Select(r => r.Claimed)], failing: true, now, cancellationToken);
 
-        // Each push waits up to SlotWait for a slot and starts as soon as it has one; those that got none are parked
-        // together once every wait has ended.
+        // Each push waits in line up to SlotWait for a slot and starts as soon as it has one; those that got none are
+        // parked together once every wait has ended. The caller need not wait for that: the deliveries are claimed, so if
+        // this process dies meanwhile the scheduler takes them when their claims lapse.
         var busy = new ConcurrentQueue<ClaimedDelivery>();
+        var opened = new ConcurrentQueue<ClaimedDelivery>();
         var slotWait = mode.Probe ? TimeSpan.Zero : options.Value.SlotWait;
-        var pushes = await Task.WhenAll(ready.Except(open).Select(r => AcquireAndPushAsync(r.Claimed, r.Event, r.Target, slotWait, mode.Probe, busy)));
-        await ParkAsync([.. busy], failing: false, time.GetUtcNow(), cancellationToken);
-        var started = pushes.OfType<Task>().ToList();
-        return started;
-    }
-
-    private async Task<Task?> AcquireAndPushAsync(ClaimedDelivery claimed, PushEvent stored, PushTarget target, TimeSpan slotWait, bool probe, ConcurrentQueue<ClaimedDelivery> busy)
-    {
-        var slot = await limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait, CancellationToken.None);
-        if (slot is null)
+        var pushes = ready.Except(open).Select(r => AcquireAndPushAsync(r.Claimed, r.Event, r.Target, slotWait, mode.Probe, busy, opened)).ToList();
+        if (pushes.Count == 0)
         {
-            busy.Enqueue(claimed);
-            return null;
+            return PushBatch.None;
         }
 
-        var task = PushAsync(claimed, stored, target, slot, probe);
+        var all = ParkWaitersAsync(pushes, busy, opened);
+        Track(all);
+        return new PushBatch(pushes.Count, all);
+    }
+
+    // Ends when every push has ended and the deliveries that got no slot, or whose endpoint opened while they waited, are parked.
+    private async Task ParkWaitersAsync(List<Task<Task?>> acquisitions, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened)
+    {
+        var pushes = await Task.WhenAll(acquisitions);
+        if (!busy.IsEmpty)
+        {
+            await ParkAsync([.. busy], failing: false, time.GetUtcNow(), CancellationToken.None);
+        }
+
+        if (!opened.IsEmpty)
+        {
+            await ParkAsync([.. opened], failing: true, time.GetUtcNow(), CancellationToken.None);
+        }
+
+        await Task.WhenAll(pushes.OfType<Task>());
+    }
+
+    private void Track(Task task)
+    {
         _inFlight[task] = true;
         _ = task.ContinueWith(
             t =>
@@ -125,14 +154,33 @@ internal sealed class DeliveryPusher(
                 _inFlight.TryRemove(t, out _);
                 if (t.Exception is { } ex)
                 {
-                    // The claim lapses and the scheduler takes the delivery again: nothing is lost, at worst pushed twice.
+                    // Claims lapse and the scheduler takes the deliveries again: nothing is lost, at worst pushed twice.
                     OutboundLog.PushFailed(logger, ex.GetBaseException());
                 }
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return task;
+    }
+
+    private async Task<Task?> AcquireAndPushAsync(
+        ClaimedDelivery claimed, PushEvent stored, PushTarget target, TimeSpan slotWait, bool probe, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened)
+    {
+        var slot = await limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait);
+        if (slot is null)
+        {
+            busy.Enqueue(claimed);
+            return null;
+        }
+
+        if (!probe && _seenOpen.ContainsKey(target.EndpointId))
+        {
+            slot.Dispose();
+            opened.Enqueue(claimed);
+            return null;
+        }
+
+        return PushAsync(claimed, stored, target, slot, probe);
     }
 
     /// <summary>
@@ -254,6 +302,15 @@ internal sealed class DeliveryPusher(
         }
 
         metrics.Count(outcome, 1);
+        if (recorded.EndpointState == EndpointState.Open)
+        {
+            _seenOpen[target.EndpointId] = true;
+        }
+        else
+        {
+            _seenOpen.TryRemove(target.EndpointId, out _);
+        }
+
         if (recorded.Opened)
         {
             OutboundLog.EndpointOpen(logger, target.Id, result.Reason);

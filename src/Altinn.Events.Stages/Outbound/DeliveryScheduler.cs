@@ -118,8 +118,8 @@ internal sealed class DeliveryScheduler(
         }
 
         OutboundLog.Probing(logger, endpoint.Id, claimed[0].Delivery.SubscriptionId, claimed[0].Delivery.Seq);
-        var pushes = await pusher.RunAsync(claimed, new PushMode(Reauthorize: true, Probe: true), cancellationToken);
-        if (pushes.Count == 0)
+        var probe = await pusher.RunAsync(claimed, new PushMode(Reauthorize: true, Probe: true), cancellationToken);
+        if (probe.Pushes == 0)
         {
             // The delivery was skipped (or found no slot): probe with another one in the next round.
             await schedule.ProbeAtAsync(endpoint.Id, now, cancellationToken);
@@ -188,16 +188,16 @@ internal sealed class DeliveryScheduler(
             }
 
             next++;
-            var pushes = await pusher.RunAsync(claimed, new PushMode(Reauthorize: true), cancellationToken);
-            pushed += pushes.Count;
-            inFlight.AddRange(pushes);
-            if (pushes.Count == 0 && await schedule.StateOfAsync(endpoint.Id, cancellationToken) == EndpointState.Open)
+            var batch = await pusher.RunAsync(claimed, new PushMode(Reauthorize: true), cancellationToken);
+            pushed += batch.Pushes;
+            inFlight.Add(batch.Done);
+            if (batch.Pushes == 0 && await schedule.StateOfAsync(endpoint.Id, cancellationToken) == EndpointState.Open)
             {
                 // It failed again while draining: what is left waits for the next probe.
                 return;
             }
 
-            if (pushes.Count >= free)
+            if (batch.Pushes >= free)
             {
                 await WaitForASlotAsync(inFlight, cancellationToken);
             }

@@ -33,11 +33,10 @@ internal sealed class OutboundFunction(
             OutboundLog.NotQueued(logger, message.MessageId, deliveries.Count - claimed.Count);
         }
 
-        var pushes = await pusher.RunAsync(claimed, new PushMode(Reauthorize: false), cancellationToken);
-        if (pushes.Count > 0)
+        var batch = await pusher.RunAsync(claimed, new PushMode(Reauthorize: false), cancellationToken);
+        if (batch.Pushes > 0)
         {
-            var all = Task.WhenAll(pushes);
-            await Task.WhenAny(all, Task.Delay(options.Value.HoldMessageFor, time, cancellationToken));
+            await Task.WhenAny(batch.Done, Task.Delay(options.Value.HoldMessageFor, time, cancellationToken));
         }
     }
 

@@ -43,12 +43,13 @@ public sealed class OutboundOptions : IValidatableObject
     public int OpenAfter { get; set; } = 5;
 
     /// <summary>
-    /// How long a push waits in memory for a free slot of its host, its consumer and the process before its delivery is
-    /// parked in PostgreSQL (and drained when slots free up). Long enough for a busy healthy endpoint to be served in turn,
-    /// short enough that a hanging one holds no claims or listener slots for long.
+    /// How long a push waits in line in memory for a free slot of its host, its consumer and the process before its
+    /// delivery is parked in PostgreSQL (and drained when slots free up). The wait holds a claim but no queue message or
+    /// listener slot, so it may be long enough for a burst to a busy healthy endpoint to be served in turn; it must stay
+    /// well below the claim's lapse (<see cref="Timeout"/> + 1 minute).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Outbound:SlotWait must be between {1} and {2}.")]
-    public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// How long a queue message waits for its pushes before it completes. Every push is claimed in PostgreSQL before it
