@@ -100,6 +100,13 @@ internal sealed class DeliveryPusher(
             }
         }
 
+        // What PostgreSQL says now overrides what this process saw: an endpoint that closed (a probe elsewhere, or half-open
+        // with nothing to probe) must not keep its waiters parked.
+        foreach (var target in batch.Subscriptions.Values.Where(t => t.EndpointState != EndpointState.Open))
+        {
+            _seenOpen.TryRemove(target.EndpointId, out _);
+        }
+
         var open = ready.Where(r => r.Target.EndpointState == EndpointState.Open && !mode.Probe).ToList();
         foreach (var (delivery, reason) in skipped)
         {
