@@ -34,17 +34,10 @@ internal sealed class EndpointLimiter(IOptions<OutboundOptions> options, TimePro
         }
     }
 
-    /// <summary>A slot for one push of <paramref name="consumer"/> to <paramref name="endPoint"/>, or null when any of the three limits is reached.</summary>
-    public IDisposable? TryAcquire(Uri endPoint, string consumer)
-    {
-        var host = HostKey(endPoint);
-        lock (_gate)
-        {
-            return CanTake(host, consumer) && !_waiting.ContainsKey(host) ? Take(host, consumer) : null;
-        }
-    }
-
-    /// <summary>A slot as <see cref="TryAcquire"/>, waiting in line up to <paramref name="wait"/> for one; null when none came.</summary>
+    /// <summary>
+    /// A slot for one push of <paramref name="consumer"/> to <paramref name="endPoint"/>, waiting in line up to
+    /// <paramref name="wait"/> for one; null when none came.
+    /// </summary>
     public async Task<IDisposable?> AcquireAsync(Uri endPoint, string consumer, TimeSpan wait)
     {
         var host = HostKey(endPoint);

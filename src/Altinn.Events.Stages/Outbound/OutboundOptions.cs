@@ -45,8 +45,8 @@ public sealed class OutboundOptions : IValidatableObject
     /// <summary>
     /// How long a push waits in line in memory for a free slot of its host, its consumer and the process before its
     /// delivery is parked in PostgreSQL (and drained when slots free up). The wait holds a claim but no queue message or
-    /// listener slot, so it may be long enough for a burst to a busy healthy endpoint to be served in turn; it must stay
-    /// well below the claim's lapse (<see cref="Timeout"/> + 1 minute).
+    /// listener slot, so it may be long enough for a burst to a busy healthy endpoint to be served in turn. Claims last
+    /// this plus <see cref="Timeout"/> plus a minute, so a dead instance's deliveries are pushed again after about that.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Outbound:SlotWait must be between {1} and {2}.")]
     public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(20);
@@ -71,8 +71,8 @@ public sealed class OutboundOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = "Outbound:DisableAfter must be between {1} and {2}.")]
     public TimeSpan DisableAfter { get; set; } = TimeSpan.FromDays(5);
 
-    /// <summary>How long a claim holds a delivery: longer than a push may take, so only a dead instance's claims lapse.</summary>
-    public TimeSpan ClaimFor => Timeout + TimeSpan.FromMinutes(1);
+    /// <summary>How long a claim holds a delivery: longer than a wait for a slot and a push may take, so only a dead instance's claims lapse.</summary>
+    public TimeSpan ClaimFor => SlotWait + Timeout + TimeSpan.FromMinutes(1);
 
     /// <summary>The retry rules of <see cref="RetrySchedule"/>.</summary>
     public Core.Delivery.RetryPolicy Policy => _policy ??= new(Schedule);
@@ -80,8 +80,6 @@ public sealed class OutboundOptions : IValidatableObject
     /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
     public IReadOnlyList<TimeSpan> Schedule => Core.Subscriptions.RetrySchedule.Parse(RetrySchedule) ?? [];
 
-    /// <summary>Attempts a delivery gets: the first plus one per schedule entry.</summary>
-    public int MaxAttempts => Schedule.Count + 1;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
