@@ -57,7 +57,7 @@ public sealed class OutboundOptions : IValidatableObject
     /// lapses and the scheduler pushes the delivery again.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Outbound:HoldMessageFor must be between {1} and {2}.")]
-    public TimeSpan HoldMessageFor { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan HoldMessageFor { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How often the scheduler looks for due retries, probes and backlogs when it found nothing to do.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "Outbound:SchedulerInterval must be between {1} and {2}.")]
