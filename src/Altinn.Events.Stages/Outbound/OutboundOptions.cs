@@ -6,6 +6,7 @@ namespace Altinn.Events.Stages.Outbound;
 public sealed class OutboundOptions : IValidatableObject
 {
     private Core.Delivery.RetryPolicy? _policy;
+    private IReadOnlyList<TimeSpan>? _schedule;
 
     public const string SectionName = "Outbound";
 
@@ -78,7 +79,7 @@ public sealed class OutboundOptions : IValidatableObject
     public Core.Delivery.RetryPolicy Policy => _policy ??= new(Schedule);
 
     /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
-    public IReadOnlyList<TimeSpan> Schedule => Core.Subscriptions.RetrySchedule.Parse(RetrySchedule) ?? [];
+    public IReadOnlyList<TimeSpan> Schedule => _schedule ??= Core.Subscriptions.RetrySchedule.Parse(RetrySchedule) ?? [];
 
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
