@@ -34,6 +34,9 @@ internal static partial class Log
     [LoggerMessage(1010, LogLevel.Error, "Queue function {Function} could not settle message {MessageId}; it becomes visible again when its timeout ends")]
     public static partial void SettleFailed(ILogger logger, Exception exception, string function, string messageId);
 
+    [LoggerMessage(1011, LogLevel.Warning, "Queue function {Function} could not process message {MessageId}: {Dependency} is unavailable; the listener pauses and the message waits {Delay}")]
+    public static partial void DependencyUnavailable(ILogger logger, Exception exception, string function, string messageId, string dependency, TimeSpan delay);
+
     [LoggerMessage(4020, LogLevel.Warning, "Webhook connection to {Host} refused: it resolves to a {AddressClass} address")]
     public static partial void WebhookAddressBlocked(ILogger logger, string host, string addressClass);
 }

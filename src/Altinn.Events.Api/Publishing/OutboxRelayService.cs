@@ -7,9 +7,10 @@ using Microsoft.Extensions.Options;
 namespace Altinn.Events.Api.Publishing;
 
 /// <summary>
-/// Moves committed outbox rows to the inbound queue, many event references per message, and deletes the rows only
-/// after the queue accepted them. Woken by the writer after each commit, and polling besides for rows of other
-/// instances or left by a crash. Every API instance runs one; they never take the same rows.
+/// Moves committed outbox rows to the inbound queue, many event references per message, and leases the rows once the
+/// queue accepted them; the inbound stage deletes a row when it has recorded the event's deliveries, and a row whose lease
+/// ends first is sent again. Woken by the writer after each commit, and polling besides for rows of other instances, left
+/// by a crash, or whose lease ended. Every API instance runs one; they never take the same rows at once.
 /// </summary>
 internal sealed partial class OutboxRelayService(
     Outbox outbox,
@@ -32,7 +33,11 @@ internal sealed partial class OutboxRelayService(
                 int relayed;
                 do
                 {
-                    relayed = await outbox.RelayAsync(o.RowsPerTransaction, SendAsync, stoppingToken);
+                    (relayed, var resent) = await outbox.RelayAsync(o.RowsPerTransaction, time.GetUtcNow(), o.Lease, o.MaxLease, SendAsync, stoppingToken);
+                    if (resent > 0)
+                    {
+                        LogResent(logger, resent, o.Lease);
+                    }
                 }
                 while (relayed == o.RowsPerTransaction);
             }
@@ -52,6 +57,9 @@ internal sealed partial class OutboxRelayService(
         await Task.WhenAll(references.Chunk(options.Value.EventsPerMessage).Select(chunk =>
             queues.SendAsync(queue, JsonSerializer.Serialize(new InboundMessage(chunk), Json), null, cancellationToken)));
     }
+
+    [LoggerMessage(3202, LogLevel.Information, "Sent {Rows} outbox rows again: their events were not matched within their lease (at least {Lease}); their queue messages were lost or are still waiting")]
+    private static partial void LogResent(ILogger logger, int rows, TimeSpan lease);
 
     [LoggerMessage(3201, LogLevel.Warning, "The outbox relay failed; the rows stay and are sent again")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception);

@@ -32,4 +32,15 @@ public sealed class RelayOptions
     /// <summary>How often the relay looks for rows when nothing woke it (rows of other instances, or after a crash).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the inbound stage has to match a relayed event before its outbox row is sent again (the queue may have lost
+    /// the message). Doubles with every further send, up to <see cref="MaxLease"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest lease, so a backlog of an hour is not resent every minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan MaxLease { get; set; } = TimeSpan.FromMinutes(30);
 }

@@ -14,7 +14,9 @@ namespace Altinn.Events.Messaging.Listener;
 /// Runs <typeparamref name="TFunction"/> for each message on its queue with the semantics of an Azure Functions
 /// queue trigger: messages are received in batches and stay invisible while they are worked on (renewed at half
 /// the visibility timeout), a success deletes the message, a permanent error or the dequeue limit moves it to
-/// <c>&lt;queue&gt;-poison</c> with the reason, and a transient error puts it back with a growing visibility delay.
+/// <c>&lt;queue&gt;-poison</c> with the reason, and any other error puts it back with a growing visibility delay. An
+/// outage of a dependency (<see cref="DependencyFailures"/>) is not the message's fault: the message waits with capped
+/// backoff for as long as the outage lasts and never goes to poison, and the listener pauses receiving meanwhile.
 /// On shutdown no new messages are taken; in-flight ones get <see cref="QueueListenerOptions.ShutdownDrainTimeout"/>
 /// to finish, then are cancelled and made visible again at once, so nothing in flight is lost.
 /// </summary>
@@ -31,6 +33,7 @@ public sealed class QueueListener<TFunction> : BackgroundService
     private readonly QueueListenerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly OutageBackoff _backoff;
 
     public QueueListener(
         string functionName,
@@ -46,6 +49,7 @@ public sealed class QueueListener<TFunction> : BackgroundService
         _options = options.Get(functionName);
         _time = time;
         _logger = logger;
+        _backoff = new OutageBackoff(time);
     }
 
     public string FunctionName => _functionName;
@@ -64,6 +68,11 @@ public sealed class QueueListener<TFunction> : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (_backoff.PausedFor(_time) is { } pause)
+                {
+                    await Task.Delay(pause, _time, stoppingToken);
+                }
+
                 await slots.WaitAsync(stoppingToken);
                 var wanted = 1;
                 while (wanted < _options.BatchSize && slots.Wait(TimeSpan.Zero, stoppingToken))
@@ -153,23 +162,15 @@ public sealed class QueueListener<TFunction> : BackgroundService
         TimeSpan retryDelay = default;
         try
         {
-            if (message.DequeueCount > _options.MaxDequeueCount)
+            var context = new QueueMessageContext(_options.QueueName, message.MessageId, message.Body.ToString(), message.DequeueCount, message.InsertedOn);
+            await using (var scope = _scopes.CreateAsyncScope())
             {
-                // An earlier attempt died without settling (crash, kill): Functions gives up here as well.
-                outcome = Outcome.Poison;
-                reason = $"Dequeue count {message.DequeueCount} exceeds the limit of {_options.MaxDequeueCount}; earlier attempts ended without a result.";
+                var function = scope.ServiceProvider.GetRequiredService<TFunction>();
+                await function.RunAsync(context, drainToken);
             }
-            else
-            {
-                var context = new QueueMessageContext(_options.QueueName, message.MessageId, message.Body.ToString(), message.DequeueCount, message.InsertedOn);
-                await using (var scope = _scopes.CreateAsyncScope())
-                {
-                    var function = scope.ServiceProvider.GetRequiredService<TFunction>();
-                    await function.RunAsync(context, drainToken);
-                }
 
-                outcome = Outcome.Complete;
-            }
+            outcome = Outcome.Complete;
+            _backoff.Succeeded();
         }
         catch (PermanentMessageException ex)
         {
@@ -179,6 +180,14 @@ public sealed class QueueListener<TFunction> : BackgroundService
         catch (OperationCanceledException) when (drainToken.IsCancellationRequested)
         {
             outcome = Outcome.Release;
+        }
+        catch (Exception ex) when (DependencyFailures.Classify(ex) is { } dependency)
+        {
+            // An outage, not a fault of the message: it waits for as long as the outage lasts and never goes to poison.
+            // The whole listener pauses too, since every other message would fail the same way.
+            outcome = Outcome.Retry;
+            retryDelay = _backoff.Failed(_options);
+            Log.DependencyUnavailable(_logger, ex, _functionName, message.MessageId, dependency.ToString(), retryDelay);
         }
         catch (Exception ex)
         {
@@ -224,9 +233,10 @@ public sealed class QueueListener<TFunction> : BackgroundService
                     break;
             }
         }
-        catch (RequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (DependencyFailures.IsLeaseLost(ex))
         {
-            // The pop receipt no longer matches: the visibility ran out and someone else holds the message.
+            // The message is gone (404) or the pop receipt no longer matches (400): the visibility ran out and someone
+            // else holds the message, or holds it no more. Either way it is not ours to settle.
             Log.LeaseLost(_logger, _functionName, message.MessageId);
         }
     }

@@ -24,7 +24,11 @@ public sealed class QueueListenerOptions
     [Range(typeof(TimeSpan), "00:00:02", "07.00:00:00")]
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Attempts before a message goes to the poison queue.</summary>
+    /// <summary>
+    /// Dequeues after which a message whose function fails (other than by an outage) goes to the poison queue. An outage
+    /// of a dependency never poisons a message (it waits instead), nor does a process that died mid-message; the storage
+    /// service's dequeue count includes those attempts, though.
+    /// </summary>
     [Range(1, 1000)]
     public int MaxDequeueCount { get; set; } = 5;
 
@@ -35,6 +39,17 @@ public sealed class QueueListenerOptions
     /// <summary>Upper bound on the growing retry delay.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "07.00:00:00")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// When a dependency is down (PostgreSQL, the PDP, the queues): how long the listener pauses after the first failure, and
+    /// how long the failed message waits. Doubled while the outage lasts, up to <see cref="OutageMaxDelay"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan OutageBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest pause during an outage: work resumes at most this long after the dependency is back.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan OutageMaxDelay { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>First wait after an empty receive; doubled while the queue stays empty.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]

@@ -1,5 +1,6 @@
 using Altinn.Events.Core.Delivery;
 using Dapper;
+using Altinn.Events.Persistence.Events;
 using Npgsql;
 
 namespace Altinn.Events.Persistence.Delivery;
@@ -22,33 +23,41 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>
-    /// Records the deliveries (those already recorded are left as they are), commits, and then calls
-    /// <paramref name="handOn"/> with the ones that were new. Handing on after the commit means the outbound stage never
-    /// gets a message before the rows it claims are visible; if handing on fails (or the process dies first), the queued
-    /// rows are due <see cref="DeliveryTimes.QueuedGrace"/> later and the outbound scheduler takes them from PostgreSQL, so
-    /// nothing is lost and a retried inbound message sends nothing twice.
+    /// Records the deliveries of the <paramref name="matched"/> events (those already recorded are left as they are) and
+    /// deletes the events' outbox rows in the same transaction, commits, and then calls <paramref name="handOn"/> with the
+    /// deliveries that were new. An event is thus either still in the outbox (and sent to matching again after its lease)
+    /// or has its deliveries recorded, whatever happens to queue messages. Handing on after the commit means the outbound
+    /// stage never gets a message before the rows it claims are visible; if handing on fails (or the process dies first),
+    /// the queued rows are due <see cref="DeliveryTimes.QueuedGrace"/> later and the outbound scheduler takes them from
+    /// PostgreSQL, so nothing is lost and a retried inbound message sends nothing twice.
     /// </summary>
-    public async Task RecordAsync(IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, CancellationToken cancellationToken)
+    public async Task RecordAsync(IReadOnlyCollection<long> matched, IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, CancellationToken cancellationToken)
     {
-        if (deliveries.Count == 0)
+        if (matched.Count == 0 && deliveries.Count == 0)
         {
             return;
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var parameters = new
+        var fresh = new List<NewDelivery>();
+        if (deliveries.Count > 0)
         {
-            registered = deliveries.Select(d => d.Registered.ToUniversalTime()).ToArray(),
-            seqs = deliveries.Select(d => d.Seq).ToArray(),
-            subscriptions = deliveries.Select(d => d.SubscriptionId).ToArray(),
-            created = deliveries.Select(_ => now.ToUniversalTime()).ToArray(),
-            statuses = deliveries.Select(d => d.Status).ToArray(),
-            reasons = deliveries.Select(d => d.Reason).ToArray(),
-            grace = DeliveryTimes.QueuedGrace,
-        };
-        var inserted = (await connection.QueryAsync<(Guid SubscriptionId, long Seq)>(new CommandDefinition(RecordSql, parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
-        var fresh = deliveries.Where(d => inserted.Contains((d.SubscriptionId, d.Seq))).ToList();
+            var parameters = new
+            {
+                registered = deliveries.Select(d => d.Registered.ToUniversalTime()).ToArray(),
+                seqs = deliveries.Select(d => d.Seq).ToArray(),
+                subscriptions = deliveries.Select(d => d.SubscriptionId).ToArray(),
+                created = deliveries.Select(_ => now.ToUniversalTime()).ToArray(),
+                statuses = deliveries.Select(d => d.Status).ToArray(),
+                reasons = deliveries.Select(d => d.Reason).ToArray(),
+                grace = DeliveryTimes.QueuedGrace,
+            };
+            var inserted = (await connection.QueryAsync<(Guid SubscriptionId, long Seq)>(new CommandDefinition(RecordSql, parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
+            fresh.AddRange(deliveries.Where(d => inserted.Contains((d.SubscriptionId, d.Seq))));
+        }
+
+        await Outbox.SettleAsync(connection, transaction, matched, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (fresh.Count > 0)
         {

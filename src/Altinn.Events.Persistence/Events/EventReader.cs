@@ -89,8 +89,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The referenced events (one query; the registration range prunes partitions). Events no longer stored (expired)
-    /// are left out.
+    /// The referenced events that still wait for matching (one query; the registration range prunes partitions). Events
+    /// whose outbox row is gone were matched already (a copy of the message, or a resend after its lease) and events no
+    /// longer stored (expired) are left out.
     /// </summary>
     public async Task<IReadOnlyList<EventForMatching>> LoadForMatchingAsync(IReadOnlyCollection<Core.Events.EventReference> references, CancellationToken cancellationToken)
     {
@@ -100,10 +101,11 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         }
 
         const string Sql = """
-            SELECT seq, registered, id, source, resource, type, subject, alternative_subject AS AlternativeSubject, party_id AS PartyId
-            FROM events
-            WHERE seq = ANY(@seqs) AND registered BETWEEN @from AND @to
-            ORDER BY seq
+            SELECT e.seq, e.registered, e.id, e.source, e.resource, e.type, e.subject, e.alternative_subject AS AlternativeSubject, e.party_id AS PartyId
+            FROM events e
+            WHERE e.seq = ANY(@seqs) AND e.registered BETWEEN @from AND @to
+              AND EXISTS (SELECT 1 FROM outbox o WHERE o.seq = e.seq)
+            ORDER BY e.seq
             """;
         var parameters = new
         {

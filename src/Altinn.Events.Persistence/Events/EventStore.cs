@@ -51,7 +51,7 @@ public static class EventStore
             ORDER BY n.seq
             RETURNING seq, registered
         ), queued AS (
-            INSERT INTO outbox (seq, registered) SELECT seq, registered FROM stored
+            INSERT INTO outbox (seq, registered, due) SELECT seq, registered, registered FROM stored
         )
         SELECT count(*)::int FROM stored
         """;

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Altinn.Events.Core.Resilience;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -108,8 +109,10 @@ public sealed partial class GroupCommitEventWriter(
 
             outboxSignal.Notify();
         }
-        catch (Exception ex) when (group.Count > 1)
+        catch (Exception ex) when (group.Count > 1 && TransientFailures.Classify(ex) is null)
         {
+            // One request's events made the shared commit fail: commit each request alone, so only that one fails. (An
+            // outage fails every request the same way, below: committing them one by one would only hold them longer.)
             LogGroupFailed(logger, ex, group.Count);
             foreach (var pending in group)
             {
@@ -127,7 +130,10 @@ public sealed partial class GroupCommitEventWriter(
         }
         catch (Exception ex)
         {
-            group[0].Completion.TrySetException(ex);
+            foreach (var pending in group)
+            {
+                pending.Completion.TrySetException(ex);
+            }
         }
     }
 

@@ -17,8 +17,9 @@ namespace Altinn.Events.Stages.Inbound;
 /// The inbound stage, on <c>events-inbound</c>: for a batch of stored events, find the validated subscriptions that match
 /// each (index lookups, never a scan), authorize every matched consumer in one batch, record each (event, subscription)
 /// once, and hand the authorized ones to <c>events-outbound</c> in batched messages. Unauthorized matches are recorded with
-/// the reason and never delivered. A message that cannot be read is poison; a database, register or PDP outage throws and
-/// the message is retried.
+/// the reason and never delivered. The events' outbox rows are deleted in the transaction that records their deliveries,
+/// so an event whose message is lost is found again by the relay. A message that cannot be read is poison; a database,
+/// register or PDP outage throws and the message is retried.
 /// </summary>
 internal sealed partial class InboundFunction(
     EventReader events,
@@ -38,8 +39,11 @@ internal sealed partial class InboundFunction(
     {
         var batch = Parse(message.Body);
         var stored = await events.LoadForMatchingAsync(batch.Events, cancellationToken);
+        var referenced = batch.Events.Select(e => e.Seq).ToArray();
         if (stored.Count == 0)
         {
+            // Matched already (a copy of the message) or no longer stored: any outbox rows left go, so they are not resent.
+            await deliveries.RecordAsync(referenced, [], time.GetUtcNow(), SendAsync, cancellationToken);
             return;
         }
 
@@ -66,6 +70,7 @@ internal sealed partial class InboundFunction(
 
         if (matches.Count == 0)
         {
+            await deliveries.RecordAsync(referenced, [], time.GetUtcNow(), SendAsync, cancellationToken);
             return;
         }
 
@@ -80,7 +85,7 @@ internal sealed partial class InboundFunction(
             : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {requestOf[i].Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}"))
             .ToList();
 
-        await deliveries.RecordAsync(records, time.GetUtcNow(), SendAsync, cancellationToken);
+        await deliveries.RecordAsync(referenced, records, time.GetUtcNow(), SendAsync, cancellationToken);
         Log.Matched(logger, message.MessageId, stored.Count, matches.Count, records.Count(r => r.Status == DeliveryStatus.Queued));
     }
 

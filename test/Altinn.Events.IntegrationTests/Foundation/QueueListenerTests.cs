@@ -48,9 +48,9 @@ public sealed class QueueListenerTests
     }
 
     [Fact]
-    public async Task Message_FailingTransiently_IsRetriedWithGrowingDelay_ThenPoisonedAtTheLimit()
+    public async Task Message_WhoseFunctionFails_IsRetriedWithGrowingDelay_ThenPoisonedAtTheLimit()
     {
-        var script = new Script(_ => throw new TimeoutException("database did not answer"));
+        var script = new Script(_ => throw new InvalidOperationException("database did not answer"));
         using var host = await StartHostAsync(script, new()
         {
             ["Stages:test:MaxDequeueCount"] = "3",
@@ -68,6 +68,47 @@ public sealed class QueueListenerTests
         var poisoned = Assert.Single(await _queues.PoisonedAsync(_queues.Inbound));
         Assert.Contains("Failed 3 times", poisoned.Reason);
         Assert.Contains("database did not answer", poisoned.Reason);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Message_FailingOnAnOutage_WaitsPastTheDequeueLimit_AndIsNeverPoisoned()
+    {
+        // Five attempts meet a dependency that is down (a timeout, as a dead database gives), the sixth finds it back.
+        var script = new Script(_ => throw new TimeoutException("database did not answer"), succeedFrom: 6);
+        using var host = await StartHostAsync(script, new()
+        {
+            ["Stages:test:MaxDequeueCount"] = "3",
+            ["Stages:test:OutageBaseDelay"] = "00:00:00.200",
+            ["Stages:test:OutageMaxDelay"] = "00:00:01",
+        });
+
+        await _queues.Queue(_queues.Inbound).SendMessageAsync("wait for the database");
+
+        Assert.True(await TestQueues.EventuallyAsync(async () => script.Completed == 1 && (await _queues.PeekAsync(_queues.Inbound)).Length == 0, TimeSpan.FromSeconds(30)));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L], script.Attempts.Select(a => a.DequeueCount));
+        Assert.Empty(await _queues.PoisonedAsync(_queues.Inbound));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Message_DequeuedBeyondTheLimitByProcessesThatDied_IsProcessed_NotPoisoned()
+    {
+        await _queues.CreateAllAsync();
+        var queue = _queues.Queue(_queues.Inbound);
+        await queue.SendMessageAsync("survivor of crashes");
+        // What kill -9 mid-message leaves: dequeued, never settled, visible again when the visibility ends.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(await TestQueues.EventuallyAsync(async () => (await queue.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(1))).Value.Length == 1, TimeSpan.FromSeconds(10)));
+        }
+
+        var script = new Script(_ => Task.CompletedTask);
+        using var host = await StartHostAsync(script, new() { ["Stages:test:MaxDequeueCount"] = "3" });
+
+        Assert.True(await TestQueues.EventuallyAsync(async () => script.Completed == 1 && (await _queues.PeekAsync(_queues.Inbound)).Length == 0, TimeSpan.FromSeconds(15)));
+        Assert.Equal(5, Assert.Single(script.Attempts).DequeueCount);
+        Assert.Empty(await _queues.PoisonedAsync(_queues.Inbound));
         await host.StopAsync();
     }
 
@@ -187,7 +228,8 @@ public sealed class QueueListenerTests
     }
 
     /// <summary>What the function under test does, and what it saw.</summary>
-    public sealed class Script(Func<CancellationToken, Task> behaviour)
+    /// <summary>Runs <paramref name="behaviour"/> on each attempt; from attempt <paramref name="succeedFrom"/> on, succeeds.</summary>
+    public sealed class Script(Func<CancellationToken, Task> behaviour, int succeedFrom = int.MaxValue)
     {
         private int _running;
         private int _maxConcurrent;
@@ -206,7 +248,11 @@ public sealed class QueueListenerTests
             InterlockedMax(ref _maxConcurrent, now);
             try
             {
-                await behaviour(cancellationToken);
+                if (Attempts.Count < succeedFrom)
+                {
+                    await behaviour(cancellationToken);
+                }
+
                 Interlocked.Increment(ref _completed);
             }
             finally

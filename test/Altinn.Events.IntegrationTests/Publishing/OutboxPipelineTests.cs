@@ -60,11 +60,12 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         Assert.Empty(expected.Except(queued));
         // Batched: far fewer queue messages than events.
         Assert.True(messages < expected.Count / 10, $"{messages} messages for {expected.Count} events");
-        Assert.True(await TestQueues.EventuallyAsync(async () => await new Outbox(api.Database.DataSource).CountAsync(CancellationToken.None) == 0, TimeSpan.FromSeconds(10)));
+        // Every row is leased, none due: they stay until the inbound stage (not running here) has matched their events.
+        Assert.True(await TestQueues.EventuallyAsync(async () => await DueRowsAsync(api.Database, expected) == 0, TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
-    public async Task RelayThatDiesAfterSendingBeforeDeleting_LeavesTheRows_AndTheNextRelaySendsThemAgain()
+    public async Task RelayThatDiesAfterSendingBeforeLeasing_LeavesTheRowsDue_AndTheNextRelaySendsThemAgain()
     {
         await using var db = new DatabaseFixture();
         await db.InitializeAsync();
@@ -72,23 +73,62 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         var outbox = new Outbox(db.DataSource);
         var sentFirst = new List<long>();
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => outbox.RelayAsync(100, (refs, _) =>
+        await Assert.ThrowsAsync<InvalidOperationException>(() => RelayAsync(outbox, 100, DateTimeOffset.UtcNow, (refs, _) =>
         {
             sentFirst.AddRange(refs.Select(r => r.Seq));
             throw new InvalidOperationException("process killed");
-        }, CancellationToken.None));
+        }));
 
         var sentSecond = new List<long>();
-        var relayed = await outbox.RelayAsync(100, (refs, _) =>
+        var (relayed, resent) = await RelayAsync(outbox, 100, DateTimeOffset.UtcNow, (refs, _) =>
         {
             sentSecond.AddRange(refs.Select(r => r.Seq));
             return Task.CompletedTask;
-        }, CancellationToken.None);
+        });
 
         Assert.Equal(seqs, sentFirst.Order());
         Assert.Equal(seqs, sentSecond.Order());
-        Assert.Equal(5, relayed);
-        Assert.Equal(0, await outbox.CountAsync(CancellationToken.None));
+        Assert.Equal((5, 0), (relayed, resent));
+        Assert.Equal(5, await outbox.CountAsync(CancellationToken.None));
+        Assert.Equal(0, await DueRowsAsync(db, seqs));
+    }
+
+    [Fact]
+    public async Task RowsNotMatchedWithinTheirLease_AreSentAgain_WithTheLeaseDoublingUpToTheLongest()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        var seqs = await InsertEventsAsync(db, 3);
+        var outbox = new Outbox(db.DataSource);
+        var start = DateTimeOffset.UtcNow;
+        var lease = TimeSpan.FromMinutes(1);
+        var longest = TimeSpan.FromMinutes(3);
+        var sends = new List<(TimeSpan At, int Count)>();
+        async Task RelayAt(TimeSpan at) => await outbox.RelayAsync(100, start + at, lease, longest, (refs, _) =>
+        {
+            sends.Add((at, refs.Count));
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+
+        // First send at 0: leased 1 min. Second at 1 min: leased 2 min (until 3). Third at 3: 4 min capped at 3 (until 6).
+        foreach (var minute in new[] { 0, 0.5, 1, 2.5, 3, 5.5, 6 })
+        {
+            await RelayAt(TimeSpan.FromMinutes(minute));
+        }
+
+        Assert.Equal([(TimeSpan.Zero, 3), (TimeSpan.FromMinutes(1), 3), (TimeSpan.FromMinutes(3), 3), (TimeSpan.FromMinutes(6), 3)], sends);
+
+        // Once the inbound stage has matched an event (deleting its row with the deliveries), it is never sent again.
+        await using (var connection = await db.DataSource.OpenConnectionAsync())
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            await Outbox.SettleAsync(connection, tx, [seqs[0], seqs[1]], CancellationToken.None);
+            await tx.CommitAsync();
+        }
+
+        await RelayAt(TimeSpan.FromMinutes(60));
+        Assert.Equal((TimeSpan.FromMinutes(60), 1), sends[^1]);
+        Assert.Equal(1, await outbox.CountAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -101,7 +141,7 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         var taken = new ConcurrentBag<long>();
         var bothInside = new Barrier(2);
 
-        var relays = Enumerable.Range(0, 2).Select(_ => Task.Run(() => outbox.RelayAsync(20, async (refs, _) =>
+        var relays = Enumerable.Range(0, 2).Select(_ => Task.Run(() => RelayAsync(outbox, 20, DateTimeOffset.UtcNow, async (refs, _) =>
         {
             foreach (var r in refs)
             {
@@ -110,10 +150,10 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
 
             bothInside.SignalAndWait(TimeSpan.FromSeconds(10), CancellationToken.None);
             await Task.Yield();
-        }, CancellationToken.None)));
+        })));
         var counts = await Task.WhenAll(relays);
 
-        Assert.Equal([20, 20], counts);
+        Assert.Equal([20, 20], counts.Select(c => c.Relayed));
         Assert.Equal(seqs, taken.Order());
     }
 
@@ -125,10 +165,10 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         // Transaction A writes the lower sequence number but commits after B: the relay must still send it.
         await using var a = await db.DataSource.OpenConnectionAsync();
         await using var txA = await a.BeginTransactionAsync();
-        await a.ExecuteAsync("INSERT INTO outbox (seq, registered) VALUES (1, now())", transaction: txA);
+        await a.ExecuteAsync("INSERT INTO outbox (seq, registered, due) VALUES (1, now(), now())", transaction: txA);
         await using (var b = await db.DataSource.OpenConnectionAsync())
         {
-            await b.ExecuteAsync("INSERT INTO outbox (seq, registered) VALUES (2, now())");
+            await b.ExecuteAsync("INSERT INTO outbox (seq, registered, due) VALUES (2, now(), now())");
         }
 
         var outbox = new Outbox(db.DataSource);
@@ -139,12 +179,12 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
             return Task.CompletedTask;
         }
 
-        await outbox.RelayAsync(100, Send, CancellationToken.None);
+        await RelayAsync(outbox, 100, DateTimeOffset.UtcNow, Send);
         await txA.CommitAsync();
-        await outbox.RelayAsync(100, Send, CancellationToken.None);
+        await RelayAsync(outbox, 100, DateTimeOffset.UtcNow, Send);
 
         Assert.Equal([2L, 1L], sent);
-        Assert.Equal(0, await outbox.CountAsync(CancellationToken.None));
+        Assert.Equal(0, await DueRowsAsync(db, [1, 2]));
     }
 
     [Fact]
@@ -206,6 +246,16 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         await EventStore.InsertAsync(connection, tx, [.. Enumerable.Range(0, count).Select(_ => NewEvent(Guid.NewGuid().ToString()))], TimeProvider.System, CancellationToken.None);
         await tx.CommitAsync();
         return [.. await connection.QueryAsync<long>("SELECT seq FROM outbox ORDER BY seq")];
+    }
+
+    private static Task<(int Relayed, int Resent)> RelayAsync(Outbox outbox, int max, DateTimeOffset now, Func<IReadOnlyList<EventReference>, CancellationToken, Task> send) =>
+        outbox.RelayAsync(max, now, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(30), send, CancellationToken.None);
+
+    /// <summary>How many of the rows are due now (not leased).</summary>
+    private static async Task<int> DueRowsAsync(DatabaseFixture db, IEnumerable<long> seqs)
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE seq = ANY(@seqs) AND due <= now()", new { seqs = seqs.ToArray() });
     }
 
     private async Task<HashSet<long>> SeqsOfAsync(IEnumerable<string> ids)
