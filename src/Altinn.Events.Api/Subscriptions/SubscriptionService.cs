@@ -161,7 +161,7 @@ internal sealed class SubscriptionService(
     /// <summary>Starts a new validation run from attempt 1; the subscription is pending until its endpoint answers.</summary>
     public async Task<Subscription?> RestartValidationAsync(Guid id, CancellationToken cancellationToken)
     {
-        var restarted = await store.RestartValidationAsync(id, cancellationToken);
+        var restarted = await store.RestartValidationAsync(id, time.GetUtcNow(), cancellationToken);
         if (restarted is not null)
         {
             await EnqueueValidationAsync(restarted.Id, restarted.ValidationRun, cancellationToken);

@@ -1,3 +1,4 @@
+using Altinn.Events.Core.Subscriptions;
 using Dapper;
 using Npgsql;
 
@@ -90,9 +91,9 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
     private const string Insert = """
         INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter,
-                                   alternative_subject_filter, type_filter, include_subunits, secret)
+                                   alternative_subject_filter, type_filter, include_subunits, secret, validation_due)
         VALUES (@Id, @Consumer, @CreatedBy, @Created, @EndPoint, @ResourceFilter, @SourceFilter, @SubjectFilter,
-                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @Secret)
+                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @Secret, @Created)
         """;
 
     private const string SelectById = $"SELECT {Columns} FROM subscriptions WHERE id = @id";
@@ -106,7 +107,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
     private const string Restart = $"""
         UPDATE subscriptions
         SET validation_status = 'pending', validation_run = validation_run + 1, validation_attempts = 0, validated_at = NULL,
-            failing_since = NULL
+            failing_since = NULL, validation_due = @at
         WHERE id = @id
         RETURNING {Columns}
         """;
@@ -114,14 +115,25 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
     private const string MarkValidated = """
         UPDATE subscriptions
         SET validation_status = 'validated', validated_at = @at, last_validation_at = @at, last_validation_error = NULL,
-            validation_attempts = @attempt, failing_since = NULL, disabled_at = NULL, disabled_reason = NULL
+            validation_attempts = @attempt, failing_since = NULL, disabled_at = NULL, disabled_reason = NULL, validation_due = NULL
         WHERE id = @id AND validation_run = @run
         """;
 
     private const string MarkFailedAttempt = """
         UPDATE subscriptions
-        SET validation_status = @status, last_validation_at = @at, last_validation_error = @error, validation_attempts = @attempt
+        SET validation_status = @status, last_validation_at = @at, last_validation_error = @error, validation_attempts = @attempt,
+            validation_due = CASE WHEN @status = 'pending' THEN @at + @retryIn END
         WHERE id = @id AND validation_run = @run
+        """;
+
+    // Pending validations whose attempt was due before the cutoff and not handled; each is due again now, so it is swept
+    // again only after another grace, and two sweepers never take the same row.
+    private const string SweepDue = """
+        UPDATE subscriptions s SET validation_due = @now
+        FROM (SELECT id FROM subscriptions WHERE validation_status = 'pending' AND validation_due <= @cutoff
+              ORDER BY validation_due LIMIT @max FOR UPDATE SKIP LOCKED) due
+        WHERE s.id = due.id
+        RETURNING s.id AS SubscriptionId, s.validation_attempts + 1 AS Attempt, s.validation_run AS Run
         """;
 
     /// <summary>
@@ -179,10 +191,10 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Puts the subscription back to pending under a new validation run; null when it does not exist.</summary>
-    public async Task<Subscription?> RestartValidationAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<Subscription?> RestartValidationAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Restart, new { id }, cancellationToken: cancellationToken)))?.ToSubscription();
+        return (await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Restart, new { id, at }, cancellationToken: cancellationToken)))?.ToSubscription();
     }
 
     /// <summary>Records a successful validation of run <paramref name="run"/>; false when the subscription is gone or restarted since.</summary>
@@ -193,10 +205,23 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Records a failed attempt; <paramref name="status"/> stays pending while retries remain, failed when they ran out.</summary>
-    public async Task<bool> RecordFailedAttemptAsync(Guid id, int run, int attempt, string status, string error, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a failed validation attempt. While <paramref name="status"/> is pending, the next attempt is due
+    /// <paramref name="retryIn"/> later (when its queue message becomes visible).
+    /// </summary>
+    public async Task<bool> RecordFailedAttemptAsync(Guid id, int run, int attempt, string status, string error, DateTimeOffset at, TimeSpan retryIn, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(MarkFailedAttempt, new { id, run, attempt, status, error, at }, cancellationToken: cancellationToken)) > 0;
+        return await connection.ExecuteAsync(new CommandDefinition(MarkFailedAttempt, new { id, run, attempt, status, error, at, retryIn }, cancellationToken: cancellationToken)) > 0;
+    }
+    /// <summary>
+    /// Takes up to <paramref name="max"/> pending validations whose attempt was due more than <paramref name="grace"/> ago
+    /// (their queue message was lost) and makes them due now; returns the messages to send again.
+    /// </summary>
+    public async Task<IReadOnlyList<ValidationMessage>> SweepDueValidationsAsync(DateTimeOffset now, TimeSpan grace, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<ValidationMessage>(new CommandDefinition(SweepDue, new { now, cutoff = now - grace, max }, cancellationToken: cancellationToken))];
     }
 
     // Npgsql reads timestamptz as a UTC DateTime; Dapper does not convert that to DateTimeOffset by itself.
@@ -271,4 +296,5 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
         private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
     }
+
 }

@@ -13,6 +13,7 @@ internal static class ValidationExtensions
         builder.Services.AddWebhookClient();
         builder.Services.AddSubscriptionStore();
         builder.Services.AddQueueFunction<ValidationFunction>("validation", q => q.ValidationQueue);
+        builder.Services.AddHostedService<ValidationSweeper>();
         return builder;
     }
 }

@@ -67,13 +67,13 @@ internal sealed class ValidationFunction(
 
         if (RetrySchedule.NextDelay(settings.Schedule, request.Attempt) is not { } delay)
         {
-            await store.RecordFailedAttemptAsync(subscription.Id, request.Run, request.Attempt, ValidationStatus.Failed, result.Reason, now, cancellationToken);
+            await store.RecordFailedAttemptAsync(subscription.Id, request.Run, request.Attempt, ValidationStatus.Failed, result.Reason, now, TimeSpan.Zero, cancellationToken);
             ValidationLog.GaveUp(logger, subscription.Id, request.Attempt, result.Reason);
             return;
         }
 
         // Record first, then enqueue: if the send fails the listener retries this attempt, which is harmless.
-        await store.RecordFailedAttemptAsync(subscription.Id, request.Run, request.Attempt, ValidationStatus.Pending, result.Reason, now, cancellationToken);
+        await store.RecordFailedAttemptAsync(subscription.Id, request.Run, request.Attempt, ValidationStatus.Pending, result.Reason, now, delay, cancellationToken);
         var next = request with { Attempt = request.Attempt + 1 };
         await queues.SendAsync(queueOptions.Value.ValidationQueue, JsonSerializer.Serialize(next, Json), delay, cancellationToken);
         ValidationLog.AttemptFailed(logger, subscription.Id, request.Attempt, result.Reason, delay);

@@ -17,6 +17,17 @@ public sealed class ValidationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Validation:Timeout must be between {1} and {2}.")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long after a validation attempt was due its queue message may still be handled; a subscription still pending
+    /// after that lost its message, and the sweeper sends it again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Validation:MessageGrace must be between {1} and {2}.")]
+    public TimeSpan MessageGrace { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the sweeper looks for pending validations whose queue message was lost.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Validation:SweepInterval must be between {1} and {2}.")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
     public IReadOnlyList<TimeSpan> Schedule => Core.Subscriptions.RetrySchedule.Parse(RetrySchedule) ?? [];
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Altinn.Events.Core.Events;
 using Altinn.Events.IntegrationTests.Infrastructure;
@@ -53,6 +54,33 @@ public sealed class RecoveryTests
         Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(pipeline.PushedIds(endpoint).ContainsKey(id!)), TimeSpan.FromSeconds(30)), "the event was lost with its queue message");
         Assert.Equal(1, pipeline.PushedIds(endpoint)[id!]);
         Assert.True(await TestQueues.EventuallyAsync(async () => await pipeline.OutboxRowsAsync() == 0, TimeSpan.FromSeconds(10)), "the outbox row outlived the matching");
+    }
+
+    [Fact]
+    public async Task ValidationMessageDeletedByHand_IsSentAgainFromTheDatabase_AndTheSubscriptionIsValidated()
+    {
+        await using var pipeline = await Pipeline.StartAsync(new()
+        {
+            ["Validation:MessageGrace"] = "00:00:02",
+            ["Validation:SweepInterval"] = "00:00:01",
+        });
+        await pipeline.StopStagesAsync();
+
+        var endpoint = pipeline.Receiver.Endpoint();
+        using var user = pipeline.Client(TestTokens.ForUser(1337, 50001));
+        var created = await user.PostAsJsonAsync("/events/api/v1/subscriptions", new { endPoint = endpoint, resourceFilter = "urn:altinn:resource:app_ttd_apps-test", subjectFilter = "/party/50001" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        // The validation message is lost before the validation stage sees it.
+        var queue = pipeline.Queues.Queue(pipeline.Queues.Validation);
+        var lost = (await queue.ReceiveMessagesAsync(32)).Value;
+        Assert.Single(lost);
+        await queue.DeleteMessageAsync(lost[0].MessageId, lost[0].PopReceipt);
+
+        pipeline.StartStages();
+
+        Assert.True(await TestQueues.EventuallyAsync(async () => (await user.GetFromJsonAsync<JsonElement>(created.Headers.Location!)).GetProperty("validated").GetBoolean(), TimeSpan.FromSeconds(30)), "the subscription stayed pending for ever");
+        Assert.Single(pipeline.Receiver.RequestsTo(endpoint));
     }
 
     [Fact]
