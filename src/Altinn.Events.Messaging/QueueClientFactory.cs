@@ -26,6 +26,13 @@ public sealed class QueueClientFactory(IOptions<QueueOptions> options)
     {
         // Plain text bodies: every message we write is JSON, and base64 would only cost 33 % of the 64 KB.
         var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
+        // A queue operation takes milliseconds. The SDK's defaults (100 s per try, retries backing off towards a minute)
+        // would let a hung storage endpoint hold the relay's outbox rows and a listener's slots for minutes; an outage is
+        // better noticed in seconds, and the callers wait and retry on their own.
+        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+        clientOptions.Retry.MaxRetries = 3;
+        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(2);
         return o.ConnectionString is { Length: > 0 } cs
             ? new QueueServiceClient(cs, clientOptions)
             : new QueueServiceClient(
