@@ -46,6 +46,7 @@ internal sealed class DeliveryPusher(
     public const string SlackHost = "hooks.slack.com";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan RecordPatience = TimeSpan.FromSeconds(45);
     private readonly ConcurrentDictionary<Task, bool> _inFlight = new();
 
     // Endpoints this process saw open since it loaded their deliveries: a push that waited in line for a slot checks it
@@ -283,19 +284,19 @@ internal sealed class DeliveryPusher(
         if (result.Success)
         {
             outcome = AttemptOutcome.Delivered;
-            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Delivered), endpoint, CancellationToken.None);
+            recorded = await RecordAfterPushAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Delivered), endpoint);
             OutboundLog.Delivered(logger, target.Id, delivery.Seq, delivery.Attempt, result.StatusCode ?? 0, duration.TotalMilliseconds);
         }
         else if (result.StatusCode == 410)
         {
             outcome = AttemptOutcome.Gone;
-            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Gone), endpoint, CancellationToken.None);
+            recorded = await RecordAfterPushAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Gone), endpoint);
             OutboundLog.Gone(logger, target.Id, delivery.Seq, delivery.Attempt);
         }
         else if (settings.Policy.NextAttempt(delivery.Attempt, at, result.RetryAfter) is { } next)
         {
             outcome = AttemptOutcome.Retry;
-            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Waiting, next), endpoint, CancellationToken.None);
+            recorded = await RecordAfterPushAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Waiting, next), endpoint);
             OutboundLog.AttemptFailed(logger, target.Id, delivery.Seq, delivery.Attempt, result.Reason, next - at);
         }
         else
@@ -304,7 +305,7 @@ internal sealed class DeliveryPusher(
             outcome = AttemptOutcome.Failed;
             var history = await store.HistoryAsync(delivery, CancellationToken.None);
             await SendPoisonAsync(claimed, stored.Id, $"Gave up after {delivery.Attempt} attempts; last: {result.Reason}", history, Attempt(outcome), CancellationToken.None);
-            recorded = await store.RecordAttemptAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Failed), endpoint, CancellationToken.None);
+            recorded = await RecordAfterPushAsync(Attempt(outcome), new AttemptEffect(DeliveryStatus.Failed), endpoint);
             OutboundLog.GaveUp(logger, target.Id, delivery.Seq, delivery.Attempt, result.Reason);
         }
 
@@ -337,6 +338,30 @@ internal sealed class DeliveryPusher(
     }
 
     /// <summary>The Standard Webhooks message id: stable across the retries of one delivery, so receivers can de-duplicate.</summary>
+    /// <summary>
+    /// Records what a push did. The push has happened, so an outage of PostgreSQL must not make it happen again: the record
+    /// is retried with backoff for up to <see cref="RecordPatience"/> (well within the claim, which lasts at least a minute
+    /// after the push) before the claim is left to lapse and the delivery to be pushed again.
+    /// </summary>
+    private async Task<AttemptResult> RecordAfterPushAsync(AttemptRecord attempt, AttemptEffect effect, EndpointEffect endpoint)
+    {
+        var giveUpAt = time.GetUtcNow() + RecordPatience;
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                return await store.RecordAttemptAsync(attempt, effect, endpoint, CancellationToken.None);
+            }
+            catch (Exception ex) when (DependencyFailures.IsTransient(ex) && time.GetUtcNow() + delay < giveUpAt)
+            {
+                OutboundLog.RecordRetried(logger, ex, attempt.Delivery.SubscriptionId, attempt.Delivery.Seq, delay);
+                await Task.Delay(delay, time, CancellationToken.None);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
     public static string DeliveryId(DeliveryReference delivery) => $"{delivery.SubscriptionId}:{delivery.Seq}";
 
     /// <summary>The request body and content type: the stored CloudEvent as is, or Slack's <c>{"text": ...}</c>.</summary>

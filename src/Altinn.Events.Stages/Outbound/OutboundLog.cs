@@ -41,4 +41,7 @@ internal static partial class OutboundLog
 
     [LoggerMessage(5012, LogLevel.Debug, "Backlog of endpoint {EndpointId} drained: {Pushed} pushed")]
     public static partial void Drained(ILogger logger, Guid endpointId, long pushed);
+
+    [LoggerMessage(5013, LogLevel.Warning, "Could not record the push of event {Seq} to subscription {SubscriptionId}; retrying in {Delay} so it is not pushed again")]
+    public static partial void RecordRetried(ILogger logger, Exception exception, Guid subscriptionId, long seq, TimeSpan delay);
 }
