@@ -54,14 +54,14 @@ public sealed class BacklogStore(NpgsqlDataSource dataSource)
         """;
 
     // The overdue rows are counted through the due index and at most @cap of them, so a huge backlog costs a bounded read.
-    private const string OverdueSql = """
+    internal const string OverdueSql = """
         SELECT status AS Status, count(*) AS Count, min(due) AS OldestDue
         FROM (SELECT status, due FROM deliveries WHERE due < @before ORDER BY due LIMIT @cap) d
         GROUP BY status
         ORDER BY status
         """;
 
-    private const string OldestSql = """
+    internal const string OldestSql = """
         SELECT subscription_id AS SubscriptionId, event_seq AS Seq, event_registered AS Registered, status AS Status, due AS Due,
                attempts AS Attempts, first_failed_at AS FirstFailedAt
         FROM deliveries
