@@ -4,6 +4,7 @@ using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.OpenApi;
+using Altinn.Events.Api.Operations;
 using Altinn.Events.Api.Publishing;
 using Altinn.Events.Api.Queries;
 using Altinn.Events.Api.Subscriptions;
@@ -19,6 +20,7 @@ builder.AddQueries();
 builder.AddSubscriptions();
 builder.AddErrorHandling();
 builder.AddDelivery();
+builder.AddOperations();
 builder.AddOpenApiDocument();
 
 var app = builder.Build();
@@ -30,6 +32,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapOpenApiDocument();
 app.MapEventsApi();
+app.MapOperations();
 
 app.Run();
 

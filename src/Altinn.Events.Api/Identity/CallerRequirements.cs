@@ -63,15 +63,26 @@ internal sealed class ProblemDetailsAuthorizationResultHandler(IProblemDetailsSe
             return;
         }
 
+        // A policy that names its schemes (the operator API) challenges and forbids with those, not the default.
+        IReadOnlyList<string?> schemes = policy.AuthenticationSchemes.Count > 0 ? [.. policy.AuthenticationSchemes] : [null];
         if (authorizeResult.Challenged)
         {
-            await context.ChallengeAsync();
+            foreach (var scheme in schemes)
+            {
+                await context.ChallengeAsync(scheme);
+            }
+
             await WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", "A valid bearer token from a trusted issuer is required.");
             return;
         }
 
         string detail;
-        if (context.GetCaller() is null)
+        if (policy.AuthenticationSchemes.Count > 0)
+        {
+            var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.FirstOrDefault();
+            detail = failed?.ToString() ?? "The caller may not call this endpoint.";
+        }
+        else if (context.GetCaller() is null)
         {
             detail = context.Items[CallerContext.RejectionKey] as string ?? "The token does not identify a caller.";
         }
@@ -81,7 +92,11 @@ internal sealed class ProblemDetailsAuthorizationResultHandler(IProblemDetailsSe
             detail = failed?.ToString() ?? "The caller may not call this endpoint.";
         }
 
-        await context.ForbidAsync();
+        foreach (var scheme in schemes)
+        {
+            await context.ForbidAsync(scheme);
+        }
+
         await WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail);
     }
 

@@ -39,6 +39,7 @@ public sealed class DeploySettingsTests
         ("Stages:*", typeof(QueueListenerOptions)),
         (SubscriptionOptions.SectionName, typeof(SubscriptionOptions)),
         (ValidationOptions.SectionName, typeof(ValidationOptions)),
+        (Altinn.Events.Api.Operations.OperatorOptions.SectionName, typeof(Altinn.Events.Api.Operations.OperatorOptions)),
     ];
 
     private static readonly Lazy<JsonElement> Settings = new(() =>

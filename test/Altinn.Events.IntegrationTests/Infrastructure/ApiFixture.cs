@@ -27,7 +27,7 @@ public class ApiFixture : IAsyncLifetime
         await Queues.CreateAllAsync();
         var settings = Queues.Settings(createOnStart: false);
         settings["Database:ConnectionString"] = _database.ConnectionString;
-        foreach (var (key, value) in TestTokens.IssuerSettings())
+        foreach (var (key, value) in TestTokens.IssuerSettings().Concat(TestTokens.OperatorSettings()))
         {
             settings[key] = value;
         }

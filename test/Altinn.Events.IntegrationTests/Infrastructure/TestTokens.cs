@@ -14,6 +14,60 @@ public static class TestTokens
     /// <summary>Same issuer name, a key the API has never seen.</summary>
     public static DevTokenIssuer Forger { get; } = DevTokenIssuer.Open(Path.Combine(Root, "forger"));
 
+    /// <summary>Stands in for the operators' Entra tenant: its key replaces the tenant's published signing keys.</summary>
+    public static DevTokenIssuer Entra { get; } = DevTokenIssuer.Open(Path.Combine(Root, "entra"));
+
+    public const string OperatorTenant = "7d3f3c1e-2b4a-4d1b-9c55-0a1e2f3b4c5d";
+
+    public const string OperatorClientId = "4b6f0e2a-9d8c-4e7f-a1b2-c3d4e5f60718";
+
+    public const string OperatorRole = "Events.Operator";
+
+    public static string OperatorIssuer => $"https://login.microsoftonline.com/{OperatorTenant}/v2.0";
+
+    /// <summary>The operator API's Microsoft.Identity.Web settings, with only the signing keys replaced by <see cref="Entra"/>'s.</summary>
+    public static Dictionary<string, string?> OperatorSettings() => new()
+    {
+        ["Operators:Entra:Instance"] = "https://login.microsoftonline.com/",
+        ["Operators:Entra:TenantId"] = OperatorTenant,
+        ["Operators:Entra:ClientId"] = OperatorClientId,
+        ["Operators:JwksFile"] = Entra.JwksPath,
+    };
+
+    /// <summary>
+    /// An Entra v2.0 access token as the tenant issues it to an app or a person with app roles: <c>iss</c> of the tenant,
+    /// <c>aud</c> the API's client id, <c>tid</c>, <c>oid</c>, <c>azp</c>, <c>ver</c>, and <c>roles</c> (or <c>scp</c>).
+    /// </summary>
+    public static string ForOperator(
+        string[]? roles = null,
+        string? scp = null,
+        DevTokenIssuer? signer = null,
+        string? audience = null,
+        string? issuer = null,
+        TimeSpan? lifetime = null)
+    {
+        var claims = new Dictionary<string, object>
+        {
+            ["tid"] = OperatorTenant,
+            ["oid"] = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            ["sub"] = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            ["azp"] = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            ["azpacr"] = "1",
+            ["ver"] = "2.0",
+        };
+        if (roles is not null)
+        {
+            claims["roles"] = JsonSerializer.SerializeToElement(roles);
+        }
+
+        if (scp is not null)
+        {
+            claims["scp"] = scp;
+        }
+
+        return (signer ?? Entra).Mint(claims, lifetime, issuer ?? OperatorIssuer, audience ?? OperatorClientId);
+    }
+
     public static Dictionary<string, string?> IssuerSettings() => new()
     {
         ["Authentication:Issuers:test:Issuer"] = DevTokenIssuer.DefaultIssuer,

@@ -15,6 +15,15 @@ public sealed class DevTokenIssuer
     public const string DefaultIssuer = "https://dev-issuer.altinn-events.local";
     public const string DefaultAudience = "altinn-events";
     public const string JwksFileName = "jwks.json";
+
+    /// <summary>The Entra tenant the development settings give the operator API (appsettings.Development.json).</summary>
+    public const string DevOperatorTenant = "00000000-0000-4000-8000-0000000000d1";
+
+    /// <summary>The operator API's client id (the <c>aud</c> of operator tokens) in the development settings.</summary>
+    public const string DevOperatorClientId = "00000000-0000-4000-8000-0000000000d2";
+
+    /// <summary>The issuer of Entra v2.0 access tokens of <see cref="DevOperatorTenant"/>.</summary>
+    public const string DevOperatorIssuer = "https://login.microsoftonline.com/" + DevOperatorTenant + "/v2.0";
     private const string PrivateKeyFileName = "signing-key.json";
 
     private readonly SigningCredentials _credentials;

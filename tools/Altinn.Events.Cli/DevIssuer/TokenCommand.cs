@@ -14,6 +14,8 @@ internal static class TokenCommand
                       --auth-level <0-4>        end user's authentication level (default 3)
                       --app <org>/<app>         an app in Altinn Apps (for POST /app)
                       --system-user <uuid> --system-user-org <9 digits>
+                      --operator <app role>     an Entra-shaped operator token for /operator/... (role Events.Operator),
+                                                issued for the development tenant and client id of appsettings.Development.json
                       --scope "<scopes>"        space-separated scopes
                       --lifetime <minutes>      default 60; negative gives an expired token
                       --audience <aud>          default altinn-events
@@ -81,8 +83,30 @@ internal static class TokenCommand
             claims["scope"] = scope;
         }
 
+        var issuer = DevTokenIssuer.DefaultIssuer;
+        var defaultAudience = DevTokenIssuer.DefaultAudience;
+        if (Get("operator") is { } role)
+        {
+            if (claims.Count > 0)
+            {
+                Console.Error.WriteLine($"token: --operator stands alone (an Entra token carries none of the Altinn claims)\n\n{Usage}");
+                return 2;
+            }
+
+            // What Entra puts in a v2.0 access token for a caller with an app role of the API's registration.
+            issuer = DevTokenIssuer.DevOperatorIssuer;
+            defaultAudience = DevTokenIssuer.DevOperatorClientId;
+            var operatorId = "00000000-0000-4000-8000-0000000000d3";
+            claims["tid"] = DevTokenIssuer.DevOperatorTenant;
+            claims["oid"] = operatorId;
+            claims["sub"] = operatorId;
+            claims["azp"] = "00000000-0000-4000-8000-0000000000d4";
+            claims["ver"] = "2.0";
+            claims["roles"] = Json(new[] { role });
+        }
+
         var lifetime = TimeSpan.FromMinutes(double.Parse(Get("lifetime") ?? "60", CultureInfo.InvariantCulture));
-        var audience = Get("audience") ?? DevTokenIssuer.DefaultAudience;
+        var audience = Get("audience") ?? defaultAudience;
         var keyDir = Get("key-dir") ?? DevTokenIssuer.DefaultDirectory();
         Get("auth-level");
         if (options.Count > 0)
@@ -93,11 +117,11 @@ internal static class TokenCommand
 
         if (claims.Count == 0)
         {
-            Console.Error.WriteLine($"token: say who the token is for (--org, --org-number, --user, --app or --system-user)\n\n{Usage}");
+            Console.Error.WriteLine($"token: say who the token is for (--org, --org-number, --user, --app, --system-user or --operator)\n\n{Usage}");
             return 2;
         }
 
-        Console.WriteLine(DevTokenIssuer.Open(keyDir).Mint(claims, lifetime, audience: audience));
+        Console.WriteLine(DevTokenIssuer.Open(keyDir).Mint(claims, lifetime, issuer, audience));
         return 0;
     }
 
