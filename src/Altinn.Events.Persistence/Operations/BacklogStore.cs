@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace Altinn.Events.Persistence.Operations;
 
-/// <summary>The outbox: how many rows wait for the relay, and when the oldest of them (by sequence) was registered.</summary>
+/// <summary>The outbox: how many stored events the inbound stage has not matched yet, and when the oldest of them (by sequence) was registered.</summary>
 public sealed record OutboxBacklog(long Depth, long? OldestSeq, DateTimeOffset? OldestRegistered);
 
 /// <summary>Unsettled deliveries of one status whose due time passed before the threshold.</summary>
@@ -47,7 +47,7 @@ public sealed record Backlog(
 /// </summary>
 public sealed class BacklogStore(NpgsqlDataSource dataSource)
 {
-    // Only seq and registered: other columns of the outbox belong to the relay and may change.
+    // Only seq and registered: the lease columns (due, sends) belong to the relay.
     private const string OutboxSql = """
         SELECT (SELECT count(*) FROM outbox) AS Depth, o.seq AS OldestSeq, o.registered AS OldestRegistered
         FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT seq, registered FROM outbox ORDER BY seq LIMIT 1) o ON true
