@@ -1,3 +1,5 @@
+using Altinn.Events.Messaging.Wakeups;
+
 namespace Altinn.Events.Messaging;
 
 /// <summary>Sends message bodies to a named queue. Stage logic depends on this, not on the Azure SDK.</summary>
@@ -10,12 +12,19 @@ public interface IQueueSender
     Task SendAsync(string queueName, string body, TimeSpan? visibilityDelay, CancellationToken cancellationToken);
 }
 
-internal sealed class AzureQueueSender(QueueClientFactory factory) : IQueueSender
+internal sealed class AzureQueueSender(QueueClientFactory factory, IQueueAnnouncer announcer) : IQueueSender
 {
     // Messages live until they are processed; the storage default (7 days) would silently drop a
     // delivery that waits out a long outage.
     private static readonly TimeSpan NeverExpire = TimeSpan.FromSeconds(-1);
 
-    public Task SendAsync(string queueName, string body, TimeSpan? visibilityDelay, CancellationToken cancellationToken) =>
-        factory.GetQueue(queueName).SendMessageAsync(body, visibilityDelay, NeverExpire, cancellationToken);
+    public async Task SendAsync(string queueName, string body, TimeSpan? visibilityDelay, CancellationToken cancellationToken)
+    {
+        await factory.GetQueue(queueName).SendMessageAsync(body, visibilityDelay, NeverExpire, cancellationToken);
+        if (visibilityDelay is not { Ticks: > 0 })
+        {
+            // Visible now: wake the queue's listeners rather than let them find it at their next poll.
+            announcer.Announce(queueName);
+        }
+    }
 }

@@ -1,10 +1,12 @@
 using Altinn.Events.Core;
 using Altinn.Events.Messaging.Listener;
+using Altinn.Events.Messaging.Wakeups;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Altinn.Events.Messaging;
 
@@ -25,6 +27,10 @@ public static class MessagingExtensions
         services.TryAddSingleton<QueueClientFactory>();
         services.TryAddSingleton<QueueProvisioner>();
         services.TryAddSingleton<IQueueSender, AzureQueueSender>();
+        services.TryAddSingleton<QueueWakeups>();
+        services.TryAddSingleton<IQueueAnnouncer>(sp => sp.GetService<NpgsqlDataSource>() is { } database
+            ? ActivatorUtilities.CreateInstance<PostgresQueueAnnouncer>(sp, database)
+            : ActivatorUtilities.CreateInstance<LocalQueueAnnouncer>(sp));
         services.AddHostedService<QueueProvisioningService>();
         services.AddHealthChecks().AddCheck<QueuesHealthCheck>("queues", tags: [HealthTags.Ready]);
         return services;
@@ -44,6 +50,15 @@ public static class MessagingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddScoped<TFunction>();
+        if (!services.Any(d => d.ServiceType == typeof(WakeupListenerMarker)))
+        {
+            // One LISTEN connection per host with listeners, when the host has the database (every host here does).
+            services.AddSingleton<WakeupListenerMarker>();
+            services.AddSingleton<IHostedService>(sp => sp.GetService<NpgsqlDataSource>() is { } database
+                ? ActivatorUtilities.CreateInstance<PostgresWakeupListener>(sp, database)
+                : new NoWakeupListener());
+        }
+
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<QueueListener<TFunction>>(sp, functionName));
         return services;
     }
@@ -84,3 +99,14 @@ internal sealed class QueuesHealthCheck(QueueClientFactory factory, IOptions<Que
         }
     }
 }
+
+/// <summary>Stands in for the wake-up listener in a host without a database: the listeners only poll.</summary>
+internal sealed class NoWakeupListener : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Registered once with the wake-up listener, so several queue functions share one.</summary>
+internal sealed class WakeupListenerMarker;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Altinn.Events.Messaging.Wakeups;
 using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
@@ -34,12 +35,14 @@ public sealed class QueueListener<TFunction> : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly OutageBackoff _backoff;
+    private readonly QueueWakeups _wakeups;
 
     public QueueListener(
         string functionName,
         QueueClientFactory queues,
         IServiceScopeFactory scopes,
         IOptionsMonitor<QueueListenerOptions> options,
+        QueueWakeups wakeups,
         TimeProvider time,
         ILogger<QueueListener<TFunction>> logger)
     {
@@ -50,6 +53,7 @@ public sealed class QueueListener<TFunction> : BackgroundService
         _time = time;
         _logger = logger;
         _backoff = new OutageBackoff(time);
+        _wakeups = wakeups;
     }
 
     public string FunctionName => _functionName;
@@ -81,6 +85,7 @@ public sealed class QueueListener<TFunction> : BackgroundService
                 }
 
                 QueueMessage[] messages;
+                var version = _wakeups.Version(_options.QueueName);
                 try
                 {
                     messages = (await queue.ReceiveMessagesAsync(wanted, _options.VisibilityTimeout, stoppingToken)).Value;
@@ -100,8 +105,16 @@ public sealed class QueueListener<TFunction> : BackgroundService
 
                 if (messages.Length == 0)
                 {
-                    await Task.Delay(idleDelay, _time, stoppingToken);
-                    idleDelay = TimeSpan.FromTicks(Math.Min(idleDelay.Ticks * 2, _options.MaxPollingInterval.Ticks));
+                    // Woken as soon as a message is sent to the queue (by any process); the poll is the fallback.
+                    if (await _wakeups.WaitAsync(_options.QueueName, version, idleDelay, _time, stoppingToken))
+                    {
+                        idleDelay = _options.MinPollingInterval;
+                    }
+                    else
+                    {
+                        idleDelay = TimeSpan.FromTicks(Math.Min(idleDelay.Ticks * 2, _options.MaxPollingInterval.Ticks));
+                    }
+
                     continue;
                 }
 

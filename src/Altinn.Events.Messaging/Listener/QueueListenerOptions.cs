@@ -56,11 +56,13 @@ public sealed class QueueListenerOptions
     public TimeSpan MinPollingInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Longest wait between receives on an empty queue. The Functions default is a minute; an idle event must still reach a
-    /// webhook within about a second, and two receives a second per listener cost next to nothing.
+    /// Longest wait between receives on an empty queue: the fallback when a wake-up is missed. A listener is woken as soon
+    /// as a message is sent to its queue (in this process at once, in others through PostgreSQL NOTIFY), so this bounds the
+    /// delay only of messages whose announcement was lost (the database down, a message sent by hand). The Functions
+    /// default is a minute.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
-    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>On shutdown, how long in-flight messages may finish before they are cancelled and released back to the queue.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]

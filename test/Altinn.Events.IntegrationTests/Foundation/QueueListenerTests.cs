@@ -227,8 +227,10 @@ public sealed class QueueListenerTests
         return host;
     }
 
-    /// <summary>What the function under test does, and what it saw.</summary>
-    /// <summary>Runs <paramref name="behaviour"/> on each attempt; from attempt <paramref name="succeedFrom"/> on, succeeds.</summary>
+    /// <summary>
+    /// What the function under test does, and what it saw: runs <paramref name="behaviour"/> on each attempt, and from
+    /// attempt <paramref name="succeedFrom"/> on succeeds.
+    /// </summary>
     public sealed class Script(Func<CancellationToken, Task> behaviour, int succeedFrom = int.MaxValue)
     {
         private int _running;
