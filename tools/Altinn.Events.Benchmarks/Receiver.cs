@@ -20,6 +20,7 @@ internal sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<(string Endpoint, string EventId), TimeSpan> _arrivals = new();
+    private readonly ConcurrentDictionary<string, TimeSpan> _validations = new(StringComparer.Ordinal);
     private long _hung;
     private long _dead;
 
@@ -57,8 +58,12 @@ internal sealed class Receiver : IAsyncDisposable
         var receiver = new Receiver(app, baseUrls);
         app.MapPost("/hook/{name}", async (string name, HttpContext context) =>
         {
-            var (id, _) = await ReadAsync(context);
-            if (id is not null)
+            var (id, type) = await ReadAsync(context);
+            if (type == "platform.events.validatesubscription")
+            {
+                receiver._validations.TryAdd(name, clock.Elapsed);
+            }
+            else if (id is not null)
             {
                 receiver._arrivals.TryAdd(("hook/" + name, id), clock.Elapsed);
             }
@@ -98,6 +103,9 @@ internal sealed class Receiver : IAsyncDisposable
     /// <summary>Arrival times of the events whose id starts with <paramref name="prefix"/>, by endpoint.</summary>
     public List<(string Endpoint, string EventId, TimeSpan At)> Arrivals(string prefix) =>
         [.. _arrivals.Where(a => a.Key.EventId.StartsWith(prefix, StringComparison.Ordinal)).Select(a => (a.Key.Endpoint, a.Key.EventId, a.Value))];
+
+    /// <summary>When the validation request for <c>/hook/{name}</c> first arrived, if it did.</summary>
+    public TimeSpan? ValidatedAt(string name) => _validations.TryGetValue(name, out var at) ? at : null;
 
     public int Count(string prefix, string endpointPrefix = "hook/") =>
         _arrivals.Keys.Count(k => k.EventId.StartsWith(prefix, StringComparison.Ordinal) && k.Endpoint.StartsWith(endpointPrefix, StringComparison.Ordinal));

@@ -353,6 +353,53 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         return new EndToEndResult(latency, achieved, expected, receiver.Count(prefix));
     }
 
+    /// <summary>S2i: 40 single events, 0.5 s apart, to an otherwise idle service; publish start to webhook arrival.</summary>
+    public async Task<EndToEndResult> IdleEndToEndAsync(Receiver receiver, int run, int subscriptions, CancellationToken cancellationToken)
+    {
+        const int Events = 40;
+        var prefix = Prefix("s2i", run);
+        var started = new Dictionary<string, TimeSpan>();
+        for (var i = 0; i < Events; i++)
+        {
+            var id = prefix + i.ToString(CultureInfo.InvariantCulture);
+            started[id] = clock.Elapsed;
+            using (var request = Http.Publish(settings.ApiUrl, settings.PublishToken, id))
+            using (var response = await client.SendAsync(request, cancellationToken))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+
+            await Task.Delay(500, cancellationToken);
+        }
+
+        var expected = Events * subscriptions;
+        var wait = Stopwatch.StartNew();
+        while (receiver.Count(prefix) < expected && wait.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+
+        var latency = new Latencies();
+        foreach (var (_, eventId, at) in receiver.Arrivals(prefix))
+        {
+            latency.Add((at - started[eventId]).TotalMilliseconds);
+        }
+
+        return new EndToEndResult(latency, Events / 20.0, expected, receiver.Count(prefix));
+    }
+
+    /// <summary>Validation at idle: from the create request to the validation request at the endpoint, in ms.</summary>
+    public async Task<double> ValidationLatencyAsync(Receiver receiver, int run, CancellationToken cancellationToken)
+    {
+        var name = "validate-" + run.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+        var started = clock.Elapsed;
+        var id = await SubscribeAsync($"{receiver.BaseUrls[0]}/hook/{name}", cancellationToken);
+        var arrived = receiver.ValidatedAt(name) ?? throw new InvalidOperationException($"subscription {id} was validated but its endpoint saw no validation request");
+        await UnsubscribeAsync(id, cancellationToken);
+        await Task.Delay(500, cancellationToken);
+        return (arrived - started).TotalMilliseconds;
+    }
+
     public sealed record PushResult(double DeliveriesPerSecond, int Expected, int Received, TimeSpan Span);
 
     /// <summary>The <c>endpointHealth</c> of a subscription: its state and how many of its deliveries wait.</summary>
