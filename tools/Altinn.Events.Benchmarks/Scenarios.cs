@@ -162,8 +162,8 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
     public sealed record MatchingResult(double EventsPerSecond, int Events, TimeSpan Elapsed, IReadOnlyDictionary<string, long> Deliveries, int Messages);
 
     /// <summary>
-    /// S5: stores N events, each built from a random stored subscription so it matches it (resource, subject, type), sends
-    /// their references to events-inbound in messages of 256 as the relay does, and measures until every event has its
+    /// S5: stores N events (with their outbox rows), each built from a random stored subscription so it matches it
+    /// (resource, subject, type), sends their references to events-inbound in messages of 256 as the relay does, and measures until every event has its
     /// deliveries recorded and the queue is empty.
     /// </summary>
     public async Task<MatchingResult> MatchingAsync(int run, CancellationToken cancellationToken)
@@ -182,12 +182,19 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
                 SELECT @prefix || guid AS id, format('https://%s.apps.altinn.no/%s/%s/instances/%s/%s', org, org, app, party, guid) AS source, *
                 FROM picked
             )
-            INSERT INTO events (registered, id, source, resource, type, subject, party_id, time, cloudevent)
-            SELECT now(), id, source, resource_filter, 'app.instance.process.completed', subject_filter, party::int, now(),
-                   json_build_object('specversion', '1.0', 'id', id, 'source', source, 'type', 'app.instance.process.completed',
-                                     'subject', subject_filter, 'resource', resource_filter, 'resourceinstance', party || '/' || guid)::text
-            FROM shaped
-            RETURNING seq, registered
+            , stored AS (
+                INSERT INTO events (registered, id, source, resource, type, subject, party_id, time, cloudevent)
+                SELECT now(), id, source, resource_filter, 'app.instance.process.completed', subject_filter, party::int, now(),
+                       json_build_object('specversion', '1.0', 'id', id, 'source', source, 'type', 'app.instance.process.completed',
+                                         'subject', subject_filter, 'resource', resource_filter, 'resourceinstance', party || '/' || guid)::text
+                FROM shaped
+                RETURNING seq, registered
+            ), leased AS (
+                -- Outbox rows as the relay leaves them once it has sent their message (the inbound stage matches only
+                -- events whose row is there); leased for an hour, so the API's relay does not send them as well.
+                INSERT INTO outbox (seq, registered, due, sends) SELECT seq, registered, now() + interval '1 hour', 1 FROM stored
+            )
+            SELECT seq, registered FROM stored
             """, connection))
         {
             insert.Parameters.AddWithValue("n", settings.MatchEvents);
