@@ -112,6 +112,16 @@ internal sealed class ChaosReport(
             Line($"| fake PDP | {receiver.PdpCalls:N0} calls, {receiver.PdpRefused:N0} answered 503 |");
         }
 
+        if (count500 > 0)
+        {
+            Line("");
+            Line($"Causes of the 500s (unhandled exceptions in {ApiLog}):");
+            foreach (var (cause, count) in UnhandledExceptions())
+            {
+                Line($"- {count:N0} x {cause}");
+            }
+        }
+
         Line("");
         Line("Store and queues at the end:");
         Line($"- subscription deliveries by status: {Join(store.Deliveries)}; recorded delivered twice in delivery_attempts: {store.DeliveredTwice:N0}; outbox rows: {store.OutboxRows:N0}");
@@ -168,6 +178,29 @@ internal sealed class ChaosReport(
         }
 
         return text.ToString();
+    }
+
+    private string ApiLog => services.First(s => s.Target == Target.Api).LogFile;
+
+    /// <summary>The API's unhandled exceptions by type and the start of the message (the ExceptionHandlerMiddleware's lines).</summary>
+    private IEnumerable<(string Cause, int Count)> UnhandledExceptions()
+    {
+        const string Marker = "An unhandled exception has occurred while executing the request. ";
+        try
+        {
+            return [.. File.ReadLines(ApiLog)
+                .Select(line => line.IndexOf(Marker, StringComparison.Ordinal) is var at and >= 0 ? line[(at + Marker.Length)..] : null)
+                .OfType<string>()
+                .Select(cause => cause.Length > 140 ? cause[..140] : cause)
+                .GroupBy(cause => cause, StringComparer.Ordinal)
+                .OrderByDescending(g => g.Count())
+                .Take(5)
+                .Select(g => (g.Key, g.Count()))];
+        }
+        catch (IOException)
+        {
+            return [];
+        }
     }
 
     private static string Join<T>(IReadOnlyDictionary<string, T> values) =>

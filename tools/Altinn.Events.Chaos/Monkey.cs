@@ -109,7 +109,7 @@ internal sealed class Monkey(ChaosSettings settings, IReadOnlyList<Service> serv
         await Task.Delay(after, time, cancellationToken);
         var at = time.GetElapsedTime(origin);
         var target = settings.OutageTarget;
-        Write($"{Clock(at)} outage: {Name(target)} goes down for {settings.OutageLength.TotalSeconds:F0} s");
+        Write($"{Clock(at)} ({time.GetUtcNow():HH:mm:ss.f}Z) outage: {Name(target)} goes down for {settings.OutageLength.TotalSeconds:F0} s");
         if (target == Target.Pdp)
         {
             receiver.PdpDown = true;
@@ -202,7 +202,7 @@ internal sealed class Monkey(ChaosSettings settings, IReadOnlyList<Service> serv
             _incidents.Add(incident);
         }
 
-        Write($"{Clock(incident.At)} {incident.What}: {Name(incident.Target)}, back after {incident.DownFor.TotalSeconds:F1} s (published {progress():P0}){(problem is null ? "" : " -- " + problem)}");
+        Write($"{Clock(incident.At)} ({time.GetUtcNow() - (time.GetElapsedTime(origin) - incident.At):HH:mm:ss.f}Z) {incident.What}: {Name(incident.Target)}, back after {incident.DownFor.TotalSeconds:F1} s (published {progress():P0}){(problem is null ? "" : " -- " + problem)}");
     }
 
     private void Write(string line)
