@@ -150,7 +150,7 @@ internal sealed class ChaosRun(ChaosSettings settings, TimeProvider time)
         {
             try
             {
-                await service.StopAsync(service.Target == Target.Postgres ? Os.SigInt : Os.SigTerm, TimeSpan.FromSeconds(15), deadline.Token);
+                await service.StopAsync(service.Target == Target.Postgres ? Os.SigInt : Os.SigTerm, TimeSpan.FromSeconds(service.Target == Target.Azurite ? 5 : 15), deadline.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
             {

@@ -125,8 +125,14 @@ internal sealed class Monkey(ChaosSettings settings, IReadOnlyList<Service> serv
         try
         {
             // A clean stop (PostgreSQL: fast shutdown; Azurite: SIGTERM): the outage is about being unreachable, the kills are about crashes.
-            await service.StopAsync(target == Target.Postgres ? Os.SigInt : Os.SigTerm, TimeSpan.FromSeconds(30), cancellationToken);
-            await Task.Delay(settings.OutageLength - (time.GetElapsedTime(origin) - at), time, cancellationToken);
+            // Azurite sometimes lingers after SIGTERM (see lib.sh): 5 s, then kill -9.
+            await service.StopAsync(target == Target.Postgres ? Os.SigInt : Os.SigTerm, TimeSpan.FromSeconds(target == Target.Postgres ? 30 : 5), cancellationToken);
+            var left = settings.OutageLength - (time.GetElapsedTime(origin) - at);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, time, cancellationToken);
+            }
+
             var up = await service.StartAsync(TimeSpan.FromSeconds(90), cancellationToken);
             Record(new Incident(at, target, "outage (stopped)", time.GetElapsedTime(origin) - at), up ? null : "did not answer within 90 s of its restart");
         }

@@ -32,3 +32,9 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
     await Console.Error.WriteLineAsync("chaos: cancelled");
     return 130;
 }
+catch (Exception ex)
+{
+    // Everything started has been stopped by then (ChaosRun's finally); a bug in the check is a failed check.
+    await Console.Error.WriteLineAsync($"chaos: the check itself failed: {ex}");
+    return 1;
+}
