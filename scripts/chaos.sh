@@ -8,7 +8,7 @@
 #
 #   scripts/chaos.sh                      full mode: 20 000 events, a kill every ~4 s (PostgreSQL and Azurite at least once)
 #   scripts/chaos.sh --short              short mode (the test command): 1 500 events, a kill every ~3 s, each target at least once
-#   --events N  --kill-every S  --rate R  sizes (R: events/s over all requests, 0 = as fast as they go)
+#   --events N  --kill-every S  --rate R  sizes (R: events/s over all requests; default 50 short, 200 full; 0 = unpaced)
 #   --outage pg|azurite|pdp [--outage-seconds S]
 #                                         no kills: one dependency down for S s (default 180) while publishing
 #                                         (pdp: both hosts use the remote PDP, a fake one in the tool that permits
@@ -18,6 +18,8 @@
 # CHAOS_KEEP=1 keeps the PostgreSQL and Azurite data of a passing run too (a failing run always keeps them).
 # The report and the hosts' logs stay in .data/chaos-<mode>-<pid>/ (report.md, logs/).
 set -euo pipefail
+# The whole script is read before it runs (the braces), so editing it during a run cannot break that run.
+{
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
@@ -104,3 +106,4 @@ dotnet "$TOOL" --repo "$REPO_ROOT" --run-dir "$RUN_DIR" --pg-bin "$PG_BIN" --pg-
   --pg-user "$PG_RUN_USER" --pg-port "$pg_port" --azurite-port "$azurite_port" \
   --azurite-bin "$REPO_ROOT/node_modules/.bin/azurite-queue" --commit "$commit" "${TOOL_ARGS[@]}" || status=$?
 exit "$status"
+}

@@ -136,9 +136,11 @@ internal sealed class ChaosSettings
             throw new ArgumentException("--events must be at least 1");
         }
 
-        // Short mode spreads its events over about 30 s so that every target gets killed while publishing; an outage run
-        // publishes for the outage plus a minute (30 s before it starts, 30 s after it ends).
-        var rate = Number("--rate") ?? (mode == ChaosMode.Outage ? events / (outageLength.TotalSeconds + 60) : isShort ? 50 : 0);
+        // Paced so that the kills land while publishing: short mode spreads its events over about 30 s (every target gets
+        // killed), full mode publishes at 200/s (20 000 events in 100 s, about 20 kills; unpaced, 16 requests publish them
+        // in under 20 s, room for 3 or 4 kills only). An outage run publishes for the outage plus a minute (30 s before it
+        // starts, 30 s after it ends).
+        var rate = Number("--rate") ?? (mode == ChaosMode.Outage ? events / (outageLength.TotalSeconds + 60) : isShort ? 50 : 200);
         return new ChaosSettings
         {
             RepoRoot = Required("--repo"),
