@@ -97,8 +97,9 @@ while [ "$azurite_port" = "$pg_port" ]; do azurite_port=$(free_port); done
 PG_RUN_USER=
 [ "$(id -u)" = 0 ] && PG_RUN_USER=$(pg_user)
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src tools scripts 2>/dev/null || echo ' (with uncommitted changes)')"
-main_commit=$(git rev-parse --short main 2>/dev/null || true)
-[ -n "$main_commit" ] && commit="$commit (main: $main_commit)"
+# The main commit this branch is built on (not where main is now).
+main_commit=$(git merge-base HEAD main 2>/dev/null | cut -c1-7 || true)
+[ -n "$main_commit" ] && commit="$commit (on main $main_commit)"
 
 log "chaos check ($MODE): PostgreSQL on 127.0.0.1:$pg_port, Azurite on 127.0.0.1:$azurite_port; run folder ${RUN_DIR#"$REPO_ROOT"/}"
 status=0
