@@ -103,8 +103,13 @@ main_commit=$(git merge-base HEAD main 2>/dev/null | cut -c1-7 || true)
 
 log "chaos check ($MODE): PostgreSQL on 127.0.0.1:$pg_port, Azurite on 127.0.0.1:$azurite_port; run folder ${RUN_DIR#"$REPO_ROOT"/}"
 status=0
+# In the background, so that a signal to this script reaches the tool at once (bash runs no trap while it waits for a
+# foreground command): the tool stops everything it started on SIGTERM, then this script's cleanup runs.
 dotnet "$TOOL" --repo "$REPO_ROOT" --run-dir "$RUN_DIR" --pg-bin "$PG_BIN" --pg-data "$(readlink -f "$PG_DIR")" \
   --pg-user "$PG_RUN_USER" --pg-port "$pg_port" --azurite-port "$azurite_port" \
-  --azurite-bin "$REPO_ROOT/node_modules/.bin/azurite-queue" --commit "$commit" "${TOOL_ARGS[@]}" || status=$?
+  --azurite-bin "$REPO_ROOT/node_modules/.bin/azurite-queue" --commit "$commit" "${TOOL_ARGS[@]}" &
+TOOL_PID=$!
+trap 'log "stopping the chaos check"; kill -TERM "$TOOL_PID" 2>/dev/null; wait "$TOOL_PID" 2>/dev/null; exit 130' INT TERM
+wait "$TOOL_PID" || status=$?
 exit "$status"
 }
