@@ -92,10 +92,8 @@ public static class IdentityExtensions
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && issuers.Length > 1)
         {
             var token = header["Bearer ".Length..].Trim();
-            var handler = new JsonWebTokenHandler();
-            if (handler.CanReadToken(token))
+            if (IssuerOf(token) is { } iss)
             {
-                var iss = handler.ReadJsonWebToken(token).Issuer;
                 var monitor = context.RequestServices.GetRequiredService<IOptionsMonitor<TokenIssuerOptions>>();
                 foreach (var name in issuers)
                 {
@@ -108,6 +106,29 @@ public static class IdentityExtensions
         }
 
         return IssuerSchemePrefix + (issuers.FirstOrDefault() ?? "none");
+    }
+
+    /// <summary>
+    /// The <c>iss</c> of a token, or null when it cannot be read. <see cref="JsonWebTokenHandler.CanReadToken"/> only looks
+    /// at the shape (three dot-separated parts), so reading may still fail on bad base64 or JSON (<c>a.b.c</c>): such a
+    /// token goes to the first issuer's scheme, which rejects it with a 401, and never surfaces as an exception.
+    /// </summary>
+    private static string? IssuerOf(string token)
+    {
+        var handler = new JsonWebTokenHandler();
+        if (!handler.CanReadToken(token))
+        {
+            return null;
+        }
+
+        try
+        {
+            return handler.ReadJsonWebToken(token).Issuer;
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Only here so start-up validation can insist on at least one issuer.</summary>
