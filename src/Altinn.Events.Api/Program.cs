@@ -27,6 +27,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseTextInputRules();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
