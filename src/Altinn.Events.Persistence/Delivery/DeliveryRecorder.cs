@@ -22,6 +22,16 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
         RETURNING subscription_id AS SubscriptionId, event_seq AS Seq
         """;
 
+    // On a retried message: also return pairs recorded before that are still queued (the earlier attempt may have committed
+    // and then died, or lost its answer, before handing them on). The no-op update only makes RETURNING see them.
+    private const string RecordAgainSql = """
+        INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, due)
+        SELECT t.*, CASE WHEN t.status = 'queued' THEN t.created + @grace END
+        FROM unnest(@registered, @seqs, @subscriptions, @created, @statuses, @reasons) AS t(registered, seq, subscription, created, status, reason)
+        ON CONFLICT (subscription_id, event_seq, event_registered) DO UPDATE SET status = d.status WHERE d.status = 'queued'
+        RETURNING subscription_id AS SubscriptionId, event_seq AS Seq
+        """;
+
     /// <summary>
     /// Records the deliveries of the <paramref name="matched"/> events (those already recorded are left as they are) and
     /// deletes the events' outbox rows in the same transaction, commits, and then calls <paramref name="handOn"/> with the
@@ -31,7 +41,17 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
     /// the queued rows are due <see cref="DeliveryTimes.QueuedGrace"/> later and the outbound scheduler takes them from
     /// PostgreSQL, so nothing is lost and a retried inbound message sends nothing twice.
     /// </summary>
-    public async Task RecordAsync(IReadOnlyCollection<long> matched, IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, CancellationToken cancellationToken)
+    /// <param name="matched">The events whose outbox rows go.</param>
+    /// <param name="deliveries">The matched pairs.</param>
+    /// <param name="now">When they are recorded.</param>
+    /// <param name="handOn">Sends the new queued deliveries to the outbound stage, after the commit.</param>
+    /// <param name="retry">
+    /// A retried message: pairs recorded by an earlier attempt and still queued are handed on again too, since that attempt
+    /// may have committed and died before handing on (claims make a second hand-on harmless). Otherwise they would wait
+    /// for the scheduler's <see cref="DeliveryTimes.QueuedGrace"/>.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the recording.</param>
+    public async Task RecordAsync(IReadOnlyCollection<long> matched, IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, CancellationToken cancellationToken, bool retry = false)
     {
         if (matched.Count == 0 && deliveries.Count == 0)
         {
@@ -53,7 +73,7 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
                 reasons = deliveries.Select(d => d.Reason).ToArray(),
                 grace = DeliveryTimes.QueuedGrace,
             };
-            var inserted = (await connection.QueryAsync<(Guid SubscriptionId, long Seq)>(new CommandDefinition(RecordSql, parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
+            var inserted = (await connection.QueryAsync<(Guid SubscriptionId, long Seq)>(new CommandDefinition(retry ? RecordAgainSql : RecordSql, parameters, transaction, cancellationToken: cancellationToken))).ToHashSet();
             fresh.AddRange(deliveries.Where(d => inserted.Contains((d.SubscriptionId, d.Seq))));
         }
 

@@ -93,7 +93,10 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// whose outbox row is gone were matched already (a copy of the message, or a resend after its lease) and events no
     /// longer stored (expired) are left out.
     /// </summary>
-    public async Task<IReadOnlyList<EventForMatching>> LoadForMatchingAsync(IReadOnlyCollection<Core.Events.EventReference> references, CancellationToken cancellationToken)
+    /// <param name="references">The events of an inbound message.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <param name="includeMatched">Also events already matched (a retried message, see <c>DeliveryRecorder.RecordAsync</c>).</param>
+    public async Task<IReadOnlyList<EventForMatching>> LoadForMatchingAsync(IReadOnlyCollection<Core.Events.EventReference> references, CancellationToken cancellationToken, bool includeMatched = false)
     {
         if (references.Count == 0)
         {
@@ -104,7 +107,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             SELECT e.seq, e.registered, e.id, e.source, e.resource, e.type, e.subject, e.alternative_subject AS AlternativeSubject, e.party_id AS PartyId
             FROM events e
             WHERE e.seq = ANY(@seqs) AND e.registered BETWEEN @from AND @to
-              AND EXISTS (SELECT 1 FROM outbox o WHERE o.seq = e.seq)
+              AND (@includeMatched OR EXISTS (SELECT 1 FROM outbox o WHERE o.seq = e.seq))
             ORDER BY e.seq
             """;
         var parameters = new
@@ -112,6 +115,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             seqs = references.Select(r => r.Seq).ToArray(),
             from = references.Min(r => r.Registered).ToUniversalTime(),
             to = references.Max(r => r.Registered).ToUniversalTime(),
+            includeMatched,
         };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return [.. await connection.QueryAsync<EventForMatching>(new CommandDefinition(Sql, parameters, cancellationToken: cancellationToken))];

@@ -38,7 +38,10 @@ internal sealed partial class InboundFunction(
     public async Task RunAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
         var batch = Parse(message.Body);
-        var stored = await events.LoadForMatchingAsync(batch.Events, cancellationToken);
+        // A retry may follow an attempt that committed and died before handing on: match everything again, so deliveries
+        // still queued are handed on now rather than after the scheduler's grace. First attempts skip matched events.
+        var retry = message.DequeueCount > 1;
+        var stored = await events.LoadForMatchingAsync(batch.Events, cancellationToken, includeMatched: retry);
         var referenced = batch.Events.Select(e => e.Seq).ToArray();
         if (stored.Count == 0)
         {
@@ -85,7 +88,7 @@ internal sealed partial class InboundFunction(
             : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {requestOf[i].Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}"))
             .ToList();
 
-        await deliveries.RecordAsync(referenced, records, time.GetUtcNow(), SendAsync, cancellationToken);
+        await deliveries.RecordAsync(referenced, records, time.GetUtcNow(), SendAsync, cancellationToken, retry);
         Log.Matched(logger, message.MessageId, stored.Count, matches.Count, records.Count(r => r.Status == DeliveryStatus.Queued));
     }
 

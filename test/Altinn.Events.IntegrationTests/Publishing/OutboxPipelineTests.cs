@@ -132,6 +132,36 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
     }
 
     [Fact]
+    public async Task AnInboundAttemptThatCommittedButNeverHandedOn_IsHandedOnByTheRetry_NotAfterTheGrace()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        var seqs = await InsertEventsAsync(db, 2);
+        var registered = await RegisteredAsync(db, seqs);
+        var recorder = new Altinn.Events.Persistence.Delivery.DeliveryRecorder(db.DataSource);
+        var subscription = Guid.NewGuid();
+        var pairs = seqs.Select(seq => new Altinn.Events.Persistence.Delivery.NewDelivery(subscription, seq, registered[seq], "queued", null)).ToList();
+
+        // The first attempt commits, then its hand-on fails (the process died, the queue did not answer).
+        await Assert.ThrowsAsync<InvalidOperationException>(() => recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (_, _) => throw new InvalidOperationException("died after the commit"), CancellationToken.None));
+
+        // A copy of the message on its first dequeue hands nothing on (the pairs are recorded) ...
+        var handedOn = new List<long>();
+        await recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (fresh, _) => { handedOn.AddRange(fresh.Select(f => f.Seq)); return Task.CompletedTask; }, CancellationToken.None);
+        Assert.Empty(handedOn);
+
+        // ... the retry of the message hands on what is still queued, and nothing that was settled meanwhile.
+        await using (var connection = await db.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("UPDATE deliveries SET status = 'delivered', due = NULL WHERE event_seq = @seq", new { seq = seqs[1] });
+        }
+
+        await recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (fresh, _) => { handedOn.AddRange(fresh.Select(f => f.Seq)); return Task.CompletedTask; }, CancellationToken.None, retry: true);
+        Assert.Equal([seqs[0]], handedOn);
+        Assert.Equal(0, await new Outbox(db.DataSource).CountAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TwoRelaysAtOnce_NeverTakeTheSameRows()
     {
         await using var db = new DatabaseFixture();
@@ -250,6 +280,13 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
 
     private static Task<(int Relayed, int Resent)> RelayAsync(Outbox outbox, int max, DateTimeOffset now, Func<IReadOnlyList<EventReference>, CancellationToken, Task> send) =>
         outbox.RelayAsync(max, now, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(30), send, CancellationToken.None);
+
+    private static async Task<Dictionary<long, DateTimeOffset>> RegisteredAsync(DatabaseFixture db, IEnumerable<long> seqs)
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<(long Seq, DateTime Registered)>("SELECT seq, registered FROM events WHERE seq = ANY(@seqs)", new { seqs = seqs.ToArray() }))
+            .ToDictionary(r => r.Seq, r => new DateTimeOffset(DateTime.SpecifyKind(r.Registered, DateTimeKind.Utc)));
+    }
 
     /// <summary>How many of the rows are due now (not leased).</summary>
     private static async Task<int> DueRowsAsync(DatabaseFixture db, IEnumerable<long> seqs)
