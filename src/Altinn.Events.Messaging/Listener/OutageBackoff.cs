@@ -42,11 +42,11 @@ internal sealed class OutageBackoff(TimeProvider time)
     }
 
     /// <summary>How long receiving should still wait, or null when not paused.</summary>
-    public TimeSpan? PausedFor(TimeProvider clock)
+    public TimeSpan? PausedFor()
     {
         lock (_gate)
         {
-            var left = _pausedUntil - clock.GetUtcNow();
+            var left = _pausedUntil - time.GetUtcNow();
             return left > TimeSpan.Zero ? left : null;
         }
     }

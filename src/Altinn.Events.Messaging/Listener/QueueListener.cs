@@ -72,7 +72,7 @@ public sealed class QueueListener<TFunction> : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (_backoff.PausedFor(_time) is { } pause)
+                if (_backoff.PausedFor() is { } pause)
                 {
                     await Task.Delay(pause, _time, stoppingToken);
                 }

@@ -51,7 +51,7 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
     /// for the scheduler's <see cref="DeliveryTimes.QueuedGrace"/>.
     /// </param>
     /// <param name="cancellationToken">Cancels the recording.</param>
-    public async Task RecordAsync(IReadOnlyCollection<long> matched, IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, CancellationToken cancellationToken, bool retry = false)
+    public async Task RecordAsync(IReadOnlyCollection<long> matched, IReadOnlyList<NewDelivery> deliveries, DateTimeOffset now, Func<IReadOnlyList<NewDelivery>, CancellationToken, Task> handOn, bool retry, CancellationToken cancellationToken)
     {
         if (matched.Count == 0 && deliveries.Count == 0)
         {

@@ -94,9 +94,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// longer stored (expired) are left out.
     /// </summary>
     /// <param name="references">The events of an inbound message.</param>
-    /// <param name="cancellationToken">Cancels the read.</param>
     /// <param name="includeMatched">Also events already matched (a retried message, see <c>DeliveryRecorder.RecordAsync</c>).</param>
-    public async Task<IReadOnlyList<EventForMatching>> LoadForMatchingAsync(IReadOnlyCollection<Core.Events.EventReference> references, CancellationToken cancellationToken, bool includeMatched = false)
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<IReadOnlyList<EventForMatching>> LoadForMatchingAsync(IReadOnlyCollection<Core.Events.EventReference> references, bool includeMatched, CancellationToken cancellationToken)
     {
         if (references.Count == 0)
         {

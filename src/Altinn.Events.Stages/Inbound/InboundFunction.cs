@@ -41,15 +41,18 @@ internal sealed partial class InboundFunction(
         // A retry may follow an attempt that committed and died before handing on: match everything again, so deliveries
         // still queued are handed on now rather than after the scheduler's grace. First attempts skip matched events.
         var retry = message.DequeueCount > 1;
-        var stored = await events.LoadForMatchingAsync(batch.Events, cancellationToken, includeMatched: retry);
-        var referenced = batch.Events.Select(e => e.Seq).ToArray();
-        if (stored.Count == 0)
-        {
-            // Matched already (a copy of the message) or no longer stored: any outbox rows left go, so they are not resent.
-            await deliveries.RecordAsync(referenced, [], time.GetUtcNow(), SendAsync, cancellationToken);
-            return;
-        }
+        var stored = await events.LoadForMatchingAsync(batch.Events, includeMatched: retry, cancellationToken);
+        var records = stored.Count == 0 ? [] : await MatchAndAuthorizeAsync(stored, cancellationToken);
 
+        // Every referenced event's outbox row goes with the records, also for events that matched nothing, were matched
+        // already (a copy of the message) or are no longer stored, so none of them is sent again.
+        await deliveries.RecordAsync([.. batch.Events.Select(e => e.Seq)], records, time.GetUtcNow(), SendAsync, retry, cancellationToken);
+        Log.Matched(logger, message.MessageId, stored.Count, records.Count, records.Count(r => r.Status == DeliveryStatus.Queued));
+    }
+
+    /// <summary>The deliveries of <paramref name="stored"/>: every matching subscription, queued when permitted.</summary>
+    private async Task<List<NewDelivery>> MatchAndAuthorizeAsync(IReadOnlyList<EventForMatching> stored, CancellationToken cancellationToken)
+    {
         var keys = await MatchKeysAsync(stored, cancellationToken);
         var probes = keys.SelectMany(k => k.Subjects().Append(string.Empty).Select(s => (k.Resource, s))).ToHashSet();
         var candidates = (await subscriptions.FindAsync(probes, cancellationToken))
@@ -73,8 +76,7 @@ internal sealed partial class InboundFunction(
 
         if (matches.Count == 0)
         {
-            await deliveries.RecordAsync(referenced, [], time.GetUtcNow(), SendAsync, cancellationToken);
-            return;
+            return [];
         }
 
         // One decision per distinct (consumer, action, resource, party), asked in one batch for the whole message.
@@ -83,13 +85,9 @@ internal sealed partial class InboundFunction(
         var decisions = await decider.DecideAsync(requests, cancellationToken);
         var permitted = requests.Where((_, i) => decisions[i]).ToHashSet();
 
-        var records = matches.Select((m, i) => permitted.Contains(requestOf[i])
+        return [.. matches.Select((m, i) => permitted.Contains(requestOf[i])
             ? new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Queued, null)
-            : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {requestOf[i].Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}"))
-            .ToList();
-
-        await deliveries.RecordAsync(referenced, records, time.GetUtcNow(), SendAsync, cancellationToken, retry);
-        Log.Matched(logger, message.MessageId, stored.Count, matches.Count, records.Count(r => r.Status == DeliveryStatus.Queued));
+            : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {requestOf[i].Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}"))];
     }
 
     private async Task SendAsync(IReadOnlyList<NewDelivery> fresh, CancellationToken cancellationToken)

@@ -143,11 +143,11 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         var pairs = seqs.Select(seq => new Altinn.Events.Persistence.Delivery.NewDelivery(subscription, seq, registered[seq], "queued", null)).ToList();
 
         // The first attempt commits, then its hand-on fails (the process died, the queue did not answer).
-        await Assert.ThrowsAsync<InvalidOperationException>(() => recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (_, _) => throw new InvalidOperationException("died after the commit"), CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (_, _) => throw new InvalidOperationException("died after the commit"), retry: false, CancellationToken.None));
 
         // A copy of the message on its first dequeue hands nothing on (the pairs are recorded) ...
         var handedOn = new List<long>();
-        await recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (fresh, _) => { handedOn.AddRange(fresh.Select(f => f.Seq)); return Task.CompletedTask; }, CancellationToken.None);
+        await recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (fresh, _) => { handedOn.AddRange(fresh.Select(f => f.Seq)); return Task.CompletedTask; }, retry: false, CancellationToken.None);
         Assert.Empty(handedOn);
 
         // ... the retry of the message hands on what is still queued, and nothing that was settled meanwhile.
@@ -156,7 +156,7 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
             await connection.ExecuteAsync("UPDATE deliveries SET status = 'delivered', due = NULL WHERE event_seq = @seq", new { seq = seqs[1] });
         }
 
-        await recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (fresh, _) => { handedOn.AddRange(fresh.Select(f => f.Seq)); return Task.CompletedTask; }, CancellationToken.None, retry: true);
+        await recorder.RecordAsync(seqs, pairs, DateTimeOffset.UtcNow, (fresh, _) => { handedOn.AddRange(fresh.Select(f => f.Seq)); return Task.CompletedTask; }, retry: true, CancellationToken.None);
         Assert.Equal([seqs[0]], handedOn);
         Assert.Equal(0, await new Outbox(db.DataSource).CountAsync(CancellationToken.None));
     }
