@@ -31,6 +31,7 @@ internal readonly record struct PushBatch(int Pushes, Task Done)
 /// </summary>
 internal sealed class DeliveryPusher(
     DeliveryStore store,
+    DeliveredBatcher delivered,
     DeliverySchedule schedule,
     IAuthorizationDecider decider,
     WebhookClient webhooks,
@@ -265,15 +266,18 @@ internal sealed class DeliveryPusher(
         var settings = options.Value;
         var delivery = claimed.Delivery;
         var endPoint = new Uri(target.EndPoint);
-        WebhookResult result;
-        TimeSpan duration;
-        using (slot)
+        using var heldSlot = slot;
+        await Task.Yield();
+        var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
+        var started = time.GetTimestamp();
+        var result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, DeliveryId(delivery), settings.Timeout, CancellationToken.None);
+        var duration = time.GetElapsedTime(started);
+
+        // A success frees the slot at once. A failure holds it until recorded, so the push next in line for this endpoint
+        // sees what the failure did (the endpoint opened) before it goes, rather than pushing into it meanwhile.
+        if (result.Success)
         {
-            await Task.Yield();
-            var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
-            var started = time.GetTimestamp();
-            result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, DeliveryId(delivery), settings.Timeout, CancellationToken.None);
-            duration = time.GetElapsedTime(started);
+            slot.Dispose();
         }
 
         var at = time.GetUtcNow();
@@ -351,7 +355,10 @@ internal sealed class DeliveryPusher(
         {
             try
             {
-                return await store.RecordAttemptAsync(attempt, effect, endpoint, CancellationToken.None);
+                // Successes, nearly every push, share transactions; a success always leaves the endpoint healthy.
+                return effect.Status == DeliveryStatus.Delivered
+                    ? new AttemptResult(null, EndpointState.Healthy, await delivered.RecordAsync(attempt, endpoint.EndpointId), false)
+                    : await store.RecordAttemptAsync(attempt, effect, endpoint, CancellationToken.None);
             }
             catch (Exception ex) when (DependencyFailures.IsTransient(ex) && time.GetUtcNow() + delay < giveUpAt)
             {
