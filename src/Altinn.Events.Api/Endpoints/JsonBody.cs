@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Altinn.Events.Core.Input;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Altinn.Events.Api.Endpoints;
 
@@ -52,7 +53,8 @@ internal static class JsonBody
 
     /// <summary>
     /// The body as a <typeparamref name="T"/>; or the answer to give instead: 415 when it is not <c>application/json</c>,
-    /// 413 above <see cref="InputLimits.MaxRequestBodyBytes"/>, 400 naming the field when it is not JSON of that shape.
+    /// 413 above <see cref="InputLimits.MaxRequestBodyBytes"/> (both a <see cref="ProblemHttpResult"/>), 400 naming the
+    /// field when it is not JSON of that shape (a <see cref="ValidationProblem"/>).
     /// </summary>
     public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, string title, CancellationToken cancellationToken)
         where T : class
@@ -84,7 +86,7 @@ internal static class JsonBody
         }
     }
 
-    public static IResult Invalid(string field, string message, string title) =>
+    public static ValidationProblem Invalid(string field, string message, string title) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: title);
 
     // "$.includeSubunits" -> "includeSubunits"; the whole body when the path names no field.
