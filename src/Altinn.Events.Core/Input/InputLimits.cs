@@ -14,6 +14,9 @@ public static class InputLimits
     /// </summary>
     public const int MaxTextBytes = 1024;
 
+    /// <summary>Most UTF-8 bytes of an identity claim a consumer is made of (org, app, organisation number, system user).</summary>
+    public const int MaxIdentityBytes = 256;
+
     /// <summary>Most characters of a subscription's endPoint (not indexed: endpoints are keyed by a hash of the URL).</summary>
     public const int MaxEndPointLength = 2048;
 
