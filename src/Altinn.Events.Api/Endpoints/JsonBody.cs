@@ -23,6 +23,15 @@ internal static class JsonBody
             return null;
         }
 
+        if (request.ContentLength is { } length)
+        {
+            // Straight into an array of the announced size: the server's buffers go back to its pool as they are read,
+            // instead of all of a large body being held twice.
+            var exact = new byte[length];
+            var read = await request.Body.ReadAtLeastAsync(exact, exact.Length, throwOnEndOfStream: false, cancellationToken);
+            return read == exact.Length ? exact : exact.AsMemory(0, read);
+        }
+
         var reader = request.BodyReader;
         while (true)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using CloudNative.CloudEvents;
 using CloudNative.CloudEvents.SystemTextJson;
@@ -15,7 +16,7 @@ internal static class CloudEventReader
         try
         {
             error = null;
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(element);
+            var bytes = JsonMarshal.GetRawUtf8Value(element).ToArray();
             return Formatter.DecodeStructuredModeMessage(bytes, new System.Net.Mime.ContentType("application/cloudevents+json"), extensionAttributes: null);
         }
         catch (Exception ex) when (ex is ArgumentException or JsonException or FormatException)
