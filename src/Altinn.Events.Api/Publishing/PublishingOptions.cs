@@ -19,7 +19,7 @@ public sealed class PublishingOptions
     /// queue without bound. A request larger than this is still admitted when nothing else is in flight.
     /// </summary>
     [Range(64 * 1024, 4L * 1024 * 1024 * 1024)]
-    public long MaxBytesInFlight { get; set; } = 16 * 1024 * 1024;
+    public long MaxBytesInFlight { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>The apps domain: app event sources are <c>https://{org}.apps.{AppsDomain}/{org}/{app}/instances/...</c>.</summary>
     [Required]
