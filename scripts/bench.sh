@@ -6,6 +6,9 @@
 #
 #   scripts/bench.sh            full run: 10 000 000 events, 1 000 000 subscriptions, 3 runs per figure -> docs/benchmarks.md
 #   scripts/bench.sh --smoke    tiny sizes, one short run per scenario -> .data/bench-smoke.md (docs/ untouched)
+#   scripts/bench.sh --flood    issue 15: only the flood of maximum-size publishes (64 concurrent, BENCH_FLOOD_SECONDS per
+#                               phase), the API's RSS and every answer counted -> .data/bench-flood.md (docs/ untouched);
+#                               fails when the API's peak RSS reaches 400 MB or an acknowledged event is not stored
 #   --no-build                  use the Release build already there (the test command builds first)
 #
 # Sizes and times (environment): BENCH_EVENTS, BENCH_SUBSCRIPTIONS, BENCH_DAYS (days the events spread over),
@@ -18,16 +21,22 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-SMOKE=0 BUILD=1
+SMOKE=0 BUILD=1 FLOOD=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
+    --flood) FLOOD=1 ;;
     --no-build) BUILD=0 ;;
-    *) die "unknown argument $arg (use --smoke, --no-build)" ;;
+    *) die "unknown argument $arg (use --smoke, --flood, --no-build)" ;;
   esac
 done
 
-if [ "$SMOKE" = 1 ]; then
+if [ "$FLOOD" = 1 ]; then
+  BENCH_EVENTS=0 BENCH_SUBSCRIPTIONS=0 BENCH_DAYS=1
+  OUTPUT="$DATA_ROOT/bench-flood.md"
+  RUN_DIR="$DATA_ROOT/bench-flood-$$"
+  export BENCH_MODE=flood
+elif [ "$SMOKE" = 1 ]; then
   : "${BENCH_EVENTS:=20000}" "${BENCH_SUBSCRIPTIONS:=5000}" "${BENCH_DAYS:=2}"
   OUTPUT="$DATA_ROOT/bench-smoke.md"
   RUN_DIR="$DATA_ROOT/bench-smoke-$$"
@@ -79,13 +88,17 @@ CLI=(dotnet tools/Altinn.Events.Cli/bin/Release/net10.0/altinn-events.dll)
 "${CLI[@]}" queues
 "${CLI[@]}" dev-issuer "$RUN_DIR/dev-issuer" >/dev/null
 
-log "generating $BENCH_SUBSCRIPTIONS subscriptions and $BENCH_EVENTS events over $BENCH_DAYS days (binary COPY)"
-gen_start=$SECONDS
-"${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS"
-sub_seconds=$((SECONDS - gen_start))
-"${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS"
-event_seconds=$((SECONDS - gen_start - sub_seconds))
-GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
+if [ "$FLOOD" = 1 ]; then
+  GEN_NOTE="flood: no generated data"
+else
+  log "generating $BENCH_SUBSCRIPTIONS subscriptions and $BENCH_EVENTS events over $BENCH_DAYS days (binary COPY)"
+  gen_start=$SECONDS
+  "${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS"
+  sub_seconds=$((SECONDS - gen_start))
+  "${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS"
+  event_seconds=$((SECONDS - gen_start - sub_seconds))
+  GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
+fi
 
 # S4 reads the generated app org1/app1 as its owner org1. No product policy covers generated apps, so the run gets its
 # own policy folder: the product policies plus one that lets org1 read (and subscribe to) app_org1_app1.

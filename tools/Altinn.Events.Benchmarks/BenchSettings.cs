@@ -41,6 +41,15 @@ internal sealed class BenchSettings
 
     public int PostgresPid { get; init; }
     public bool Outbound { get; init; }
+    /// <summary>BENCH_MODE: <c>full</c> (the scenarios) or <c>flood</c> (issue 15: maximum-size publishes only).</summary>
+    public string Mode { get; init; } = "full";
+
+    /// <summary>Flood: concurrent clients (BENCH_FLOOD_CONCURRENCY, 64).</summary>
+    public int FloodConcurrency { get; init; }
+
+    /// <summary>Flood: how long each phase lasts (BENCH_FLOOD_SECONDS, 20).</summary>
+    public TimeSpan FloodDuration { get; init; }
+
     public required string Output { get; init; }
     public required string Commit { get; init; }
     public required string Notes { get; init; }
@@ -87,6 +96,9 @@ internal sealed class BenchSettings
             AzuritePid = Int("BENCH_AZURITE_PID", 0),
             PostgresPid = Int("BENCH_PG_PID", 0),
             Outbound = Env("BENCH_OUTBOUND", "0") == "1",
+            Mode = Env("BENCH_MODE", "full"),
+            FloodConcurrency = Int("BENCH_FLOOD_CONCURRENCY", 64),
+            FloodDuration = TimeSpan.FromSeconds(Double("BENCH_FLOOD_SECONDS", smoke ? 3 : 20)),
             Output = Required("BENCH_OUTPUT"),
             Commit = Env("BENCH_COMMIT", "unknown"),
             Notes = Env("BENCH_NOTES", string.Empty),

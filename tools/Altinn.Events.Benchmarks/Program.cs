@@ -6,6 +6,17 @@ using Altinn.Events.Benchmarks;
 var settings = BenchSettings.FromEnvironment();
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+if (settings.Mode == "flood")
+{
+    using var floodClient = Http.CreateClient(settings.FloodConcurrency * 2);
+    var (idle, phases, hwm) = await new Flood(settings, floodClient).RunAsync(cancel.Token);
+    var text = Flood.Describe(settings, idle, phases, hwm);
+    await File.WriteAllTextAsync(settings.Output, text, cancel.Token);
+    Console.Write(text);
+    var lost = phases.Any(p => p.AcknowledgedStored != p.EventsAcknowledged || p.RefusedStored != 0);
+    return hwm < 400 && !lost ? 0 : 1;
+}
+
 var report = new Report(settings);
 await new BenchmarkRun(settings, report).RunAsync(cancel.Token);
 var path = report.Write();

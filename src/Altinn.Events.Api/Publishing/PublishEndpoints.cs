@@ -1,5 +1,8 @@
 using System.Text.Json;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using Altinn.Events.Api.Endpoints;
+using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
@@ -30,7 +33,9 @@ internal static class PublishEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithRateLimit(RateLimitPolicies.Publish);
 
         api.MapPost("/app", PublishAppEventAsync)
             .RequireAuthorization(AuthorizationPolicies.App)
@@ -44,7 +49,9 @@ internal static class PublishEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithRateLimit(RateLimitPolicies.Publish);
         return api;
     }
 
@@ -52,6 +59,7 @@ internal static class PublishEndpoints
         HttpContext context,
         IEventWriter writer,
         IAuthorizationDecider decider,
+        PublishAdmission admission,
         TimeProvider time,
         IOptions<PublishingOptions> options,
         CancellationToken cancellationToken)
@@ -64,18 +72,31 @@ internal static class PublishEndpoints
             return UnsupportedMediaType($"Send one event as {CloudEventsJson} or a batch as {CloudEventsBatchJson}.");
         }
 
-        var body = await CloudEventReader.ReadBodyAsync(context.Request, batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes, cancellationToken);
-        if (body is null)
+        var maxBytes = batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes;
+        var tooLarge = batch
+            ? $"A batch may hold at most {limits.MaxBatchSize} events of {limits.MaxEventBytes} bytes each."
+            : $"An event may be at most {limits.MaxEventBytes} bytes.";
+        if (context.Request.ContentLength > maxBytes)
         {
-            return TooLarge(batch
-                ? $"A batch may hold at most {limits.MaxBatchSize} events of {limits.MaxEventBytes} bytes each."
-                : $"An event may be at most {limits.MaxEventBytes} bytes.");
+            return TooLarge(tooLarge);
         }
 
-        using var document = CloudEventReader.ParseJson(body.Value, out var jsonError);
+        using var reservation = admission.TryEnter(context.Request.ContentLength ?? maxBytes);
+        if (reservation is null)
+        {
+            return Busy(context);
+        }
+
+        var body = await JsonBody.ReadAsync(context.Request, maxBytes, cancellationToken);
+        if (body is null)
+        {
+            return TooLarge(tooLarge);
+        }
+
+        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
         if (document is null)
         {
-            return Invalid("body", jsonError!);
+            return Invalid(jsonProblem!.Field, jsonProblem.Message);
         }
 
         var elements = new List<(JsonElement Element, string Prefix)>();
@@ -96,7 +117,7 @@ internal static class PublishEndpoints
             var oversized = new List<int>();
             foreach (var element in document.RootElement.EnumerateArray())
             {
-                if (element.GetRawText().Length > limits.MaxEventBytes)
+                if (JsonMarshal.GetRawUtf8Value(element).Length > limits.MaxEventBytes)
                 {
                     oversized.Add(index);
                 }
@@ -159,13 +180,14 @@ internal static class PublishEndpoints
             }
         }
 
-        await writer.WriteAsync(events, cancellationToken);
+        await WriteAsync(writer, events, reservation, cancellationToken);
         return TypedResults.Ok();
     }
 
     private static async Task<IResult> PublishAppEventAsync(
         HttpContext context,
         IEventWriter writer,
+        PublishAdmission admission,
         TimeProvider time,
         IOptions<PublishingOptions> options,
         CancellationToken cancellationToken)
@@ -177,16 +199,27 @@ internal static class PublishEndpoints
             return UnsupportedMediaType($"Send the event as {CloudEventsJson}.");
         }
 
-        var body = await CloudEventReader.ReadBodyAsync(context.Request, limits.MaxEventBytes, cancellationToken);
+        if (context.Request.ContentLength > limits.MaxEventBytes)
+        {
+            return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+        }
+
+        using var reservation = admission.TryEnter(context.Request.ContentLength ?? limits.MaxEventBytes);
+        if (reservation is null)
+        {
+            return Busy(context);
+        }
+
+        var body = await JsonBody.ReadAsync(context.Request, limits.MaxEventBytes, cancellationToken);
         if (body is null)
         {
             return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
         }
 
-        using var document = CloudEventReader.ParseJson(body.Value, out var jsonError);
+        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
         if (document is null)
         {
-            return Invalid("body", jsonError!);
+            return Invalid(jsonProblem!.Field, jsonProblem.Message);
         }
 
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -221,8 +254,16 @@ internal static class PublishEndpoints
             return Invalid("body", decodeError!);
         }
 
-        await writer.WriteAsync([ToNewEvent(cloudEvent)], cancellationToken);
+        await WriteAsync(writer, [ToNewEvent(cloudEvent)], reservation, cancellationToken);
         return TypedResults.Created((string?)null, id);
+    }
+
+    /// <summary>Stores the events; their reservation is kept until the write completes, even if the client leaves first.</summary>
+    private static Task WriteAsync(IEventWriter writer, IReadOnlyList<NewEvent> events, PublishAdmission.Reservation reservation, CancellationToken cancellationToken)
+    {
+        var write = writer.WriteAsync(events, CancellationToken.None);
+        reservation.ReleaseAfter(write);
+        return write.WaitAsync(cancellationToken);
     }
 
     private static NewEvent ToNewEvent(CloudEvent cloudEvent)
@@ -253,6 +294,16 @@ internal static class PublishEndpoints
 
     private static ProblemHttpResult TooLarge(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large");
+
+    /// <summary>503 with Retry-After: the bytes in flight are at <see cref="PublishingOptions.MaxBytesInFlight"/>; nothing was read or stored.</summary>
+    private static ProblemHttpResult Busy(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(
+            "The service is taking in as much as it can hold right now (Publishing:MaxBytesInFlight); nothing of this request was stored. Try again after Retry-After seconds.",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Too busy");
+    }
 
     private static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
