@@ -102,10 +102,11 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         WHERE s.id = ANY(@ids)
         """;
 
-    // One round trip per attempt: the log row; the delivery's new state, only while this attempt's claim holds it (a claim
-    // that lapsed and was taken over leaves the row to the newer claim); the endpoint's health (a failure counts, opens it
-    // after @openAfter in a row and, for a probe, moves the next probe one schedule step on; a success makes it healthy);
-    // and the subscription's failing_since (set on the first failure, cleared by a success), returned for auto-disable.
+    // One round trip per failed attempt (successes: RecordDelivered): the log row; the delivery's new state, only while
+    // this attempt's claim holds it (a claim that lapsed and was taken over leaves the row to the newer claim); the
+    // endpoint's health (a failure counts, opens it after @openAfter in a row and, for a probe, moves the next probe one
+    // schedule step on; 410 does not count); and the subscription's failing_since (set on the first failure), returned
+    // for auto-disable.
     private const string RecordAttempt = """
         WITH logged AS (
             INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome, probe)
@@ -114,11 +115,11 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             -- An upsert, not an UPDATE: it goes straight to the one partition, where an UPDATE's generic plan would lock
             -- every day partition of deliveries and their indexes on each call. The row exists (it was claimed).
             INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due, first_failed_at)
-            VALUES (@registered, @seq, @subscriptionId, @at, @status, @error, @attempt, @at, @due, CASE WHEN @success THEN NULL ELSE @at END)
+            VALUES (@registered, @seq, @subscriptionId, @at, @status, @error, @attempt, @at, @due, @at)
             ON CONFLICT (subscription_id, event_seq, event_registered) DO UPDATE
             SET status = EXCLUDED.status, reason = EXCLUDED.reason, attempts = EXCLUDED.attempts, updated = EXCLUDED.updated,
                 due = EXCLUDED.due, claim = NULL,
-                first_failed_at = CASE WHEN @success THEN d.first_failed_at ELSE coalesce(d.first_failed_at, @at) END
+                first_failed_at = coalesce(d.first_failed_at, @at)
             WHERE d.claim = @claim
             RETURNING 1
         ), failed AS (
@@ -142,27 +143,18 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                     WHEN e.consecutive_failures + 1 >= @openAfter THEN @at + greatest(@schedule[1], coalesce(@retryAfter, interval '0'))
                 END
             RETURNING e.state, e.opened_at = @at AS opened
-        ), healed AS (
-            UPDATE endpoints
-            SET state = 'healthy', consecutive_failures = 0, failing_since = NULL, opened_at = NULL, probe_step = 0, next_probe_at = NULL,
-                last_error = NULL, updated = @at
-            WHERE @success AND id = @endpointId AND (state <> 'healthy' OR consecutive_failures > 0)
-            RETURNING state
         ), subscription AS (
-            UPDATE subscriptions
-            SET failing_since = CASE WHEN @success THEN NULL ELSE coalesce(failing_since, @at) END
-            WHERE id = @subscriptionId AND (NOT @success OR failing_since IS NOT NULL)
+            UPDATE subscriptions SET failing_since = coalesce(failing_since, @at)
+            WHERE id = @subscriptionId
             RETURNING failing_since
         )
         SELECT (SELECT failing_since FROM subscription) AS FailingSince,
-               coalesce((SELECT state FROM failed), (SELECT state FROM healed),
-                        (SELECT state FROM endpoints WHERE id = @endpointId), 'healthy') AS EndpointState,
+               coalesce((SELECT state FROM failed), (SELECT state FROM endpoints WHERE id = @endpointId), 'healthy') AS EndpointState,
                EXISTS (SELECT 1 FROM delivery) AS Recorded,
                coalesce((SELECT opened FROM failed), false) AS Opened
         """;
 
-    // RecordAttempt's success path for many attempts in one statement (DeliveredBatcher): the same rows, the same
-    // conditions. Each delivery is recorded only under the claim its push held; endpoints and subscriptions are written
+    // Successful attempts, many in one statement (DeliveredBatcher). Each delivery is recorded only under the claim its push held; endpoints and subscriptions are written
     // only when a success changes them, so a healthy endpoint's steady stream of successes writes only its deliveries.
     private const string RecordDelivered = """
         WITH t AS (
@@ -256,12 +248,17 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Logs an attempt, applies <paramref name="effect"/> to the delivery while the attempt's claim still holds it, updates
-    /// its endpoint's health (<paramref name="endpoint"/>), and the subscription's failing_since.
+    /// Logs a failed attempt (a success goes to <see cref="RecordDeliveredAsync"/>), applies <paramref name="effect"/> to the
+    /// delivery while the attempt's claim still holds it, counts it against its endpoint (<paramref name="endpoint"/>; 410
+    /// does not count), and sets the subscription's failing_since.
     /// </summary>
     public async Task<AttemptResult> RecordAttemptAsync(AttemptRecord attempt, AttemptEffect effect, EndpointEffect endpoint, CancellationToken cancellationToken)
     {
-        var success = attempt.Outcome == AttemptOutcome.Delivered;
+        if (attempt.Outcome == AttemptOutcome.Delivered)
+        {
+            throw new ArgumentException($"A success is recorded with {nameof(RecordDeliveredAsync)}.", nameof(attempt));
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleAsync<ResultRow>(new CommandDefinition(
             RecordAttempt,
@@ -281,9 +278,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 claim = attempt.Claim,
                 status = effect.Status,
                 due = effect.Due,
-                success,
                 // 410 is an answer from a live endpoint about one delivery: it neither counts against the endpoint nor heals it.
-                countsAsFailure = !success && attempt.Outcome != AttemptOutcome.Gone,
+                countsAsFailure = attempt.Outcome != AttemptOutcome.Gone,
                 endpointId = endpoint.EndpointId,
                 endPoint = endpoint.EndPoint,
                 openAfter = endpoint.OpenAfter,
@@ -291,11 +287,12 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 retryAfter = endpoint.RetryAfter,
             },
             cancellationToken: cancellationToken));
-        return new AttemptResult(success || row.FailingSince is not { } since ? null : Utc(since), row.EndpointState, row.Recorded, row.Opened);
+        return new AttemptResult(row.FailingSince is { } since ? Utc(since) : null, row.EndpointState, row.Recorded, row.Opened);
     }
 
     /// <summary>
-    /// Records successful pushes in one statement, as <see cref="RecordAttemptAsync"/> records each one. Returns the
+    /// Records successful pushes in one statement: each attempt logged, each delivery delivered while its push's claim holds
+    /// it, their endpoints healthy again and their subscriptions' failing_since cleared. Returns the
     /// deliveries that still held their push's claim (the others were taken by a redelivery meanwhile; their attempts are
     /// logged all the same). A delivery may appear once per call.
     /// </summary>

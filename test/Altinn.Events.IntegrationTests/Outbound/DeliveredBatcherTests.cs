@@ -101,4 +101,13 @@ public sealed class DeliveredBatcherTests(OutboundFixture stage) : IClassFixture
         Assert.Equal(39, statuses[DeliveryStatus.Delivered]);
         Assert.Equal(1, statuses[DeliveryStatus.Pushing]);
     }
+
+    [Fact]
+    public async Task TheSingleAttemptRecord_RefusesASuccess_WhichHasOneHome()
+    {
+        var store = new DeliveryStore(stage.Database.DataSource);
+        var attempt = new AttemptRecord(new DeliveryReference(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, 1), "e", DateTimeOffset.UtcNow, 200, TimeSpan.Zero, null, AttemptOutcome.Delivered);
+        await Assert.ThrowsAsync<ArgumentException>(() => store.RecordAttemptAsync(
+            attempt, new AttemptEffect(DeliveryStatus.Delivered), new EndpointEffect(Guid.NewGuid(), "https://x.hooks.test/", 5, [], null), CancellationToken.None));
+    }
 }
