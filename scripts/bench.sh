@@ -15,7 +15,8 @@
 # BENCH_RUNS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONCURRENCY (32), BENCH_QUERY_CONCURRENCY (8),
 # BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
 # BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
-# BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_ONLY ("S2" or "baselines,S1,S4": the groups to run, among baselines,
+# S1, S3, S4, S5, S2, S6, S7; S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -42,6 +43,7 @@ elif [ "$SMOKE" = 1 ]; then
 else
   : "${BENCH_EVENTS:=10000000}" "${BENCH_SUBSCRIPTIONS:=1000000}" "${BENCH_DAYS:=30}"
   OUTPUT="$REPO_ROOT/docs/benchmarks.md"
+  [ -n "${BENCH_ONLY:-}" ] && OUTPUT="$DATA_ROOT/bench-only.md"
   RUN_DIR="$DATA_ROOT/bench-$$"
 fi
 export BENCH_SMOKE=$SMOKE BENCH_EVENTS BENCH_SUBSCRIPTIONS BENCH_OUTPUT="$OUTPUT"

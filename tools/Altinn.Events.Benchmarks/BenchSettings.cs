@@ -54,6 +54,12 @@ internal sealed class BenchSettings
     public required string Commit { get; init; }
     public required string Notes { get; init; }
 
+    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S2, S6, S7), or empty for all.</summary>
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether the run includes <paramref name="group"/>.</summary>
+    public bool Wants(string group) => Only.Count == 0 || Only.Contains(group);
+
     public static BenchSettings FromEnvironment()
     {
         var smoke = Env("BENCH_SMOKE", "0") == "1";
@@ -71,6 +77,7 @@ internal sealed class BenchSettings
             ApiPid = Int("BENCH_API_PID", 0),
             StagesPid = Int("BENCH_STAGES_PID", 0),
             Smoke = smoke,
+            Only = Env("BENCH_ONLY", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase),
             Runs = Int("BENCH_RUNS", smoke ? 1 : 3),
             Duration = TimeSpan.FromSeconds(Double("BENCH_SECONDS", smoke ? 1 : 10)),
             Warmup = TimeSpan.FromSeconds(Double("BENCH_WARMUP_SECONDS", smoke ? 0.5 : 2)),
