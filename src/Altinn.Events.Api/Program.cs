@@ -3,6 +3,7 @@ using Altinn.Events.Api.Errors;
 using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Links;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.Api.Operations;
 using Altinn.Events.Api.Publishing;
@@ -13,6 +14,7 @@ using Altinn.Events.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddPublicLinks();
 builder.AddEventsAuthentication();
 builder.AddEventsAuthorization();
 builder.AddPublishing();
@@ -25,6 +27,7 @@ builder.AddOpenApiDocument();
 
 var app = builder.Build();
 
+app.UsePublicLinks();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseTextInputRules();

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Links;
 using Altinn.Events.Api.Subscriptions;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Altinn.Events.Api.Delivery;
 
@@ -42,7 +41,7 @@ internal static class DeliveryEndpoints
         return api;
     }
 
-    private static async Task<IResult> ListAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, PublicLinks links, CancellationToken cancellationToken)
     {
         var (ownership, _) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
         if (ownership != Ownership.Owner)
@@ -72,10 +71,7 @@ internal static class DeliveryEndpoints
         string? next = null;
         if (page.Count == Math.Min(size, MaxSize))
         {
-            var request = context.Request;
-            var parameters = query.Where(q => q.Key != "cursor").SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
-            parameters.Add(new("cursor", DeliveryService.EncodeCursor(page[^1])));
-            next = QueryHelpers.AddQueryString(UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path), parameters);
+            next = links.ForThisRequest(context.Request, new Dictionary<string, string> { ["cursor"] = DeliveryService.EncodeCursor(page[^1]) });
             context.Response.Headers["next"] = next;
         }
 

@@ -1,11 +1,11 @@
 using System.Text;
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Links;
 using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
 using Altinn.Events.Core.Register;
 using Altinn.Events.Persistence.Events;
-using Microsoft.AspNetCore.Http.Extensions;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Altinn.Events.Api.Queries;
 
@@ -50,7 +50,7 @@ internal static class QueryEndpoints
         return api;
     }
 
-    private static async Task<IResult> GetEventsAsync(HttpContext context, EventQueryService queries, CancellationToken cancellationToken)
+    private static async Task<IResult> GetEventsAsync(HttpContext context, EventQueryService queries, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -93,10 +93,10 @@ internal static class QueryEndpoints
             To = request.To,
         };
         var page = await queries.QueryAsync(context.RequireCaller(), Actions.Subscribe, filter, new EventFilter { Resource = resource }, request, cancellationToken);
-        return Page(context, page);
+        return Page(context, page, links);
     }
 
-    private static async Task<IResult> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
     {
         var caller = context.RequireCaller();
         if (caller.Kind != CallerKind.Org || !string.Equals(caller.Org, org, StringComparison.Ordinal))
@@ -129,10 +129,10 @@ internal static class QueryEndpoints
         var resource = AppResources.For(org, app);
         var filter = new EventFilter { Resource = resource, PartyId = resolved?.PartyId, Types = request.Types, From = request.From, To = request.To };
         var page = await queries.QueryAsync(caller, Actions.Read, filter, new EventFilter { Resource = resource }, request, cancellationToken);
-        return Page(context, page);
+        return Page(context, page, links);
     }
 
-    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, CancellationToken cancellationToken)
+    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -164,7 +164,7 @@ internal static class QueryEndpoints
 
         var filter = new EventFilter { PartyId = partyId, AppEventsOnly = true, SourcePattern = source, Types = request.Types, From = request.From, To = request.To };
         var page = await queries.QueryAsync(context.RequireCaller(), Actions.Read, filter, new EventFilter { PartyId = partyId }, request, cancellationToken);
-        return Page(context, page);
+        return Page(context, page, links);
     }
 
     private static void RejectCombinations(int? party, string? unit, string? person, Dictionary<string, string[]> errors)
@@ -209,14 +209,12 @@ internal static class QueryEndpoints
         return null;
     }
 
-    private static IResult Page(HttpContext context, QueryPage page)
+    private static IResult Page(HttpContext context, QueryPage page, PublicLinks links)
     {
-        if (page.LastExamined is { } last)
+        if (page.Next is { } next)
         {
-            var query = context.Request.Query.Where(q => q.Key != "after").SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
-            query.Add(new("after", last));
-            var request = context.Request;
-            context.Response.Headers["next"] = QueryHelpers.AddQueryString(UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path), query);
+            // The same query from the next position: the cursor replaces after (an event id) for good.
+            context.Response.Headers["next"] = links.ForThisRequest(context.Request, new Dictionary<string, string> { ["cursor"] = QueryCursor.Encode(next) }, "after");
         }
 
         var body = new StringBuilder("[");
