@@ -30,7 +30,7 @@ internal static class DeliveryEndpoints
         group.MapPost("/{id:guid}/redeliver", RedeliverAsync)
             .WithName("RedeliverSubscription")
             .WithSummary("Pushes the subscription's retained events again, from an event id or a time")
-            .WithDescription("Body {\"after\": \"<event id>\"} or {\"from\": \"<RFC 3339 time>\"}. Queues the events after that point that the subscription's filters match and its consumer may still see, as fresh deliveries (attempt 1), at most Redelivery:MaxEvents per call; 202 says how many were queued and, when the cap stopped it, the last event examined to continue from. The subscription must be validated (409 otherwise).")
+            .WithDescription("Body {\"after\": \"<event id>\"}, {\"from\": \"<RFC 3339 time>\"} or {\"cursor\": \"<from an earlier answer>\"}. Queues the events after that point that the subscription's filters match and its consumer may still see, as new deliveries (attempt 1, a webhook-id of their own: {subscription}:{seq}:{n} for the n-th redelivery), at most Redelivery:MaxEvents per call and Redelivery:MaxScanned examined; 202 says how many were queued, the last one's id, and when the cap stopped it a cursor to continue from. An 'after' id that several events share counts from the earliest the consumer may see. The subscription must be validated (409 otherwise).")
             .Accepts<RedeliveryRequest>("application/json")
             .Produces<RedeliveryResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()

@@ -13,6 +13,8 @@ internal static class QueryEndpoints
 {
     public const string AlternativeSubjectHeader = "Altinn-AlternativeSubject";
 
+    private const string NextLinks = "The 'next' header holds the URL of the following page: the same query with an opaque 'cursor' (a position in the store, never an event id) in place of 'after'. A page may be empty and still have one (the scan budget ended it): follow it at once. No 'next': the page is empty and nothing more is stored; poll the same URL later. 'after' ids may repeat across publishers; the earliest such event the caller may see counts, so events may repeat but none is skipped.";
+
     public static IEndpointRouteBuilder MapQueries(this IEndpointRouteBuilder api)
     {
         api.MapGet("/events", GetEventsAsync)
@@ -20,7 +22,7 @@ internal static class QueryEndpoints
             .WithName("GetEvents")
             .WithTags("Query")
             .WithSummary("Events of a resource, from a cursor")
-            .WithDescription("Parameters: resource (required), after | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned. The 'next' header holds the URL of the following page.")
+            .WithDescription("Parameters: resource (required), after (an event id) | cursor (from a 'next' link) | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned. " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -31,7 +33,7 @@ internal static class QueryEndpoints
             .WithName("GetAppEvents")
             .WithTags("Query")
             .WithSummary("Events of one app, for its application owner")
-            .WithDescription("For the org that owns the app. Parameters: after | from, to, party | unit, type (repeatable), size; header person (not with party).")
+            .WithDescription("For the org that owns the app. Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit, type (repeatable), size; header person (not with party). " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -42,7 +44,7 @@ internal static class QueryEndpoints
             .WithName("GetPartyEvents")
             .WithTags("Query")
             .WithSummary("App events about one party, for those who may read them")
-            .WithDescription("Parameters: after | from, to, party | unit | header person (one of them), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned.")
+            .WithDescription("Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit | header person (one of them), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned. " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
