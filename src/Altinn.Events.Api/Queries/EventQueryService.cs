@@ -30,16 +30,68 @@ internal sealed record QueryPage(IReadOnlyList<(ScannedEvent Event, string Cloud
 /// Reads pages and keeps only what the caller is permitted to see, deciding each chunk of the scan in one batch. Events
 /// the caller may not see are left out silently, and nothing in the answer depends on them: the page's <c>next</c>
 /// position is its last returned event, the end of the store (the same for every caller) or a fixed budget past its start
-/// (<see cref="PageCursor"/>), and an <c>after</c> id names only an event the caller may see.
+/// (<see cref="PageCursor"/>), and an <c>after</c> id counts only as the earliest event with that id the caller may see
+/// (ids are not unique; one the caller may not see answers exactly as one that is not stored: from the oldest retained
+/// event, or from <c>from</c> when given). A <c>from</c> time starts where that time lies in the store.
 /// </summary>
 internal sealed class EventQueryService(EventReader reader, IAuthorizationDecider decider, IOptions<QueryOptions> options)
 {
     public async Task<QueryPage> QueryAsync(Caller caller, string action, EventFilter filter, EventFilter cursorScope, QueryRequest request, CancellationToken cancellationToken)
     {
-        var start = await StartAsync(caller, action, cursorScope, request, cancellationToken);
         var upper = request.To is { } to ? await reader.SeqThroughAsync(to, cancellationToken) : long.MaxValue;
         var budget = options.Value.MaxExamined;
-        var page = await reader.ScanAsync(
+        ScannedPage? page = null;
+        StorePosition start;
+        if (request.Cursor is { } cursor)
+        {
+            start = cursor;
+        }
+        else if (request.After is { } after)
+        {
+            // The earliest event with that id the caller may see. Most often that is the earliest with the id: the scan
+            // starts there at once, and the candidates are decided with its first chunk (one batch). Otherwise the
+            // speculative page is dropped and the scan runs again from the right start.
+            var candidates = await reader.FindByIdAsync(after, cursorScope, EventReader.MaxAfterCandidates, cancellationToken);
+            IReadOnlyList<ScannedEvent>? visible = null;
+            if (candidates.Count > 0)
+            {
+                page = await reader.ScanAsync(
+                    filter,
+                    candidates[0].Position,
+                    upper,
+                    budget,
+                    request.Size,
+                    async (chunk, ct) =>
+                    {
+                        if (visible is not null)
+                        {
+                            return await PermittedAsync(caller, action, chunk, ct);
+                        }
+
+                        var allowed = await AllowedAsync(caller, action, [.. candidates, .. chunk], ct);
+                        visible = Kept(candidates, allowed);
+                        return Kept(chunk, allowed);
+                    },
+                    cancellationToken);
+                visible ??= await PermittedAsync(caller, action, candidates, cancellationToken);
+            }
+
+            if (visible is { Count: > 0 } && visible[0].Seq == candidates[0].Seq)
+            {
+                start = candidates[0].Position;
+            }
+            else
+            {
+                page = null;
+                start = visible is { Count: > 0 } ? visible[0].Position : await FromOrOldestAsync(request, cancellationToken);
+            }
+        }
+        else
+        {
+            start = await reader.PositionFromAsync(request.From!.Value, cancellationToken);
+        }
+
+        page ??= await reader.ScanAsync(
             filter, start, upper, budget, request.Size, (chunk, ct) => PermittedAsync(caller, action, chunk, ct), cancellationToken);
         var (next, hasNext) = PageCursor.Next(page.Scan, budget);
         var payloads = await reader.LoadPayloadsAsync(page.Kept, cancellationToken);
@@ -48,35 +100,23 @@ internal sealed class EventQueryService(EventReader reader, IAuthorizationDecide
         return new QueryPage([.. page.Kept.Where(e => payloads.ContainsKey(e.Seq)).Select(e => (e, payloads[e.Seq]))], hasNext ? next : null);
     }
 
-    /// <summary>
-    /// The page's start: a cursor from a <c>next</c> link as it is; an <c>after</c> event id as the earliest event with that
-    /// id in the scope that the caller may see (ids are not unique, and one the caller may not see must answer exactly as
-    /// one that is not stored: from the oldest retained event); a <c>from</c> time by where that time lies in the store.
-    /// </summary>
-    private async Task<StorePosition> StartAsync(Caller caller, string action, EventFilter cursorScope, QueryRequest request, CancellationToken cancellationToken)
-    {
-        if (request.Cursor is { } cursor)
-        {
-            return cursor;
-        }
+    // Where an after id that names no event the caller may see starts: as one that is not stored.
+    private async Task<StorePosition> FromOrOldestAsync(QueryRequest request, CancellationToken cancellationToken) =>
+        request.From is { } since ? await reader.PositionFromAsync(since, cancellationToken) : await reader.OldestAsync(cancellationToken);
 
-        if (request.After is { } after)
-        {
-            var candidates = await reader.FindByIdAsync(after, cursorScope, EventReader.MaxAfterCandidates, cancellationToken);
-            var visible = candidates.Count == 0 ? [] : await PermittedAsync(caller, action, candidates, cancellationToken);
-            return visible.Count > 0 ? visible[0].Position : await reader.OldestAsync(cancellationToken);
-        }
+    private async Task<IReadOnlyList<ScannedEvent>> PermittedAsync(Caller caller, string action, IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken) =>
+        Kept(events, await AllowedAsync(caller, action, events, cancellationToken));
 
-        return await reader.PositionFromAsync(request.From!.Value, cancellationToken);
-    }
-
-    private async Task<IReadOnlyList<ScannedEvent>> PermittedAsync(Caller caller, string action, IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken)
+    // The (resource, party) pairs of the events the caller may act on, decided in one batch.
+    private async Task<HashSet<(string Resource, int? PartyId)>> AllowedAsync(Caller caller, string action, IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken)
     {
         var keys = events.Select(e => (e.Resource, e.PartyId)).Distinct().ToArray();
         var decisions = await decider.DecideAsync(
             [.. keys.Select(k => new DecisionRequest(caller.Consumer, action, new DecisionResource(k.Resource, k.PartyId), caller.AuthenticationLevel))],
             cancellationToken);
-        var allowed = keys.Where((_, i) => decisions[i]).ToHashSet();
-        return [.. events.Where(e => allowed.Contains((e.Resource, e.PartyId)))];
+        return keys.Where((_, i) => decisions[i]).ToHashSet();
     }
+
+    private static List<ScannedEvent> Kept(IEnumerable<ScannedEvent> events, HashSet<(string Resource, int? PartyId)> allowed) =>
+        [.. events.Where(e => allowed.Contains((e.Resource, e.PartyId)))];
 }

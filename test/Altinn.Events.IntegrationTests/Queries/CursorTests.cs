@@ -80,6 +80,24 @@ public sealed class CursorTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task AfterAnIdWhoseEarliestEventIsHidden_CountsFromTheEarliestTheCallerMaySee()
+    {
+        // User 1339 may see events about 50004, not about 50001. The id's first event is hidden, its second visible.
+        var type = UniqueType();
+        var dup = "dup-" + Guid.NewGuid().ToString("N");
+        await PublishAsync(EventBuilder.Generic().With("id", dup).With("source", "urn:a:1").With("type", type).With("subject", "/party/50001"));
+        var before = await PublishAsync(EventBuilder.Generic().With("type", type).With("subject", "/party/50004"));
+        await PublishAsync(EventBuilder.Generic().With("id", dup).With("source", "urn:a:2").With("type", type).With("subject", "/party/50004"));
+        var after = await PublishAsync(EventBuilder.Generic().With("type", type).With("subject", "/party/50004"));
+        using var stranger = api.Client(TestTokens.ForUser(1339, 50004));
+        using var owner = api.Client(TestTokens.ForOrg("ttd"));
+        var query = $"/events?resource={EventBuilder.TestResource}&type={type}&after={dup}";
+
+        Assert.Equal([after], (await PageAsync(stranger, query)).Ids);
+        Assert.Equal([before, dup, after], (await PageAsync(owner, query)).Ids);
+    }
+
+    [Fact]
     public async Task Stranger_ProbingAPersonsAppEventsWithPersonAndSourcePatterns_LearnsNothing()
     {
         // 120 app events about party 50001 (person 01017012345): more than one chunk of the scan.
