@@ -51,32 +51,38 @@ internal sealed class EventQueryService(EventReader reader, IAuthorizationDecide
             // The earliest event with that id the caller may see. Most often that is the earliest with the id: the scan
             // starts there at once, and the candidates are decided with its first chunk (one batch). Otherwise the
             // speculative page is dropped and the scan runs again from the right start.
-            var candidates = await reader.FindByIdAsync(after, cursorScope, EventReader.MaxAfterCandidates, cancellationToken);
             IReadOnlyList<ScannedEvent>? visible = null;
+            (var candidates, page) = await reader.ScanAfterIdAsync(
+                after,
+                cursorScope,
+                filter,
+                upper,
+                budget,
+                request.Size,
+                candidates => async (chunk, ct) =>
+                {
+                    if (visible is not null)
+                    {
+                        return await PermittedAsync(caller, action, chunk, ct);
+                    }
+
+                    var allowed = await AllowedAsync(caller, action, [.. candidates, .. chunk], ct);
+                    visible = Kept(candidates, allowed);
+                    return Kept(chunk, allowed);
+                },
+                cancellationToken);
+            if (candidates.Count == 0)
+            {
+                // Events stored before migration 0007 have no id in event_keys: found the slow way, if at all.
+                candidates = await reader.FindByIdAsync(after, cursorScope, EventReader.MaxAfterCandidates, cancellationToken);
+            }
+
             if (candidates.Count > 0)
             {
-                page = await reader.ScanAsync(
-                    filter,
-                    candidates[0].Position,
-                    upper,
-                    budget,
-                    request.Size,
-                    async (chunk, ct) =>
-                    {
-                        if (visible is not null)
-                        {
-                            return await PermittedAsync(caller, action, chunk, ct);
-                        }
-
-                        var allowed = await AllowedAsync(caller, action, [.. candidates, .. chunk], ct);
-                        visible = Kept(candidates, allowed);
-                        return Kept(chunk, allowed);
-                    },
-                    cancellationToken);
                 visible ??= await PermittedAsync(caller, action, candidates, cancellationToken);
             }
 
-            if (visible is { Count: > 0 } && visible[0].Seq == candidates[0].Seq)
+            if (page is not null && visible is { Count: > 0 } && visible[0].Seq == candidates[0].Seq)
             {
                 start = candidates[0].Position;
             }

@@ -83,7 +83,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SELECT e.seq, e.registered, e.id, e.resource, e.source, e.type, e.subject, e.party_id AS PartyId
         FROM event_keys k JOIN events e ON e.seq = k.seq AND e.registered = k.registered
         WHERE k.id = @id{0}
-        ORDER BY k.seq LIMIT @limit
+        ORDER BY k.seq LIMIT @candidateLimit
         """;
 
     // Events stored before migration 0007 (or generated straight into the table) have no id in event_keys.
@@ -91,19 +91,20 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SELECT e.seq, e.registered, e.id, e.resource, e.source, e.type, e.subject, e.party_id AS PartyId
         FROM events e
         WHERE e.id = @id{0}
-        ORDER BY e.seq LIMIT @limit
+        ORDER BY e.seq LIMIT @candidateLimit
         """;
 
     // The newest event at the start of the scan (in the same snapshot as the rows: every event up to it has committed,
-    // since events commit in sequence order), and up to @limit rows of the scan column after the position. Every row
-    // comes back with the head and how many rows were scanned; the filters (@{1}) choose which rows come back at all.
+    // since events commit in sequence order), and up to @limit rows of the scan column {0} after the position. Every row
+    // comes back with the head and how many rows were scanned; the filters ({1}) choose which rows come back at all.
+    // The position is {3} with floor {4}: parameters, or (scanning from an id) the start CTE ({2}).
     private const string ScanSql = """
-        WITH head AS MATERIALIZED (
-            SELECT seq, registered FROM events WHERE registered >= @floor ORDER BY seq DESC LIMIT 1
+        WITH {2}head AS MATERIALIZED (
+            SELECT seq, registered FROM events WHERE registered >= {4} ORDER BY seq DESC LIMIT 1
         ), scanned AS MATERIALIZED (
             SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
             FROM events
-            WHERE {0} = @key AND seq > @afterSeq AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= @floor
+            WHERE {0} = @key AND seq > {3} AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= {4}
             ORDER BY seq LIMIT @limit
         )
         SELECT h.seq AS HeadSeq, h.registered AS HeadRegistered,
@@ -116,6 +117,16 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         ORDER BY s.seq
         """;
 
+    // Scanning from an id: the position right after the earliest event with it in the scope (as StorePosition.After).
+    private const string StartFromIdCte = """
+        start AS MATERIALIZED (
+            SELECT k.seq, k.registered - @margin AS floor
+            FROM event_keys k JOIN events e ON e.seq = k.seq AND e.registered = k.registered
+            WHERE k.id = @id{0}
+            ORDER BY k.seq LIMIT 1
+        ), 
+        """;
+
     /// <summary>
     /// Up to <paramref name="limit"/> events with id <paramref name="id"/> within the scope (its resource or party), the
     /// earliest first. Ids repeat (they are unique only per publisher, resource and source), so a cursor given as an id
@@ -123,18 +134,8 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<ScannedEvent>> FindByIdAsync(string id, EventFilter scope, int limit, CancellationToken cancellationToken)
     {
-        var scopeSql = new StringBuilder();
-        if (scope.Resource is not null)
-        {
-            scopeSql.Append(" AND e.resource = @Resource");
-        }
-
-        if (scope.PartyId is not null)
-        {
-            scopeSql.Append(" AND e.party_id = @PartyId");
-        }
-
-        var parameters = new { id, scope.Resource, scope.PartyId, limit };
+        var scopeSql = ScopeSql(scope);
+        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, candidateLimit = limit };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<EventRow>(new CommandDefinition(
             string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql), parameters, cancellationToken: cancellationToken))).ToList();
@@ -145,6 +146,45 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         }
 
         return [.. rows.Select(r => r.ToScanned())];
+    }
+
+    /// <summary>
+    /// <see cref="FindByIdAsync"/> (by the id index of event_keys) and a bounded scan from the earliest of those events, in
+    /// one round trip: most often the earliest event with the id is the one to start after. <paramref name="keep"/> is
+    /// given the candidates, to decide them with the first chunk. No candidates: nothing is scanned (the page is null).
+    /// </summary>
+    public async Task<(IReadOnlyList<ScannedEvent> Candidates, ScannedPage? Page)> ScanAfterIdAsync(
+        string id, EventFilter scope, EventFilter filter, long upper, int budget, int want, Func<IReadOnlyList<ScannedEvent>, ScanFilter> keep, CancellationToken cancellationToken)
+    {
+        var (column, key) = ScanColumn(filter);
+        var scopeSql = ScopeSql(scope);
+        var sql = string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql) + ";\n" + string.Format(
+            CultureInfo.InvariantCulture,
+            ScanSql,
+            column,
+            Filters(filter, column),
+            string.Format(CultureInfo.InvariantCulture, StartFromIdCte, scopeSql),
+            "(SELECT seq FROM start)",
+            "(SELECT floor FROM start)");
+        var limit = FirstChunk(budget, want);
+        var parameters = new DynamicParameters(ScanParameters(filter, key, 0, upper, DateTimeOffset.MinValue, limit));
+        parameters.AddDynamicParams(new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, candidateLimit = MaxAfterCandidates, margin = StorePosition.ClockMargin });
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        List<ScannedEvent> candidates;
+        List<ScanRow> first;
+        using (var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)))
+        {
+            candidates = [.. (await results.ReadAsync<EventRow>()).Select(r => r.ToScanned())];
+            first = [.. await results.ReadAsync<ScanRow>()];
+        }
+
+        if (candidates.Count == 0)
+        {
+            return (candidates, null);
+        }
+
+        var page = await ScanLoopAsync(connection, filter, candidates[0].Position, upper, budget, want, keep(candidates), first, cancellationToken);
+        return (candidates, page);
     }
 
     /// <summary>The position before the oldest retained event (<see cref="StorePosition.Start"/> when none is stored).</summary>
@@ -178,40 +218,29 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<ScannedPage> ScanAsync(EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, CancellationToken cancellationToken)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ScanLoopAsync(connection, filter, start, upper, budget, want, keep, null, cancellationToken);
+    }
+
+    private async Task<ScannedPage> ScanLoopAsync(
+        NpgsqlConnection connection, EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, List<ScanRow>? first, CancellationToken cancellationToken)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(want, 1);
         var (column, key) = ScanColumn(filter);
-        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, column, Filters(filter, column));
+        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, column, Filters(filter, column), string.Empty, "@afterSeq", "@floor");
         var kept = new List<ScannedEvent>(want);
         var position = start.Seq;
         var examined = 0;
-        var chunk = Math.Min(budget, Math.Max(want + (want / 2), 64));
+        var chunk = FirstChunk(budget, want);
         StorePosition? end = null;
         var exhausted = false;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         while (true)
         {
             var limit = Math.Min(chunk, budget - examined);
-            var rows = (await connection.QueryAsync<ScanRow>(new CommandDefinition(
-                sql,
-                new
-                {
-                    key,
-                    afterSeq = position,
-                    upper = end?.Seq ?? upper,
-                    floor = start.Floor,
-                    limit,
-                    filter.Resource,
-                    filter.PartyId,
-                    filter.Subject,
-                    filter.AlternativeSubject,
-                    SubjectIn = filter.SubjectIn?.ToArray(),
-                    Types = filter.Types.ToArray(),
-                    filter.SourcePattern,
-                    filter.From,
-                    filter.To,
-                },
-                cancellationToken: cancellationToken))).ToList();
+            var rows = first ?? (await connection.QueryAsync<ScanRow>(new CommandDefinition(
+                sql, ScanParameters(filter, key, position, end?.Seq ?? upper, start.Floor, limit), cancellationToken: cancellationToken))).ToList();
+            first = null;
             var summary = rows[0];
 
             // The end of this page is fixed by its first chunk: later chunks read no further, so the page is one snapshot's.
@@ -248,6 +277,42 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
         var full = kept.Count >= want;
         return new ScannedPage(kept, new PageScan(start, end.Value, examined, exhausted && !full, kept.Count > 0 ? kept[^1].Position : null, full));
+    }
+
+    private static int FirstChunk(int budget, int want) => Math.Min(budget, Math.Max(want + (want / 2), 64));
+
+    private static object ScanParameters(EventFilter filter, object key, long afterSeq, long upper, DateTimeOffset floor, int limit) => new
+    {
+        key,
+        afterSeq,
+        upper,
+        floor,
+        limit,
+        filter.Resource,
+        filter.PartyId,
+        filter.Subject,
+        filter.AlternativeSubject,
+        SubjectIn = filter.SubjectIn?.ToArray(),
+        Types = filter.Types.ToArray(),
+        filter.SourcePattern,
+        filter.From,
+        filter.To,
+    };
+
+    private static string ScopeSql(EventFilter scope)
+    {
+        var sql = new StringBuilder();
+        if (scope.Resource is not null)
+        {
+            sql.Append(" AND e.resource = @scopeResource");
+        }
+
+        if (scope.PartyId is not null)
+        {
+            sql.Append(" AND e.party_id = @scopePartyId");
+        }
+
+        return sql.ToString();
     }
 
     /// <summary>The stored CloudEvents of <paramref name="events"/>, by sequence number (one query; the registration range prunes partitions).</summary>

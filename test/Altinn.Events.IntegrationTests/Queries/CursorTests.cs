@@ -98,6 +98,29 @@ public sealed class CursorTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task AfterTheIdOfAnEventStoredBefore0007_IsFoundInTheEventsTable()
+    {
+        // Key rows from before migration 0007 carry no id: the cursor finds such an event in the events table.
+        var type = UniqueType();
+        var old = "old-" + Guid.NewGuid().ToString("N");
+        await using (var connection = await api.Database.DataSource.OpenConnectionAsync())
+        {
+            await Dapper.SqlMapper.ExecuteAsync(
+                connection,
+                """
+                INSERT INTO events (seq, registered, id, source, resource, type, subject, party_id, cloudevent)
+                VALUES (nextval('events_seq'), now(), @old, 'urn:a:old', @resource, @type, '/party/50001', 50001, @json)
+                """,
+                new { old, resource = EventBuilder.TestResource, type, json = EventBuilder.Generic().With("id", old).With("type", type).Json() });
+        }
+
+        var later = await PublishAsync(EventBuilder.Generic().With("type", type));
+        using var client = api.Client(TestTokens.ForOrg("ttd"));
+
+        Assert.Equal([later], (await PageAsync(client, $"/events?resource={EventBuilder.TestResource}&type={type}&after={old}")).Ids);
+    }
+
+    [Fact]
     public async Task Stranger_ProbingAPersonsAppEventsWithPersonAndSourcePatterns_LearnsNothing()
     {
         // 120 app events about party 50001 (person 01017012345): more than one chunk of the scan.
