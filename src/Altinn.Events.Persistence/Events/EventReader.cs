@@ -211,7 +211,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SeqBeforeAsync(time >= DateTimeOffset.MaxValue - StorePosition.ClockMargin ? DateTimeOffset.MaxValue : time + StorePosition.ClockMargin + TimeSpan.FromTicks(10), cancellationToken);
 
     /// <summary>
-    /// A bounded scan from <paramref name="start"/>: reads the filter's rows in chunks (each about twice the one before),
+    /// A bounded scan from <paramref name="start"/>: reads the filter's rows in chunks (the first <paramref name="want"/>, then each twice the one before),
     /// hands each chunk to <paramref name="keep"/>, and stops once <paramref name="want"/> events are kept, the rows run out
     /// before the end of the store (the newest event at the first chunk, or <paramref name="upper"/> when lower), or
     /// <paramref name="budget"/> rows were scanned.
@@ -279,7 +279,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         return new ScannedPage(kept, new PageScan(start, end.Value, examined, exhausted && !full, kept.Count > 0 ? kept[^1].Position : null, full));
     }
 
-    private static int FirstChunk(int budget, int want) => Math.Min(budget, Math.Max(want + (want / 2), 64));
+    // The first chunk is what a page with nothing hidden needs (every row it reads is decided, so reading more than that
+    // costs decisions); chunks after it double, so a page through many hidden rows takes few round trips.
+    private static int FirstChunk(int budget, int want) => Math.Min(budget, Math.Max(want, 16));
 
     private static object ScanParameters(EventFilter filter, object key, long afterSeq, long upper, DateTimeOffset floor, int limit) => new
     {
