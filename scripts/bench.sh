@@ -6,33 +6,44 @@
 #
 #   scripts/bench.sh            full run: 10 000 000 events, 1 000 000 subscriptions, 3 runs per figure -> docs/benchmarks.md
 #   scripts/bench.sh --smoke    tiny sizes, one short run per scenario -> .data/bench-smoke.md (docs/ untouched)
+#   scripts/bench.sh --flood    issue 15: only the flood of maximum-size publishes (64 concurrent, BENCH_FLOOD_SECONDS per
+#                               phase), the API's RSS and every answer counted -> .data/bench-flood.md (docs/ untouched);
+#                               fails when the API's peak RSS reaches 400 MB or an acknowledged event is not stored
 #   --no-build                  use the Release build already there (the test command builds first)
 #
 # Sizes and times (environment): BENCH_EVENTS, BENCH_SUBSCRIPTIONS, BENCH_DAYS (days the events spread over),
 # BENCH_RUNS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONCURRENCY (32), BENCH_QUERY_CONCURRENCY (8),
 # BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
 # BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
-# BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_ONLY ("S2" or "baselines,S1,S4": the groups to run, among baselines,
+# S1, S3, S4, S5, S2, S6, S7; S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-SMOKE=0 BUILD=1
+SMOKE=0 BUILD=1 FLOOD=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
+    --flood) FLOOD=1 ;;
     --no-build) BUILD=0 ;;
-    *) die "unknown argument $arg (use --smoke, --no-build)" ;;
+    *) die "unknown argument $arg (use --smoke, --flood, --no-build)" ;;
   esac
 done
 
-if [ "$SMOKE" = 1 ]; then
+if [ "$FLOOD" = 1 ]; then
+  BENCH_EVENTS=0 BENCH_SUBSCRIPTIONS=0 BENCH_DAYS=1
+  OUTPUT="$DATA_ROOT/bench-flood.md"
+  RUN_DIR="$DATA_ROOT/bench-flood-$$"
+  export BENCH_MODE=flood
+elif [ "$SMOKE" = 1 ]; then
   : "${BENCH_EVENTS:=20000}" "${BENCH_SUBSCRIPTIONS:=5000}" "${BENCH_DAYS:=2}"
   OUTPUT="$DATA_ROOT/bench-smoke.md"
   RUN_DIR="$DATA_ROOT/bench-smoke-$$"
 else
   : "${BENCH_EVENTS:=10000000}" "${BENCH_SUBSCRIPTIONS:=1000000}" "${BENCH_DAYS:=30}"
   OUTPUT="$REPO_ROOT/docs/benchmarks.md"
+  [ -n "${BENCH_ONLY:-}" ] && OUTPUT="$DATA_ROOT/bench-only.md"
   RUN_DIR="$DATA_ROOT/bench-$$"
 fi
 export BENCH_SMOKE=$SMOKE BENCH_EVENTS BENCH_SUBSCRIPTIONS BENCH_OUTPUT="$OUTPUT"
@@ -77,13 +88,17 @@ CLI=(dotnet tools/Altinn.Events.Cli/bin/Release/net10.0/altinn-events.dll)
 "${CLI[@]}" queues
 "${CLI[@]}" dev-issuer "$RUN_DIR/dev-issuer" >/dev/null
 
-log "generating $BENCH_SUBSCRIPTIONS subscriptions and $BENCH_EVENTS events over $BENCH_DAYS days (binary COPY)"
-gen_start=$SECONDS
-"${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS"
-sub_seconds=$((SECONDS - gen_start))
-"${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS"
-event_seconds=$((SECONDS - gen_start - sub_seconds))
-GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
+if [ "$FLOOD" = 1 ]; then
+  GEN_NOTE="flood: no generated data"
+else
+  log "generating $BENCH_SUBSCRIPTIONS subscriptions and $BENCH_EVENTS events over $BENCH_DAYS days (binary COPY)"
+  gen_start=$SECONDS
+  "${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS"
+  sub_seconds=$((SECONDS - gen_start))
+  "${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS"
+  event_seconds=$((SECONDS - gen_start - sub_seconds))
+  GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
+fi
 
 # S4 reads the generated app org1/app1 as its owner org1. No product policy covers generated apps, so the run gets its
 # own policy folder: the product policies plus one that lets org1 read (and subscribe to) app_org1_app1.

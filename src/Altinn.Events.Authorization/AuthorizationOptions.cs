@@ -21,6 +21,21 @@ public sealed class AuthorizationOptions : IValidatableObject
     [Range(0, 300, ErrorMessage = "Authorization:DecisionCacheSeconds must be between 0 and 300.")]
     public int DecisionCacheSeconds { get; set; } = 10;
 
+    /// <summary>Most policies (found or missing) the embedded PDP keeps in memory; beyond it, missing ones are forgotten first.</summary>
+    [Range(16, 1_000_000, ErrorMessage = "Authorization:PolicyCacheEntries must be between 16 and 1000000.")]
+    public int PolicyCacheEntries { get; set; } = 10_000;
+
+    /// <summary>How long a policy read from the folder is kept before it is read again, in seconds.</summary>
+    [Range(1, 86_400, ErrorMessage = "Authorization:PolicyCacheSeconds must be between 1 and 86400.")]
+    public int PolicyCacheSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// How long a resource without a (readable) policy is remembered as such, in seconds. A read that failed for a
+    /// transient reason (an I/O error) is not remembered at all.
+    /// </summary>
+    [Range(1, 3600, ErrorMessage = "Authorization:PolicyMissSeconds must be between 1 and 3600.")]
+    public int PolicyMissSeconds { get; set; } = 60;
+
     public PdpOptions Pdp { get; set; } = new();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -12,6 +12,9 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Error, "Policy for resource {ResourceId} could not be read; denying")]
     public static partial void PolicyUnreadable(ILogger logger, Exception exception, string resourceId);
 
+    [LoggerMessage(3006, LogLevel.Error, "Policy for resource {ResourceId} could not be read now ({ExceptionType}); denying, and reading it again on the next request")]
+    public static partial void PolicyReadFailed(ILogger logger, string resourceId, string exceptionType);
+
     [LoggerMessage(3003, LogLevel.Error, "Embedded PDP failed on resource {ResourceId} ({ExceptionType}); denying")]
     public static partial void EvaluationFailed(ILogger logger, string resourceId, string exceptionType);
 

@@ -5,6 +5,21 @@ namespace Altinn.Events.Core.Tests;
 
 public sealed class CallerClaimsTests
 {
+    [Theory]
+    [InlineData("urn:altinn:org", "tt\u0000d")]
+    [InlineData("urn:altinn:app", "ttd/apps\ntest")]
+    public void AnIdentityClaimWithAControlCharacter_IsNoCaller(string claim, string escaped)
+    {
+        var caller = CallerClaims.FromClaims(Principal((claim, System.Text.RegularExpressions.Regex.Unescape(escaped))), out var reason);
+
+        Assert.Null(caller);
+        Assert.Contains(claim, reason);
+    }
+
+    [Fact]
+    public void AnOrgClaimOverTheLimit_IsNoCaller() =>
+        Assert.Null(CallerClaims.FromClaims(Principal(("urn:altinn:org", new string('o', 300))), out _));
+
     [Fact]
     public void MaskinportenConsumer_WithoutOrg_IsAnOrganisation()
     {

@@ -41,9 +41,24 @@ internal sealed class BenchSettings
 
     public int PostgresPid { get; init; }
     public bool Outbound { get; init; }
+    /// <summary>BENCH_MODE: <c>full</c> (the scenarios) or <c>flood</c> (issue 15: maximum-size publishes only).</summary>
+    public string Mode { get; init; } = "full";
+
+    /// <summary>Flood: concurrent clients (BENCH_FLOOD_CONCURRENCY, 64).</summary>
+    public int FloodConcurrency { get; init; }
+
+    /// <summary>Flood: how long each phase lasts (BENCH_FLOOD_SECONDS, 20).</summary>
+    public TimeSpan FloodDuration { get; init; }
+
     public required string Output { get; init; }
     public required string Commit { get; init; }
     public required string Notes { get; init; }
+
+    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S2, S6, S7), or empty for all.</summary>
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether the run includes <paramref name="group"/>.</summary>
+    public bool Wants(string group) => Only.Count == 0 || Only.Contains(group);
 
     public static BenchSettings FromEnvironment()
     {
@@ -62,6 +77,7 @@ internal sealed class BenchSettings
             ApiPid = Int("BENCH_API_PID", 0),
             StagesPid = Int("BENCH_STAGES_PID", 0),
             Smoke = smoke,
+            Only = Env("BENCH_ONLY", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase),
             Runs = Int("BENCH_RUNS", smoke ? 1 : 3),
             Duration = TimeSpan.FromSeconds(Double("BENCH_SECONDS", smoke ? 1 : 10)),
             Warmup = TimeSpan.FromSeconds(Double("BENCH_WARMUP_SECONDS", smoke ? 0.5 : 2)),
@@ -80,6 +96,9 @@ internal sealed class BenchSettings
             AzuritePid = Int("BENCH_AZURITE_PID", 0),
             PostgresPid = Int("BENCH_PG_PID", 0),
             Outbound = Env("BENCH_OUTBOUND", "0") == "1",
+            Mode = Env("BENCH_MODE", "full"),
+            FloodConcurrency = Int("BENCH_FLOOD_CONCURRENCY", 64),
+            FloodDuration = TimeSpan.FromSeconds(Double("BENCH_FLOOD_SECONDS", smoke ? 3 : 20)),
             Output = Required("BENCH_OUTPUT"),
             Commit = Env("BENCH_COMMIT", "unknown"),
             Notes = Env("BENCH_NOTES", string.Empty),

@@ -6,6 +6,17 @@ using Altinn.Events.Benchmarks;
 var settings = BenchSettings.FromEnvironment();
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+if (settings.Mode == "flood")
+{
+    using var floodClient = Http.CreateClient(settings.FloodConcurrency * 2);
+    var (idle, phases, hwm) = await new Flood(settings, floodClient).RunAsync(cancel.Token);
+    var text = Flood.Describe(settings, idle, phases, hwm);
+    await File.WriteAllTextAsync(settings.Output, text, cancel.Token);
+    Console.Write(text);
+    var lost = phases.Any(p => p.AcknowledgedStored != p.EventsAcknowledged || p.RefusedStored != 0);
+    return hwm < 400 && !lost ? 0 : 1;
+}
+
 var report = new Report(settings);
 await new BenchmarkRun(settings, report).RunAsync(cancel.Token);
 var path = report.Write();
@@ -25,63 +36,80 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         report.LoadAverage("start");
 
         // Baselines.
-        var pgbench = await Repeat("pgbench", run => Baselines.PgBenchAsync(settings, work, cancellationToken));
-        await using var kestrel = await Baselines.StartBareKestrelAsync(cancellationToken);
-        var kestrelUrl = kestrel.Urls.First();
-        var bare = await Repeat("bare Kestrel", run => scenarios.BareKestrelAsync(kestrelUrl, cancellationToken));
-        var azurite = await Repeat("Azurite", run => Baselines.AzuriteAsync(settings, cancellationToken));
-        var pgTps = new Figure("pgbench single-row inserts", "inserts/s", [.. pgbench.Select(p => p.Tps)]);
-        var bareRate = new Figure("bare Kestrel", "req/s", [.. bare.Select(b => b.PerSecond)]);
-        report.Baseline("pgbench: single-row INSERT of the event JSON, one transaction each, " + settings.Concurrency + " clients", pgTps,
-            new Figure("latency average", "ms", [.. pgbench.Select(p => p.AverageLatencyMs)]));
-        report.Baseline($"bare Kestrel POST that only reads the body, {settings.Concurrency} concurrent", bareRate,
-            new Figure("p99", "ms", [.. bare.Select(b => b.Latencies.Percentile(99))]));
-        report.Baseline($"Azurite send (one message per call, {settings.Concurrency} concurrent)", new Figure("sends", "msg/s", [.. azurite.Select(a => a.SendsPerSecond)]), null);
-        report.Baseline("Azurite receive (32 per call) + delete each, 8 concurrent", new Figure("receive+delete", "msg/s", [.. azurite.Select(a => a.ReceiveDeletesPerSecond)]), null);
-
-        // S1 publish.
-        var s1 = await Repeat("S1 publish", run => scenarios.PublishAsync(run, cancellationToken));
-        var s1Rate = new Figure("S1 publish rate", "events/s", [.. s1.Select(r => r.PerSecond)]);
-        var s1P99 = new Figure("S1 p99", "ms", [.. s1.Select(r => r.Latencies.Percentile(99))]);
-        report.Row("S1 publish", $"POST /events rate, {settings.Concurrency} concurrent", s1Rate, pgTps, ">= 0.5x pgbench", s1Rate.Median >= 0.5 * pgTps.Median, secondBaseline: bareRate);
-        report.Row("S1 publish", "p50", new Figure("p50", "ms", [.. s1.Select(r => r.Latencies.Percentile(50))]), null, null, null);
-        report.Row("S1 publish", "p99", s1P99, null, "< 50 ms", s1P99.Median < 50);
-        report.Errors("S1", s1.Sum(r => r.Errors), s1.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
-
-        // S3 pull freshness.
-        var s3 = await Repeat("S3 freshness", run => scenarios.FreshnessAsync(run, settings.FreshnessEvents, cancellationToken));
-        report.Row("S3 pull freshness", "publish start -> seen by an `after` poller, p50", new Figure("p50", "ms", [.. s3.Select(r => r.Visible.Percentile(50))]), null, null, null);
-        var s3P99 = new Figure("p99", "ms", [.. s3.Select(r => r.Visible.Percentile(99))]);
-        report.Row("S3 pull freshness", "p99", s3P99, null, "< 1 s", s3P99.Median < 1000 && s3.All(r => r.Seen == r.Published));
-        report.Note($"S3: {s3.Sum(r => r.Seen)} of {s3.Sum(r => r.Published)} published events were seen by the poller.");
-
-        // S4 query.
-        var s4 = await Repeat("S4 query", run => scenarios.QueryAsync(cancellationToken));
-        foreach (var (name, pick) in new (string, Func<Scenarios.QueryResult, ClosedLoop.Result>)[] { ("GET /app/{org}/{app}", r => r.App), ("GET /events", r => r.Events) })
+        // S1's ratios need the baselines, so they run with S1 even when BENCH_ONLY leaves them out.
+        Figure? pgTps = null, bareRate = null;
+        if (settings.Wants("baselines") || settings.Wants("S1"))
         {
-            var p99 = new Figure("p99", "ms", [.. s4.Select(r => pick(r).Latencies.Percentile(99))]);
-            report.Row("S4 query", $"{name} page of 50 at a random cursor, p50", new Figure("p50", "ms", [.. s4.Select(r => pick(r).Latencies.Percentile(50))]), null, null, null);
-            report.Row("S4 query", $"{name} p99", p99, null, "< 20 ms", p99.Median < 20);
-            report.Row("S4 query", $"{name} rate at {settings.QueryConcurrency} concurrent", new Figure("rate", "req/s", [.. s4.Select(r => pick(r).PerSecond)]), null, null, null);
-            report.Errors("S4 " + name, s4.Sum(r => pick(r).Errors), s4.Select(r => pick(r).FirstError).FirstOrDefault(e => e is not null));
+            var pgbench = await Repeat("pgbench", run => Baselines.PgBenchAsync(settings, work, cancellationToken));
+            await using var kestrel = await Baselines.StartBareKestrelAsync(cancellationToken);
+            var kestrelUrl = kestrel.Urls.First();
+            var bare = await Repeat("bare Kestrel", run => scenarios.BareKestrelAsync(kestrelUrl, cancellationToken));
+            var azurite = await Repeat("Azurite", run => Baselines.AzuriteAsync(settings, cancellationToken));
+            pgTps = new Figure("pgbench single-row inserts", "inserts/s", [.. pgbench.Select(p => p.Tps)]);
+            bareRate = new Figure("bare Kestrel", "req/s", [.. bare.Select(b => b.PerSecond)]);
+            report.Baseline("pgbench: single-row INSERT of the event JSON, one transaction each, " + settings.Concurrency + " clients", pgTps,
+                new Figure("latency average", "ms", [.. pgbench.Select(p => p.AverageLatencyMs)]));
+            report.Baseline($"bare Kestrel POST that only reads the body, {settings.Concurrency} concurrent", bareRate,
+                new Figure("p99", "ms", [.. bare.Select(b => b.Latencies.Percentile(99))]));
+            report.Baseline($"Azurite send (one message per call, {settings.Concurrency} concurrent)", new Figure("sends", "msg/s", [.. azurite.Select(a => a.SendsPerSecond)]), null);
+            report.Baseline("Azurite receive (32 per call) + delete each, 8 concurrent", new Figure("receive+delete", "msg/s", [.. azurite.Select(a => a.ReceiveDeletesPerSecond)]), null);
         }
 
-        report.Note($"S4: {settings.StoredEvents:N0} generated events stored (plus the ones published by S1/S3); the query app " +
-            $"{settings.QueryOrg}/{settings.QueryApp} holds {s4[0].Cursors:N0} of them; pages held {s4.Average(r => r.AverageRows):F1} events on average.");
+        if (settings.Wants("S1"))
+        {
+            // S1 publish.
+            var s1 = await Repeat("S1 publish", run => scenarios.PublishAsync(run, cancellationToken));
+            var s1Rate = new Figure("S1 publish rate", "events/s", [.. s1.Select(r => r.PerSecond)]);
+            var s1P99 = new Figure("S1 p99", "ms", [.. s1.Select(r => r.Latencies.Percentile(99))]);
+            report.Row("S1 publish", $"POST /events rate, {settings.Concurrency} concurrent", s1Rate, pgTps!, ">= 0.5x pgbench", s1Rate.Median >= 0.5 * pgTps!.Median, secondBaseline: bareRate);
+            report.Row("S1 publish", "p50", new Figure("p50", "ms", [.. s1.Select(r => r.Latencies.Percentile(50))]), null, null, null);
+            report.Row("S1 publish", "p99", s1P99, null, "< 50 ms", s1P99.Median < 50);
+            report.Errors("S1", s1.Sum(r => r.Errors), s1.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
+        }
 
-        // S5 matching.
-        var s5 = await Repeat("S5 matching", run => scenarios.MatchingAsync(run, cancellationToken));
-        var s5Rate = new Figure("S5", "events/s", [.. s5.Select(r => r.EventsPerSecond)]);
-        report.Row("S5 matching", $"inbound stage throughput, {settings.StoredSubscriptions:N0} subscriptions stored", s5Rate, null, ">= 5 000/s", s5Rate.Median >= 5000);
-        report.Note($"S5: {s5[0].Events:N0} events per run in {s5[0].Messages} messages of up to 256 references; deliveries recorded per run: " +
-            string.Join("; ", s5.Select(r => string.Join(", ", r.Deliveries.Select(d => $"{d.Value:N0} {d.Key}")))) +
-            " (generated subscribers have no roles and the generated apps no policy, so the PDP denies: the deliveries are recorded as unauthorized and nothing reaches events-outbound).");
+        if (settings.Wants("S3"))
+        {
+            // S3 pull freshness.
+            var s3 = await Repeat("S3 freshness", run => scenarios.FreshnessAsync(run, settings.FreshnessEvents, cancellationToken));
+            report.Row("S3 pull freshness", "publish start -> seen by an `after` poller, p50", new Figure("p50", "ms", [.. s3.Select(r => r.Visible.Percentile(50))]), null, null, null);
+            var s3P99 = new Figure("p99", "ms", [.. s3.Select(r => r.Visible.Percentile(99))]);
+            report.Row("S3 pull freshness", "p99", s3P99, null, "< 1 s", s3P99.Median < 1000 && s3.All(r => r.Seen == r.Published));
+            report.Note($"S3: {s3.Sum(r => r.Seen)} of {s3.Sum(r => r.Published)} published events were seen by the poller.");
+        }
 
-        if (settings.Outbound)
+        if (settings.Wants("S4"))
+        {
+            // S4 query.
+            var s4 = await Repeat("S4 query", run => scenarios.QueryAsync(cancellationToken));
+            foreach (var (name, pick) in new (string, Func<Scenarios.QueryResult, ClosedLoop.Result>)[] { ("GET /app/{org}/{app}", r => r.App), ("GET /events", r => r.Events) })
+            {
+                var p99 = new Figure("p99", "ms", [.. s4.Select(r => pick(r).Latencies.Percentile(99))]);
+                report.Row("S4 query", $"{name} page of 50 at a random cursor, p50", new Figure("p50", "ms", [.. s4.Select(r => pick(r).Latencies.Percentile(50))]), null, null, null);
+                report.Row("S4 query", $"{name} p99", p99, null, "< 20 ms", p99.Median < 20);
+                report.Row("S4 query", $"{name} rate at {settings.QueryConcurrency} concurrent", new Figure("rate", "req/s", [.. s4.Select(r => pick(r).PerSecond)]), null, null, null);
+                report.Errors("S4 " + name, s4.Sum(r => pick(r).Errors), s4.Select(r => pick(r).FirstError).FirstOrDefault(e => e is not null));
+            }
+
+            report.Note($"S4: {settings.StoredEvents:N0} generated events stored (plus the ones published by S1/S3); the query app " +
+                $"{settings.QueryOrg}/{settings.QueryApp} holds {s4[0].Cursors:N0} of them; pages held {s4.Average(r => r.AverageRows):F1} events on average.");
+        }
+
+        if (settings.Wants("S5"))
+        {
+            // S5 matching.
+            var s5 = await Repeat("S5 matching", run => scenarios.MatchingAsync(run, cancellationToken));
+            var s5Rate = new Figure("S5", "events/s", [.. s5.Select(r => r.EventsPerSecond)]);
+            report.Row("S5 matching", $"inbound stage throughput, {settings.StoredSubscriptions:N0} subscriptions stored", s5Rate, null, ">= 5 000/s", s5Rate.Median >= 5000);
+            report.Note($"S5: {s5[0].Events:N0} events per run in {s5[0].Messages} messages of up to 256 references; deliveries recorded per run: " +
+                string.Join("; ", s5.Select(r => string.Join(", ", r.Deliveries.Select(d => $"{d.Value:N0} {d.Key}")))) +
+                " (generated subscribers have no roles and the generated apps no policy, so the PDP denies: the deliveries are recorded as unauthorized and nothing reaches events-outbound).");
+        }
+
+        if (settings.Outbound && (settings.Wants("S2") || settings.Wants("S6") || settings.Wants("S7")))
         {
             await RunPushAsync(scenarios, clock, cancellationToken);
         }
-        else
+        else if (!settings.Outbound)
         {
             report.Note("S2 and S6 were not measured: the outbound stage had not landed on main when this ran.");
         }
@@ -121,6 +149,11 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         var s2P99 = new Figure("p99", "ms", [.. s2.Select(r => r.Latency.Percentile(99))]);
         report.Row("S2 end to end", "p99", s2P99, null, "< 200 ms", s2P99.Median < 200 && s2.All(r => r.Received == r.Expected));
         report.Note($"S2: {s2.Sum(r => r.Received):N0} of {s2.Sum(r => r.Expected):N0} deliveries arrived within 60 s of the last publish.");
+
+        if (!settings.Wants("S6") && !settings.Wants("S7"))
+        {
+            return;
+        }
 
         var healthy = await Repeat("S6 push", run => scenarios.PushAsync(receiver, run, subscriptions.Count, cancellationToken));
         var healthyRate = new Figure("S6", "deliveries/s", [.. healthy.Select(r => r.DeliveriesPerSecond)]);

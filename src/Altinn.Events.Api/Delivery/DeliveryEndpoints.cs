@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
+using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
 using Altinn.Events.Api.Subscriptions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,7 +12,6 @@ internal static class DeliveryEndpoints
 {
     private const int DefaultSize = 50;
     private const int MaxSize = 1000;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static IEndpointRouteBuilder MapDelivery(this IEndpointRouteBuilder api)
     {
@@ -25,7 +25,8 @@ internal static class DeliveryEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithRateLimit(RateLimitPolicies.Queries);
 
         group.MapPost("/{id:guid}/redeliver", RedeliverAsync)
             .WithName("RedeliverSubscription")
@@ -37,7 +38,10 @@ internal static class DeliveryEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithRateLimit(RateLimitPolicies.Redeliver);
         return api;
     }
 
@@ -86,26 +90,13 @@ internal static class DeliveryEndpoints
             return NotOwned(ownership, id);
         }
 
-        RedeliveryRequest? request;
-        try
+        var (request, error) = await JsonBody.ReadAsync<RedeliveryRequest>(context.Request, "The request is not valid.", cancellationToken);
+        if (error is not null)
         {
-            request = await context.Request.ReadFromJsonAsync<RedeliveryRequest>(Json, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            return Invalid(ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "body", "The value is not valid JSON of the expected type.");
-        }
-        catch (InvalidOperationException)
-        {
-            return TypedResults.Problem("Send the request as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
+            return error;
         }
 
-        if (request is null)
-        {
-            return Invalid("body", "A body {\"after\": ...} or {\"from\": ...} is required.");
-        }
-
-        var result = await deliveries.RedeliverAsync(subscription!, request, cancellationToken);
+        var result = await deliveries.RedeliverAsync(subscription!, request!, cancellationToken);
         return result switch
         {
             RedeliveryResult.Invalid invalid => Invalid(invalid.Field, invalid.Message),

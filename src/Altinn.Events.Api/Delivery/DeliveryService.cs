@@ -3,6 +3,7 @@ using System.Text.Json;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Delivery;
 using Altinn.Events.Core.Events;
+using Altinn.Events.Core.Input;
 using Altinn.Events.Core.Matching;
 using Altinn.Events.Core.Register;
 using Altinn.Events.Core.Subscriptions;
@@ -84,6 +85,11 @@ internal sealed class DeliveryService(
             if (string.IsNullOrWhiteSpace(after))
             {
                 return new RedeliveryResult.Invalid("after", "'after' must be an event id.");
+            }
+
+            if (TextRules.Problem(after, "after") is { } problem)
+            {
+                return new RedeliveryResult.Invalid("after", problem);
             }
 
             // Only an event the consumer may see counts: one it may not is answered exactly as one that is not stored.

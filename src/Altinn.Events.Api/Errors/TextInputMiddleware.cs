@@ -1,61 +1,66 @@
+using Altinn.Events.Core.Input;
+
 namespace Altinn.Events.Api.Errors;
 
 /// <summary>
-/// The one rule for text in query strings: no control characters (NUL included, which PostgreSQL cannot store and answered
-/// 500 for) and no unpaired surrogates (which cannot be encoded as UTF-8). A request carrying one is a 400
-/// ValidationProblemDetails naming the parameter, before any endpoint, database or queue sees it.
+/// The text rule (<see cref="TextRules"/>) for query strings and the headers the API reads, before any endpoint,
+/// database or queue sees them: a control character (NUL included, which PostgreSQL cannot store and answered 500 for),
+/// an unpaired surrogate, or more than <see cref="InputLimits.MaxTextBytes"/> bytes in a parameter or such a header is a
+/// 400 ValidationProblemDetails naming it.
 /// </summary>
 internal sealed class TextInputMiddleware(RequestDelegate next)
 {
+    /// <summary>The request headers endpoints read as text (query filters; the person number of the query endpoints).</summary>
+    public static readonly string[] TextHeaders = [Queries.QueryEndpoints.AlternativeSubjectHeader, Queries.QueryRequest.PersonHeader];
+
     public async Task InvokeAsync(HttpContext context)
     {
-        foreach (var (name, values) in context.Request.Query)
+        if (FirstProblem(context.Request) is { } problem)
         {
-            if (!IsCleanText(name) || values.Any(v => v is not null && !IsCleanText(v)))
-            {
-                var field = IsCleanText(name) ? name : "query";
-                await Results.ValidationProblem(
-                    new Dictionary<string, string[]> { [field] = [$"'{field}' holds a control character or an unpaired surrogate; send printable text only."] },
-                    title: "The query string holds characters that are not allowed").ExecuteAsync(context);
-                return;
-            }
+            await Results.ValidationProblem(
+                new Dictionary<string, string[]> { [problem.Field] = [problem.Message] },
+                title: "The request holds text that is not allowed").ExecuteAsync(context);
+            return;
         }
 
         await next(context);
     }
 
-    /// <summary>True when <paramref name="text"/> has no C0/C1 control character and no unpaired UTF-16 surrogate.</summary>
-    public static bool IsCleanText(string text)
+    private static (string Field, string Message)? FirstProblem(HttpRequest request)
     {
-        for (var i = 0; i < text.Length; i++)
+        foreach (var (name, values) in request.Query)
         {
-            var c = text[i];
-            if (char.IsControl(c))
+            if (TextRules.Problem(name, "query") is not null)
             {
-                return false;
+                return ("query", "A query parameter name holds a control character or an unpaired surrogate, or is too long.");
             }
 
-            if (char.IsHighSurrogate(c))
+            foreach (var value in values)
             {
-                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
+                if (value is not null && TextRules.Problem(value, name) is { } problem)
                 {
-                    return false;
+                    return (name, problem);
                 }
-
-                i++;
-            }
-            else if (char.IsLowSurrogate(c))
-            {
-                return false;
             }
         }
 
-        return true;
+        foreach (var header in TextHeaders)
+        {
+            foreach (var value in request.Headers[header])
+            {
+                if (value is not null && TextRules.Problem(value, header) is { } problem)
+                {
+                    return (header, problem);
+                }
+            }
+        }
+
+        return null;
     }
 }
 
 internal static class TextInputExtensions
 {
-    /// <summary>Rejects query strings with control characters or unpaired surrogates (<see cref="TextInputMiddleware"/>).</summary>
+    /// <summary>Applies the text rule to query strings and the text headers (<see cref="TextInputMiddleware"/>).</summary>
     public static IApplicationBuilder UseTextInputRules(this IApplicationBuilder app) => app.UseMiddleware<TextInputMiddleware>();
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Xml;
+using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Persistence.Operations;
 using Azure;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,7 +15,6 @@ internal static class OperatorEndpoints
     private const int OldestListed = 20;
     private const int EndpointsListed = 100;
     private static readonly TimeSpan MaxOlderThan = TimeSpan.FromDays(90);
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static IEndpointRouteBuilder MapOperatorEndpoints(this IEndpointRouteBuilder app)
     {
@@ -45,7 +44,9 @@ internal static class OperatorEndpoints
             .WithDescription("Poison queues only. Body {\"messageIds\": [...]} or {\"max\": n} (1-1000; no body: 32). Sends each envelope's original body to the main queue and deletes the poison message only after the send succeeded (a failure between leaves a duplicate, never a loss). Messages that are not envelopes, and failed deliveries of the outbound stage (redeliver those per subscription), are skipped and stay.")
             .Accepts<OperatorActionRequest>("application/json")
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         group.MapPost("/queues/{queue}/discard", DiscardAsync)
             .WithName("OperatorDiscard")
@@ -53,7 +54,9 @@ internal static class OperatorEndpoints
             .WithDescription("Poison queues only. Body {\"messageIds\": [...]} (from a peek) or {\"max\": n} (1-1000, from the front of the queue). Other messages stay and are visible again at once.")
             .Accepts<OperatorActionRequest>("application/json")
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         group.MapGet("/backlog", BacklogAsync)
             .WithName("OperatorBacklog")
@@ -178,17 +181,10 @@ internal static class OperatorEndpoints
         OperatorActionRequest? request = null;
         if (context.Request.ContentLength is not 0 && (context.Request.ContentLength is > 0 || context.Request.HasJsonContentType()))
         {
-            try
+            (request, var error) = await JsonBody.ReadAsync<OperatorActionRequest>(context.Request, "The request is not valid.", cancellationToken);
+            if (error is not null)
             {
-                request = await context.Request.ReadFromJsonAsync<OperatorActionRequest>(Json, cancellationToken);
-            }
-            catch (JsonException ex)
-            {
-                return new ActionTarget(Invalid: Invalid(ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "body", "The value is not valid JSON of the expected type."));
-            }
-            catch (InvalidOperationException)
-            {
-                return new ActionTarget(Problem: TypedResults.Problem("Send the request as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type"));
+                return error is ValidationProblem invalid ? new ActionTarget(Invalid: invalid) : new ActionTarget(Problem: (ProblemHttpResult)error);
             }
         }
 

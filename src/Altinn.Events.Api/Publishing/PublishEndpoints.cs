@@ -1,5 +1,8 @@
 using System.Text.Json;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using Altinn.Events.Api.Endpoints;
+using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
@@ -31,7 +34,9 @@ internal static class PublishEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithRateLimit(RateLimitPolicies.Publish);
 
         api.MapPost("/app", PublishAppEventAsync)
             .RequireAuthorization(AuthorizationPolicies.App)
@@ -45,7 +50,9 @@ internal static class PublishEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithRateLimit(RateLimitPolicies.Publish);
         return api;
     }
 
@@ -53,6 +60,7 @@ internal static class PublishEndpoints
         HttpContext context,
         IEventWriter writer,
         IAuthorizationDecider decider,
+        PublishAdmission admission,
         TimeProvider time,
         IOptions<PublishingOptions> options,
         CancellationToken cancellationToken)
@@ -65,18 +73,31 @@ internal static class PublishEndpoints
             return UnsupportedMediaType($"Send one event as {CloudEventsJson} or a batch as {CloudEventsBatchJson}.");
         }
 
-        var body = await CloudEventReader.ReadBodyAsync(context.Request, batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes, cancellationToken);
-        if (body is null)
+        var maxBytes = batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes;
+        var tooLarge = batch
+            ? $"A batch may hold at most {limits.MaxBatchSize} events of {limits.MaxEventBytes} bytes each."
+            : $"An event may be at most {limits.MaxEventBytes} bytes.";
+        if (context.Request.ContentLength > maxBytes)
         {
-            return TooLarge(batch
-                ? $"A batch may hold at most {limits.MaxBatchSize} events of {limits.MaxEventBytes} bytes each."
-                : $"An event may be at most {limits.MaxEventBytes} bytes.");
+            return TooLarge(tooLarge);
         }
 
-        using var document = CloudEventReader.ParseJson(body.Value, out var jsonError);
+        using var reservation = admission.TryEnter(context.Request.ContentLength ?? maxBytes);
+        if (reservation is null)
+        {
+            return Busy(context);
+        }
+
+        var body = await JsonBody.ReadAsync(context.Request, maxBytes, cancellationToken);
+        if (body is null)
+        {
+            return TooLarge(tooLarge);
+        }
+
+        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
         if (document is null)
         {
-            return Invalid("body", jsonError!);
+            return Invalid(jsonProblem!.Field, jsonProblem.Message);
         }
 
         var elements = new List<(JsonElement Element, string Prefix)>();
@@ -97,7 +118,7 @@ internal static class PublishEndpoints
             var oversized = new List<int>();
             foreach (var element in document.RootElement.EnumerateArray())
             {
-                if (element.GetRawText().Length > limits.MaxEventBytes)
+                if (JsonMarshal.GetRawUtf8Value(element).Length > limits.MaxEventBytes)
                 {
                     oversized.Add(index);
                 }
@@ -162,7 +183,7 @@ internal static class PublishEndpoints
             }
         }
 
-        var written = await writer.WriteAsync(events, cancellationToken);
+        var written = await WriteAsync(writer, events, reservation, cancellationToken);
         if (!written.Succeeded)
         {
             var which = written.Conflicts.Select(i => (batch ? $"[{i}] " : string.Empty) + $"(id '{events[i].Id}', source '{events[i].Source}')");
@@ -179,6 +200,7 @@ internal static class PublishEndpoints
     private static async Task<IResult> PublishAppEventAsync(
         HttpContext context,
         IEventWriter writer,
+        PublishAdmission admission,
         TimeProvider time,
         IOptions<PublishingOptions> options,
         CancellationToken cancellationToken)
@@ -190,16 +212,27 @@ internal static class PublishEndpoints
             return UnsupportedMediaType($"Send the event as {CloudEventsJson}.");
         }
 
-        var body = await CloudEventReader.ReadBodyAsync(context.Request, limits.MaxEventBytes, cancellationToken);
+        if (context.Request.ContentLength > limits.MaxEventBytes)
+        {
+            return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+        }
+
+        using var reservation = admission.TryEnter(context.Request.ContentLength ?? limits.MaxEventBytes);
+        if (reservation is null)
+        {
+            return Busy(context);
+        }
+
+        var body = await JsonBody.ReadAsync(context.Request, limits.MaxEventBytes, cancellationToken);
         if (body is null)
         {
             return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
         }
 
-        using var document = CloudEventReader.ParseJson(body.Value, out var jsonError);
+        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
         if (document is null)
         {
-            return Invalid("body", jsonError!);
+            return Invalid(jsonProblem!.Field, jsonProblem.Message);
         }
 
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -236,8 +269,16 @@ internal static class PublishEndpoints
         }
 
         // The id is new, so nothing can conflict with it.
-        await writer.WriteAsync([ToNewEvent(cloudEvent, caller.Consumer, EventIdentity.ContentHash(element))], cancellationToken);
+        await WriteAsync(writer, [ToNewEvent(cloudEvent, caller.Consumer, EventIdentity.ContentHash(element))], reservation, cancellationToken);
         return TypedResults.Created((string?)null, id);
+    }
+
+    /// <summary>Stores the events; their reservation is kept until the write completes, even if the client leaves first.</summary>
+    private static Task<WriteResult> WriteAsync(IEventWriter writer, IReadOnlyList<NewEvent> events, PublishAdmission.Reservation reservation, CancellationToken cancellationToken)
+    {
+        var write = writer.WriteAsync(events, CancellationToken.None);
+        reservation.ReleaseAfter(write);
+        return write.WaitAsync(cancellationToken);
     }
 
     private static NewEvent ToNewEvent(CloudEvent cloudEvent, string publisher, Guid content)
@@ -270,6 +311,16 @@ internal static class PublishEndpoints
 
     private static ProblemHttpResult TooLarge(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large");
+
+    /// <summary>503 with Retry-After: the bytes in flight are at <see cref="PublishingOptions.MaxBytesInFlight"/>; nothing was read or stored.</summary>
+    private static ProblemHttpResult Busy(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(
+            "The service is taking in as much as it can hold right now (Publishing:MaxBytesInFlight); nothing of this request was stored. Try again after Retry-After seconds.",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Too busy");
+    }
 
     private static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");

@@ -13,6 +13,14 @@ public sealed class PublishingOptions
     [Range(1, 10_000)]
     public int MaxBatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// Most bytes of publish bodies held at once, from admission until their events are committed (or refused): beyond it
+    /// a publish is answered 503 with <c>Retry-After</c> before its body is read, so a flood of large requests cannot
+    /// queue without bound. A request larger than this is still admitted when nothing else is in flight.
+    /// </summary>
+    [Range(64 * 1024, 4L * 1024 * 1024 * 1024)]
+    public long MaxBytesInFlight { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>The apps domain: app event sources are <c>https://{org}.apps.{AppsDomain}/{org}/{app}/instances/...</c>.</summary>
     [Required]
     public string AppsDomain { get; set; } = "altinn.no";

@@ -1,9 +1,11 @@
 using System.Text;
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
+using Altinn.Events.Core.Input;
 using Altinn.Events.Core.Register;
 using Altinn.Events.Persistence.Events;
 
@@ -26,7 +28,8 @@ internal static class QueryEndpoints
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithRateLimit(RateLimitPolicies.Queries);
 
         api.MapGet("/app/{org}/{app}", GetAppEventsAsync)
             .RequireAuthorization(AuthorizationPolicies.AnyCaller)
@@ -37,7 +40,8 @@ internal static class QueryEndpoints
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithRateLimit(RateLimitPolicies.Queries);
 
         api.MapGet("/app/party", GetPartyEventsAsync)
             .RequireAuthorization(AuthorizationPolicies.AnyCaller)
@@ -48,7 +52,8 @@ internal static class QueryEndpoints
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithRateLimit(RateLimitPolicies.Queries);
         return api;
     }
 
@@ -142,6 +147,11 @@ internal static class QueryEndpoints
         var unit = QueryRequest.Unit(context.Request.Query, errors);
         var person = QueryRequest.Person(context.Request.Headers, errors);
         var source = QueryRequest.Single(context.Request.Query, "source", errors);
+        if (source is not null && SourcePattern.Problem(source) is { } sourceProblem)
+        {
+            errors["source"] = [sourceProblem];
+        }
+
         RejectCombinations(party, unit, person, errors);
         if (party is null && unit is null && person is null && !errors.ContainsKey("party") && !errors.ContainsKey("unit") && !errors.ContainsKey("person"))
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Altinn.Events.Core.Events;
+using Altinn.Events.Core.Input;
 
 namespace Altinn.Events.Api.Queries;
 
@@ -9,6 +10,9 @@ internal sealed partial record QueryRequest
 {
     public const int DefaultSize = 50;
     public const int MaxSize = 1000;
+
+    /// <summary>The header that carries a person number (never the URL: it is personal data).</summary>
+    public const string PersonHeader = "person";
 
     /// <summary>An event id: start after the earliest event with this id the caller may see (what clients that keep ids send).</summary>
     public string? After { get; init; }
@@ -59,6 +63,11 @@ internal sealed partial record QueryRequest
         }
 
         var types = query["type"].Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t!).Distinct(StringComparer.Ordinal).ToArray();
+        if (types.Length > InputLimits.MaxRepeatedValues)
+        {
+            errors["type"] = [$"Give at most {InputLimits.MaxRepeatedValues} types."];
+        }
+
         return new QueryRequest { After = after, Cursor = cursor, From = from, To = to, Types = types, Size = Math.Min(size, MaxSize) };
     }
 
@@ -95,7 +104,7 @@ internal sealed partial record QueryRequest
     /// <summary>A person number header (<c>person</c>), if given; it is personal data, so it never travels in the URL.</summary>
     public static string? Person(IHeaderDictionary headers, Dictionary<string, string[]> errors)
     {
-        var person = headers["person"].FirstOrDefault();
+        var person = headers[PersonHeader].FirstOrDefault();
         if (string.IsNullOrEmpty(person))
         {
             return null;
@@ -103,7 +112,7 @@ internal sealed partial record QueryRequest
 
         if (!PersonNumber().IsMatch(person))
         {
-            errors["person"] = ["The person header must be a person number of 11 digits."];
+            errors[PersonHeader] = ["The person header must be a person number of 11 digits."];
             return null;
         }
 

@@ -1,5 +1,6 @@
-using System.Text.Json;
+using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
 using Altinn.Events.Persistence.Delivery;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,8 +9,6 @@ namespace Altinn.Events.Api.Subscriptions;
 
 internal static class SubscriptionEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static IEndpointRouteBuilder MapSubscriptions(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/subscriptions").RequireAuthorization(AuthorizationPolicies.AnyCaller).WithTags("Subscriptions");
@@ -24,7 +23,10 @@ internal static class SubscriptionEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithRateLimit(RateLimitPolicies.SubscriptionWrites);
 
         group.MapGet("/", ListAsync)
             .WithName("ListSubscriptions")
@@ -47,7 +49,8 @@ internal static class SubscriptionEndpoints
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithRateLimit(RateLimitPolicies.SubscriptionWrites);
 
         group.MapPost("/{id:guid}/secret", RotateSecretAsync)
             .WithName("RotateSubscriptionSecret")
@@ -56,7 +59,8 @@ internal static class SubscriptionEndpoints
             .Produces<SecretResponse>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithRateLimit(RateLimitPolicies.SubscriptionWrites);
 
         group.MapPost("/{id:guid}/validate", ValidateAsync)
             .WithName("ValidateSubscription")
@@ -65,32 +69,20 @@ internal static class SubscriptionEndpoints
             .Produces<SubscriptionResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithRateLimit(RateLimitPolicies.Validate);
         return api;
     }
 
     private static async Task<IResult> CreateAsync(HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
     {
-        SubscriptionRequest? request;
-        try
+        var (request, error) = await JsonBody.ReadAsync<SubscriptionRequest>(context.Request, "The subscription is not valid.", cancellationToken);
+        if (error is not null)
         {
-            request = await context.Request.ReadFromJsonAsync<SubscriptionRequest>(Json, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            return Invalid(FieldOf(ex.Path), "The value is not valid JSON of the expected type.");
-        }
-        catch (InvalidOperationException)
-        {
-            return TypedResults.Problem("Send the subscription as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
+            return error;
         }
 
-        if (request is null)
-        {
-            return Invalid("body", "A subscription object is required.");
-        }
-
-        var result = await service.CreateAsync(context.RequireCaller(), request.ToInput(), cancellationToken);
+        var result = await service.CreateAsync(context.RequireCaller(), request!.ToInput(), cancellationToken);
         return result switch
         {
             CreateResult.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors, title: "The subscription is not valid."),
@@ -172,11 +164,4 @@ internal static class SubscriptionEndpoints
         : Forbidden($"Subscription {id} belongs to another consumer; only the consumer that created it may see or change it.");
 
     private static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
-
-    private static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The subscription is not valid.");
-
-    // "$.includeSubunits" -> "includeSubunits"; the whole body when the path names no field.
-    private static string FieldOf(string? path) =>
-        path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "body";
 }

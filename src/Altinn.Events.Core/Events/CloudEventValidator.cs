@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Altinn.Events.Core.Input;
 
 namespace Altinn.Events.Core.Events;
 
@@ -11,6 +12,12 @@ namespace Altinn.Events.Core.Events;
 /// </summary>
 public static partial class CloudEventValidator
 {
+    // The attributes checked by name, each against the text rule and InputLimits.MaxTextBytes.
+    private static readonly HashSet<string> NamedAttributes = new(StringComparer.Ordinal)
+    {
+        "specversion", "id", "source", "type", "subject", "time", "resource", "resourceinstance", "datacontenttype", "dataschema", "alternativesubject",
+    };
+
     /// <summary>Validates a generic event for <c>POST /events</c>.</summary>
     public static void ValidateGeneric(JsonElement cloudEvent, string prefix, IDictionary<string, List<string>> errors)
     {
@@ -79,6 +86,13 @@ public static partial class CloudEventValidator
             {
                 Add(errors, prefix + property.Name, "Attribute names are lowercase letters and digits (CloudEvents 1.0).");
             }
+            else if (!NamedAttributes.Contains(property.Name) && property.Name != "data" && property.Value.ValueKind == JsonValueKind.String
+                && (!TryGetString(property.Value, out var text) || !TextRules.IsCleanText(text)))
+            {
+                // Extension attributes are text too (their length is bounded by the event's size only). Data is the
+                // publisher's own: any JSON, escaped control characters included.
+                Add(errors, prefix + property.Name, $"'{property.Name}' holds a control character or an unpaired surrogate; send printable text only.");
+            }
         }
     }
 
@@ -101,13 +115,7 @@ public static partial class CloudEventValidator
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
-        {
-            Add(errors, prefix + name, $"The {name} attribute must be a non-empty string.");
-            return null;
-        }
-
-        return value.GetString();
+        return Text(value, name, prefix, errors, "must be a non-empty string");
     }
 
     private static string? OptionalString(JsonElement e, string name, string prefix, IDictionary<string, List<string>> errors)
@@ -117,13 +125,52 @@ public static partial class CloudEventValidator
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
+        return Text(value, name, prefix, errors, "must be a non-empty string when given");
+    }
+
+    // A named attribute's text: a non-empty string that passes the text rule and the length limit (it lands in an index).
+    private static string? Text(JsonElement value, string name, string prefix, IDictionary<string, List<string>> errors, string shape)
+    {
+        if (value.ValueKind != JsonValueKind.String)
         {
-            Add(errors, prefix + name, $"The {name} attribute must be a non-empty string when given.");
+            Add(errors, prefix + name, $"The {name} attribute {shape}.");
             return null;
         }
 
-        return value.GetString();
+        if (!TryGetString(value, out var text))
+        {
+            Add(errors, prefix + name, $"The {name} attribute is not Unicode text (an unpaired surrogate).");
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            Add(errors, prefix + name, $"The {name} attribute {shape}.");
+            return null;
+        }
+
+        if (TextRules.Problem(text, name) is { } problem)
+        {
+            Add(errors, prefix + name, problem);
+            return null;
+        }
+
+        return text;
+    }
+
+    private static bool TryGetString(JsonElement value, out string text)
+    {
+        try
+        {
+            text = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate (JsonText reports it first on the publish path).
+            text = string.Empty;
+            return false;
+        }
     }
 
     // The scheme check matters: on Unix, Uri takes "/a/path" for an absolute file URI.
@@ -143,7 +190,10 @@ public static partial class CloudEventValidator
             errors[key] = list = [];
         }
 
-        list.Add(message);
+        if (!list.Contains(message))
+        {
+            list.Add(message);
+        }
     }
 
     [GeneratedRegex(@"^urn:altinn:resource:[A-Za-z0-9][A-Za-z0-9_.\-]*$")]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
+using Altinn.Events.Core.Input;
 
 namespace Altinn.Events.Core.Identity;
 
@@ -31,6 +32,16 @@ public static class CallerClaims
         var org = Value(principal, Org);
         var app = Value(principal, App);
         var orgNumber = Value(principal, OrgNumber) ?? MaskinportenOrganisationNumber(Value(principal, MaskinportenConsumer));
+
+        // The identity becomes the consumer, which is stored and indexed: the text rule holds for it too.
+        foreach (var (claim, value) in new[] { (Org, org), (App, app), (OrgNumber, orgNumber), (AuthorizationDetails, SystemUserId(Value(principal, AuthorizationDetails))?.Id) })
+        {
+            if (value is not null && TextRules.Problem(value, claim, InputLimits.MaxIdentityBytes) is not null)
+            {
+                reason = $"The {claim} claim must be printable text of at most {InputLimits.MaxIdentityBytes} bytes.";
+                return null;
+            }
+        }
 
         if (app is not null)
         {

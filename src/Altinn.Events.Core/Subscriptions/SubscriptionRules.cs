@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
+using Altinn.Events.Core.Input;
 
 namespace Altinn.Events.Core.Subscriptions;
 
@@ -51,8 +52,6 @@ public sealed record SubscriptionCheck(SubscriptionDraft? Draft, IReadOnlyDictio
 /// </summary>
 public static partial class SubscriptionRules
 {
-    public const int MaxLength = 2048;
-
     /// <param name="input">The request.</param>
     /// <param name="caller">Who asks.</param>
     /// <param name="appsDomain">Where app sources live.</param>
@@ -207,9 +206,15 @@ public static partial class SubscriptionRules
             return null;
         }
 
-        if (endPoint.Length > MaxLength)
+        if (endPoint.Length > InputLimits.MaxEndPointLength)
         {
-            errors["endPoint"] = [$"The endPoint may be at most {MaxLength} characters."];
+            errors["endPoint"] = [$"The endPoint may be at most {InputLimits.MaxEndPointLength} characters."];
+            return null;
+        }
+
+        if (!TextRules.IsCleanText(endPoint))
+        {
+            errors["endPoint"] = ["'endPoint' holds a control character or an unpaired surrogate; send printable text only."];
             return null;
         }
 
@@ -250,7 +255,11 @@ public static partial class SubscriptionRules
         return normalized;
     }
 
-    /// <summary>The trimmed value, null when absent; an empty, blank or too long value is an error on <paramref name="field"/>.</summary>
+    /// <summary>
+    /// The value, null when absent; an empty or blank value, surrounding spaces, or text the text rule refuses (control
+    /// characters, unpaired surrogates, more than <see cref="InputLimits.MaxTextBytes"/> bytes: filters are indexed) is an
+    /// error on <paramref name="field"/>.
+    /// </summary>
     private static string? Given(string? value, string field, Dictionary<string, string[]> errors)
     {
         if (value is null)
@@ -258,9 +267,15 @@ public static partial class SubscriptionRules
             return null;
         }
 
-        if (string.IsNullOrWhiteSpace(value) || value.Trim() != value || value.Length > MaxLength)
+        if (string.IsNullOrWhiteSpace(value) || value.Trim() != value)
         {
-            errors[field] = [$"The {field} must be a non-empty string of at most {MaxLength} characters without surrounding spaces when given."];
+            errors[field] = [$"The {field} must be a non-empty string without surrounding spaces when given."];
+            return null;
+        }
+
+        if (TextRules.Problem(value, field) is { } problem)
+        {
+            errors[field] = [problem];
             return null;
         }
 

@@ -150,6 +150,35 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                coalesce((SELECT opened FROM failed), false) AS Opened
         """;
 
+    // RecordAttempt's success path for many attempts in one statement (DeliveredBatcher): the same rows, the same
+    // conditions. Each delivery is recorded only under the claim its push held; endpoints and subscriptions are written
+    // only when a success changes them, so a healthy endpoint's steady stream of successes writes only its deliveries.
+    private const string RecordDelivered = """
+        WITH t AS (
+            SELECT * FROM unnest(@ats, @subscriptionIds, @seqs, @registereds, @eventIds, @attempts, @statusCodes, @durations, @probes, @claims, @endpointIds)
+                AS t(at, subscription_id, seq, registered, event_id, attempt, status_code, duration_ms, probe, claim, endpoint_id)
+        ), logged AS (
+            INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome, probe)
+            SELECT at, subscription_id, seq, registered, event_id, attempt, status_code, duration_ms, NULL, @outcome, probe FROM t
+        ), delivery AS (
+            INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due, first_failed_at)
+            SELECT registered, seq, subscription_id, at, @status, NULL, attempt, at, NULL, NULL FROM t
+            ON CONFLICT (subscription_id, event_seq, event_registered) DO UPDATE
+            SET status = EXCLUDED.status, reason = NULL, attempts = EXCLUDED.attempts, updated = EXCLUDED.updated, due = NULL, claim = NULL
+            WHERE d.claim = (SELECT t.claim FROM t WHERE t.subscription_id = d.subscription_id AND t.seq = d.event_seq AND t.registered = d.event_registered)
+            RETURNING d.subscription_id, d.event_seq, d.event_registered
+        ), healed AS (
+            UPDATE endpoints
+            SET state = 'healthy', consecutive_failures = 0, failing_since = NULL, opened_at = NULL, probe_step = 0, next_probe_at = NULL,
+                last_error = NULL, updated = (SELECT max(at) FROM t)
+            WHERE id IN (SELECT endpoint_id FROM t) AND (state <> 'healthy' OR consecutive_failures > 0)
+        ), subscription AS (
+            UPDATE subscriptions SET failing_since = NULL
+            WHERE id IN (SELECT subscription_id FROM t) AND failing_since IS NOT NULL
+        )
+        SELECT subscription_id AS SubscriptionId, event_seq AS Seq, event_registered AS Registered FROM delivery
+        """;
+
     private const string Disable = """
         UPDATE subscriptions
         SET validation_status = 'failed', disabled_at = @at, disabled_reason = @reason, last_validation_error = @reason, failing_since = NULL
@@ -255,6 +284,41 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         return new AttemptResult(success || row.FailingSince is not { } since ? null : Utc(since), row.EndpointState, row.Recorded, row.Opened);
     }
 
+    /// <summary>
+    /// Records successful pushes in one statement, as <see cref="RecordAttemptAsync"/> records each one. Returns the
+    /// deliveries that still held their push's claim (the others were taken by a redelivery meanwhile; their attempts are
+    /// logged all the same). A delivery may appear once per call.
+    /// </summary>
+    public async Task<IReadOnlySet<(Guid SubscriptionId, long Seq)>> RecordDeliveredAsync(IReadOnlyList<(AttemptRecord Attempt, Guid EndpointId)> delivered, CancellationToken cancellationToken)
+    {
+        if (delivered.Count == 0)
+        {
+            return new HashSet<(Guid, long)>();
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<RecordedRow>(new CommandDefinition(
+            RecordDelivered,
+            new
+            {
+                ats = delivered.Select(d => d.Attempt.AttemptedAt).ToArray(),
+                subscriptionIds = delivered.Select(d => d.Attempt.Delivery.SubscriptionId).ToArray(),
+                seqs = delivered.Select(d => d.Attempt.Delivery.Seq).ToArray(),
+                registereds = delivered.Select(d => d.Attempt.Delivery.Registered.ToUniversalTime()).ToArray(),
+                eventIds = delivered.Select(d => d.Attempt.EventId).ToArray(),
+                attempts = delivered.Select(d => d.Attempt.Delivery.Attempt).ToArray(),
+                statusCodes = delivered.Select(d => d.Attempt.StatusCode).ToArray(),
+                durations = delivered.Select(d => (int)Math.Min(int.MaxValue, Math.Round(d.Attempt.Duration.TotalMilliseconds))).ToArray(),
+                probes = delivered.Select(d => d.Attempt.Probe).ToArray(),
+                claims = delivered.Select(d => d.Attempt.Claim).ToArray(),
+                endpointIds = delivered.Select(d => d.EndpointId).ToArray(),
+                status = DeliveryStatus.Delivered,
+                outcome = AttemptOutcome.Delivered,
+            },
+            cancellationToken: cancellationToken));
+        return rows.Select(r => (r.SubscriptionId, r.Seq)).ToHashSet();
+    }
+
     /// <summary>Disables a validated subscription that has been failing since before <paramref name="failingBefore"/>.</summary>
     /// <returns>Whether this call disabled it.</returns>
     public async Task<bool> DisableAsync(Guid id, DateTimeOffset failingBefore, string reason, DateTimeOffset at, CancellationToken cancellationToken)
@@ -338,6 +402,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     private sealed record TargetRow(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt, Guid EndpointId, string EndpointState);
 
     private sealed record ResultRow(DateTime? FailingSince, string EndpointState, bool Recorded, bool Opened);
+
+    private sealed record RecordedRow(Guid SubscriptionId, long Seq, DateTime Registered);
 
     private sealed class LogRow
     {

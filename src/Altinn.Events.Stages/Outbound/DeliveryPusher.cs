@@ -16,10 +16,14 @@ namespace Altinn.Events.Stages.Outbound;
 /// <param name="Probe">The push tests an open endpoint: it is made although the endpoint is open, and logged as a probe.</param>
 internal readonly record struct PushMode(bool Reauthorize, bool Probe = false);
 
-/// <summary>What <see cref="DeliveryPusher.RunAsync"/> started: <paramref name="Pushes"/> deliveries went for a slot; <paramref name="Done"/> ends when all have been pushed and recorded, or parked.</summary>
-internal readonly record struct PushBatch(int Pushes, Task Done)
+/// <summary>
+/// What <see cref="DeliveryPusher.RunAsync"/> started: <paramref name="Pushes"/> deliveries went for a slot;
+/// <paramref name="Done"/> ends when all have been pushed and recorded, or parked; <paramref name="PushedAtOnce"/> when
+/// those that found a free slot at once have been pushed and recorded (the others wait in line under their claims).
+/// </summary>
+internal readonly record struct PushBatch(int Pushes, Task Done, Task PushedAtOnce)
 {
-    public static PushBatch None { get; } = new(0, Task.CompletedTask);
+    public static PushBatch None { get; } = new(0, Task.CompletedTask, Task.CompletedTask);
 }
 
 /// <summary>
@@ -31,6 +35,7 @@ internal readonly record struct PushBatch(int Pushes, Task Done)
 /// </summary>
 internal sealed class DeliveryPusher(
     DeliveryStore store,
+    DeliveredBatcher delivered,
     DeliverySchedule schedule,
     IAuthorizationDecider decider,
     WebhookClient webhooks,
@@ -114,26 +119,29 @@ internal sealed class DeliveryPusher(
             OutboundLog.Skipped(logger, delivery.SubscriptionId, delivery.Seq, reason);
         }
 
+        // Each push waits in line up to SlotWait for a slot and starts as soon as it has one; those that got none are
+        // parked together once every wait has ended. The caller need not wait for that: the deliveries are claimed, so if
+        // this process dies meanwhile the scheduler takes them when their claims lapse. The pushes start before the
+        // skipped and open-endpoint deliveries are written: parking bumps the open endpoint's row, which every message
+        // with one of its deliveries does, and healthy pushes in the same message must not wait in that line.
+        var busy = new ConcurrentQueue<ClaimedDelivery>();
+        var opened = new ConcurrentQueue<ClaimedDelivery>();
+        var slotWait = mode.Probe ? TimeSpan.Zero : options.Value.SlotWait;
+        var atOnce = new ConcurrentQueue<Task>();
+        var pushes = ready.Except(open).Select(r => AcquireAndPushAsync(r.Claimed, r.Event, r.Target, slotWait, mode.Probe, busy, opened, atOnce)).ToList();
+        var started = PushBatch.None;
+        if (pushes.Count > 0)
+        {
+            var all = ParkWaitersAsync(pushes, busy, opened);
+            Track(all);
+            started = new PushBatch(pushes.Count, all, atOnce.IsEmpty ? Task.CompletedTask : Task.WhenAll(atOnce));
+        }
+
         var now = time.GetUtcNow();
         await store.MarkSkippedAsync(skipped, now, cancellationToken);
         metrics.Count(DeliveryStatus.Skipped, skipped.Count);
         await ParkAsync([.. open.Select(r => r.Claimed)], failing: true, now, cancellationToken);
-
-        // Each push waits in line up to SlotWait for a slot and starts as soon as it has one; those that got none are
-        // parked together once every wait has ended. The caller need not wait for that: the deliveries are claimed, so if
-        // this process dies meanwhile the scheduler takes them when their claims lapse.
-        var busy = new ConcurrentQueue<ClaimedDelivery>();
-        var opened = new ConcurrentQueue<ClaimedDelivery>();
-        var slotWait = mode.Probe ? TimeSpan.Zero : options.Value.SlotWait;
-        var pushes = ready.Except(open).Select(r => AcquireAndPushAsync(r.Claimed, r.Event, r.Target, slotWait, mode.Probe, busy, opened)).ToList();
-        if (pushes.Count == 0)
-        {
-            return PushBatch.None;
-        }
-
-        var all = ParkWaitersAsync(pushes, busy, opened);
-        Track(all);
-        return new PushBatch(pushes.Count, all);
+        return started;
     }
 
     // Ends when every push has ended and the deliveries that got no slot, or whose endpoint opened while they waited, are parked.
@@ -172,9 +180,12 @@ internal sealed class DeliveryPusher(
     }
 
     private async Task<Task?> AcquireAndPushAsync(
-        ClaimedDelivery claimed, PushEvent stored, PushTarget target, TimeSpan slotWait, bool probe, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened)
+        ClaimedDelivery claimed, PushEvent stored, PushTarget target, TimeSpan slotWait, bool probe, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened,
+        ConcurrentQueue<Task> atOnce)
     {
-        var slot = await limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait);
+        var acquiring = limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait);
+        var immediate = acquiring.IsCompleted;
+        var slot = await acquiring;
         if (slot is null)
         {
             busy.Enqueue(claimed);
@@ -188,7 +199,13 @@ internal sealed class DeliveryPusher(
             return null;
         }
 
-        return PushAsync(claimed, stored, target, slot, probe);
+        var push = PushAsync(claimed, stored, target, slot, probe);
+        if (immediate)
+        {
+            atOnce.Enqueue(push);
+        }
+
+        return push;
     }
 
     /// <summary>
@@ -265,15 +282,18 @@ internal sealed class DeliveryPusher(
         var settings = options.Value;
         var delivery = claimed.Delivery;
         var endPoint = new Uri(target.EndPoint);
-        WebhookResult result;
-        TimeSpan duration;
-        using (slot)
+        using var heldSlot = slot;
+        await Task.Yield();
+        var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
+        var started = time.GetTimestamp();
+        var result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, WebhookIds.For(delivery.SubscriptionId, delivery.Seq, claimed.Generation), settings.Timeout, CancellationToken.None);
+        var duration = time.GetElapsedTime(started);
+
+        // A success frees the slot at once. A failure holds it until recorded, so the push next in line for this endpoint
+        // sees what the failure did (the endpoint opened) before it goes, rather than pushing into it meanwhile.
+        if (result.Success)
         {
-            await Task.Yield();
-            var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
-            var started = time.GetTimestamp();
-            result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, WebhookIds.For(delivery.SubscriptionId, delivery.Seq, claimed.Generation), settings.Timeout, CancellationToken.None);
-            duration = time.GetElapsedTime(started);
+            slot.Dispose();
         }
 
         var at = time.GetUtcNow();
@@ -350,7 +370,10 @@ internal sealed class DeliveryPusher(
         {
             try
             {
-                return await store.RecordAttemptAsync(attempt, effect, endpoint, CancellationToken.None);
+                // Successes, nearly every push, share transactions; a success always leaves the endpoint healthy.
+                return effect.Status == DeliveryStatus.Delivered
+                    ? new AttemptResult(null, EndpointState.Healthy, await delivered.RecordAsync(attempt, endpoint.EndpointId), false)
+                    : await store.RecordAttemptAsync(attempt, effect, endpoint, CancellationToken.None);
             }
             catch (Exception ex) when (DependencyFailures.IsTransient(ex) && time.GetUtcNow() + delay < giveUpAt)
             {

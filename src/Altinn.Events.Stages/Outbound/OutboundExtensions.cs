@@ -18,6 +18,7 @@ internal static class OutboundExtensions
         builder.AddEventsAuthorization();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<DeliveryStore>();
+        builder.Services.AddSingleton<DeliveredBatcher>();
         builder.Services.AddSingleton<DeliverySchedule>();
         builder.Services.AddSingleton<EndpointLimiter>();
         builder.Services.AddSingleton<OutboundMetrics>();

@@ -11,8 +11,9 @@ namespace Altinn.Events.Stages.Outbound;
 /// that are still queued (one statement; a redelivered message or a second copy claims nothing, so a delivery is never
 /// pushed twice at once) and hands them to the <see cref="DeliveryPusher"/>. Everything after a first attempt (retries,
 /// deliveries parked on an open or busy endpoint, probes, lapsed claims) is the <see cref="DeliveryScheduler"/>'s, from
-/// PostgreSQL: a failing endpoint causes no queue messages. The message completes when its pushes end, or after
-/// <see cref="OutboundOptions.HoldMessageFor"/> while slow ones go on under their claims.
+/// PostgreSQL: a failing endpoint causes no queue messages. The message completes when the pushes that found a free slot
+/// at once end, or after <see cref="OutboundOptions.HoldMessageFor"/> while slow ones go on under their claims; pushes
+/// waiting in line for a slot never hold it.
 /// </summary>
 internal sealed class OutboundFunction(
     DeliverySchedule schedule,
@@ -33,10 +34,12 @@ internal sealed class OutboundFunction(
             OutboundLog.NotQueued(logger, message.MessageId, deliveries.Count - claimed.Count);
         }
 
+        // The message waits for the pushes that found a slot at once, so a listener takes no more than the endpoints
+        // accept; one waiting in line for a busy or hanging endpoint holds its claim, not the message or a listener slot.
         var batch = await pusher.RunAsync(claimed, new PushMode(Reauthorize: false), cancellationToken);
         if (batch.Pushes > 0)
         {
-            await Task.WhenAny(batch.Done, Task.Delay(options.Value.HoldMessageFor, time, cancellationToken));
+            await Task.WhenAny(batch.PushedAtOnce, Task.Delay(options.Value.HoldMessageFor, time, cancellationToken));
         }
     }
 

@@ -53,7 +53,8 @@ public sealed class OutboundOptions : IValidatableObject
     public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
-    /// How long a queue message waits for its pushes before it completes. Every push is claimed in PostgreSQL before it
+    /// How long a queue message waits for its pushes that found a free slot at once before it completes (pushes waiting
+    /// in line for a slot do not hold it). Every push is claimed in PostgreSQL before it
     /// starts, so one still running then (a slow endpoint) goes on without the message; if this process dies the claim
     /// lapses and the scheduler pushes the delivery again.
     /// </summary>
