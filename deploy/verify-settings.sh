@@ -145,6 +145,7 @@ port=$(free_port)
 log "starting a throwaway PostgreSQL on 127.0.0.1:$port and Azurite"
 start_postgres "$RUN_DIR/pg" "$port" fsync=off synchronous_commit=off full_page_writes=off
 STARTED_PG=1
+DB_PORT=$port
 DB_CS=$(pg_connection_string "$port" events)
 port=$(free_port)
 start_azurite "$RUN_DIR/azurite" "$port" --inMemoryPersistence
@@ -160,6 +161,15 @@ if (run_clean "$OUT/api" dotnet cli/altinn-events.dll migrate) >"$RUN_DIR/logs/m
   pass "migrate job ($(tail -n 1 "$RUN_DIR/logs/migrate.log"))"
 else
   cat "$RUN_DIR/logs/migrate.log" >&2; fail "migrate job"
+fi
+
+# What the migration job leaves holds no test data: the seeded parties and roles are development's (altinn-events seed).
+seeded=$(PGPASSWORD=$DB_PASSWORD psql -X -h 127.0.0.1 -p "$DB_PORT" -U "$DB_USER" -d events -tAc \
+  "SELECT (SELECT count(*) FROM parties) + (SELECT count(*) FROM party_roles)" 2>&1 || true)
+if [ "$seeded" = 0 ]; then
+  pass "migrate job: no parties or roles in the database (the development seed is not a migration)"
+else
+  fail "migrate job: the database holds test parties or roles after migrating ($seeded)"
 fi
 
 # The templates create the queues; here the CLI stands in, with the queue names from the same file.

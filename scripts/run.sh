@@ -49,6 +49,8 @@ dotnet build Altinn.Events.sln -c Release -nologo -clp:ErrorsOnly -v:q >"$LOGS/b
 
 CLI="tools/Altinn.Events.Cli/bin/Release/net10.0/altinn-events.dll"
 dotnet "$CLI" migrate
+# Development only: the test parties and roles the README's examples use (the migrations hold no test data).
+dotnet "$CLI" seed
 dotnet "$CLI" queues
 dotnet "$CLI" dev-issuer "$DATA_ROOT/dev-issuer"
 

@@ -4,6 +4,7 @@ using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
+using Altinn.Events.Api.Links;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.Api.Operations;
 using Altinn.Events.Api.Publishing;
@@ -14,6 +15,7 @@ using Altinn.Events.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddPublicLinks();
 builder.AddEventsAuthentication();
 builder.AddEventsAuthorization();
 builder.AddPublishing();
@@ -27,6 +29,7 @@ builder.AddOpenApiDocument();
 
 var app = builder.Build();
 
+app.UsePublicLinks();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseTextInputRules();

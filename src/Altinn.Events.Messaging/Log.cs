@@ -39,4 +39,7 @@ internal static partial class Log
 
     [LoggerMessage(4020, LogLevel.Warning, "Webhook connection to {Host} refused: it resolves to a {AddressClass} address")]
     public static partial void WebhookAddressBlocked(ILogger logger, string host, string addressClass);
+
+    [LoggerMessage(4021, LogLevel.Warning, "Webhook connection to {Host} refused: port {Port} is not one webhooks may use (Subscriptions:AllowedPorts)")]
+    public static partial void WebhookPortBlocked(ILogger logger, string host, int port);
 }

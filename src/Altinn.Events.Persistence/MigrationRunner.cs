@@ -14,6 +14,9 @@ namespace Altinn.Events.Persistence;
 /// instances starting at once) take turns; the second finds nothing left to do.
 /// A file whose first line is <c>-- migration: no-transaction</c> runs outside a transaction
 /// (for <c>CREATE INDEX CONCURRENTLY</c>); every other file runs in one transaction with its record.
+/// A leading line <c>-- migration: replaces {checksum}</c> says the file was rewritten after it shipped: a database that
+/// applied the earlier version (that checksum) keeps it, and its record takes the new checksum. Such a rewrite must not
+/// change what the schema ends up as; a later migration brings old databases in line where data differ.
 /// </summary>
 public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
@@ -30,6 +33,7 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
         """;
 
     private const string NoTransactionMarker = "-- migration: no-transaction";
+    private const string ReplacesMarker = "-- migration: replaces ";
 
     /// <summary>The migrations shipped in this assembly, ordered by version.</summary>
     public static IReadOnlyList<Migration> Shipped { get; } = LoadShipped();
@@ -51,7 +55,13 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
             {
                 if (applied.TryGetValue(migration.Version, out var record))
                 {
-                    if (record.Checksum != migration.Checksum)
+                    if (record.Checksum != migration.Checksum && migration.Replaces.Contains(record.Checksum))
+                    {
+                        await connection.ExecuteAsync(new CommandDefinition(
+                            "UPDATE schema_migrations SET checksum = @Checksum WHERE version = @Version", migration, cancellationToken: cancellationToken));
+                        LogRewritten(logger, migration.Name);
+                    }
+                    else if (record.Checksum != migration.Checksum)
                     {
                         throw new InvalidOperationException(
                             $"Migration {migration.Name} was changed after it was applied (checksum {record.Checksum} in the database, {migration.Checksum} in the file). Add a new migration instead of editing an applied one.");
@@ -104,12 +114,16 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
 
             var sql = ReadResource(assembly, resource);
             var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql.ReplaceLineEndings("\n"))));
+            var header = sql.ReplaceLineEndings("\n").Split('\n').TakeWhile(l => l.StartsWith("--", StringComparison.Ordinal)).ToList();
             migrations.Add(new Migration(
                 int.Parse(match.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture),
                 Path.GetFileNameWithoutExtension(fileName),
                 sql,
                 checksum,
-                sql.TrimStart().StartsWith(NoTransactionMarker, StringComparison.Ordinal)));
+                sql.TrimStart().StartsWith(NoTransactionMarker, StringComparison.Ordinal))
+            {
+                Replaces = header.Where(l => l.StartsWith(ReplacesMarker, StringComparison.Ordinal)).Select(l => l[ReplacesMarker.Length..].Trim()).ToHashSet(StringComparer.Ordinal),
+            });
         }
 
         var duplicate = migrations.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1);
@@ -133,7 +147,14 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
 
     [LoggerMessage(2001, LogLevel.Information, "Applied migration {Migration}")]
     private static partial void LogApplied(ILogger logger, string migration);
+
+    [LoggerMessage(2002, LogLevel.Information, "Migration {Migration} was rewritten after this database applied it (as its header allows); its record now has the new checksum")]
+    private static partial void LogRewritten(ILogger logger, string migration);
 }
 
 /// <summary>One numbered SQL file.</summary>
-public sealed record Migration(int Version, string Name, string Sql, string Checksum, bool NoTransaction);
+public sealed record Migration(int Version, string Name, string Sql, string Checksum, bool NoTransaction)
+{
+    /// <summary>Checksums of earlier versions of the file that databases may have applied (<c>-- migration: replaces</c>).</summary>
+    public IReadOnlySet<string> Replaces { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+}

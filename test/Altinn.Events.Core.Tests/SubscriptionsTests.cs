@@ -38,6 +38,15 @@ public sealed class AddressClassifierTests
     [InlineData("::ffff:127.0.0.1", AddressClass.Loopback)]
     [InlineData("::ffff:169.254.169.254", AddressClass.Metadata)]
     [InlineData("64:ff9b::a00:1", AddressClass.Reserved)]
+    [InlineData("168.63.129.16", AddressClass.Metadata)]
+    [InlineData("::ffff:168.63.129.16", AddressClass.Metadata)]
+    [InlineData("168.63.129.17", AddressClass.Public)]
+    [InlineData("169.254.170.2", AddressClass.LinkLocal)]
+    [InlineData("100.100.100.200", AddressClass.CarrierGradeNat)]
+    [InlineData("2002:a00:1::1", AddressClass.Reserved)]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", AddressClass.Reserved)]
+    [InlineData("100::1", AddressClass.Reserved)]
+    [InlineData("2001:4860::8888", AddressClass.Public)]
     public void Classify(string address, AddressClass expected) =>
         Assert.Equal(expected, AddressClassifier.Classify(IPAddress.Parse(address)));
 
@@ -123,6 +132,24 @@ public sealed class SubscriptionRulesTests
 
     private static SubscriptionCheck Check(Caller caller, string? resource = null, string? source = null, string? subject = null, string? endPoint = "https://hooks.example/x", bool loopback = false) =>
         SubscriptionRules.Check(new SubscriptionInput(endPoint, source, resource, subject, null, null, null), caller, "altinn.no", loopback);
+
+    [Theory]
+    [InlineData("https://hooks.example/x", true)]
+    [InlineData("https://hooks.example:443/x", true)]
+    [InlineData("https://hooks.example:8443/x", false)]
+    [InlineData("https://hooks.example:22/x", false)]
+    public void EndPoint_OnlyOnAllowedPorts_WhenPortsAreGiven(string endPoint, bool accepted)
+    {
+        var check = SubscriptionRules.Check(new SubscriptionInput(endPoint, null, "urn:altinn:resource:ttd-events-test", null, null, null, null), Ttd, "altinn.no", allowHttpLoopback: false, allowedPorts: [443]);
+        var anyPort = SubscriptionRules.Check(new SubscriptionInput(endPoint, null, "urn:altinn:resource:ttd-events-test", null, null, null, null), Ttd, "altinn.no", allowHttpLoopback: false);
+
+        Assert.Equal(accepted, check.IsValid);
+        Assert.True(anyPort.IsValid);
+        if (!accepted)
+        {
+            Assert.Contains("port 443", Assert.Single(check.Errors["endPoint"]), StringComparison.Ordinal);
+        }
+    }
 
     [Fact]
     public void AppSourceFilter_DerivesTheAppResource_AndTrimsTheTrailingSlash()

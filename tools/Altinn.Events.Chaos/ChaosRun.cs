@@ -37,6 +37,7 @@ internal sealed class ChaosRun(ChaosSettings settings, TimeProvider time)
                 ["Queues__ConnectionString"] = azurite.ConnectionString,
             };
             await CliAsync(["migrate"], cliEnvironment, cancellationToken);
+            await CliAsync(["seed"], cliEnvironment, cancellationToken);
             await CliAsync(["queues"], cliEnvironment, cancellationToken);
             var issuer = Path.Combine(settings.RunDir, "dev-issuer");
             await CliAsync(["dev-issuer", issuer], cliEnvironment, cancellationToken);

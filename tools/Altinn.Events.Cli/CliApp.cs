@@ -1,6 +1,7 @@
 using Altinn.Events.Cli.DevIssuer;
 using Altinn.Events.Messaging;
 using Altinn.Events.Persistence;
+using Altinn.Events.Persistence.Seed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +20,7 @@ internal static class CliApp
 
         commands:
           migrate   apply pending database migrations (needs Database:ConnectionString)
+          seed      development and tests only: add the test parties and roles (Seed/dev_seed.sql); never in production
           queues    create the queues and their poison queues (needs Queues:ConnectionString or Queues:ServiceUri)
           dev-issuer [dir]  create the local development issuer's key (if missing) and print where its JWKS is
           generate subscriptions|events --count N [--days D] [--seed S]
@@ -61,6 +63,15 @@ internal static class CliApp
                     {
                         var applied = await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(CancellationToken.None);
                         Console.WriteLine(applied.Count == 0 ? "migrations: up to date" : $"migrations: applied {string.Join(", ", applied)}");
+                    }
+
+                    return 0;
+                case "seed":
+                    builder.Services.AddEventsDatabase();
+                    using (var host = builder.Build())
+                    {
+                        await DevSeed.ApplyAsync(host.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), CancellationToken.None);
+                        Console.WriteLine("seed: test parties and roles present (development data)");
                     }
 
                     return 0;

@@ -4,18 +4,25 @@ using Altinn.Events.Persistence.Delivery;
 
 namespace Altinn.Events.Api.Delivery;
 
-/// <summary>The body of <c>POST /subscriptions/{id}/redeliver</c>: exactly one of the two.</summary>
-/// <param name="After">Push again the events after this event id (exclusive), of the subscription's resource.</param>
+/// <summary>The body of <c>POST /subscriptions/{id}/redeliver</c>: exactly one of the three.</summary>
+/// <param name="After">
+/// Push again the events after this event id (exclusive), of the subscription's resource. Ids are not unique (only per
+/// publisher, resource and source): the earliest retained event with this id that the consumer may see counts, so events
+/// may be pushed again that the consumer had, but none after it is missed.
+/// </param>
 /// <param name="From">Push again the events registered at or after this time (RFC 3339 with a time zone).</param>
-public sealed record RedeliveryRequest(string? After, string? From);
+/// <param name="Cursor">Continue an earlier redelivery: the <c>cursor</c> of its answer.</param>
+public sealed record RedeliveryRequest(string? After, string? From, string? Cursor = null);
 
 /// <summary>What a redelivery queued.</summary>
 /// <param name="Queued">Events queued for the subscription's endpoint.</param>
 /// <param name="Complete">True when every matching event up to now was queued; false when the cap (or the scan limit) stopped it.</param>
-/// <param name="LastEventId">The last event examined: send it as <c>after</c> to continue where this call stopped.</param>
+/// <param name="Cursor">When not complete: send it as <c>cursor</c> to continue where this call stopped.</param>
+/// <param name="LastEventId">The id of the last event queued, when any was.</param>
 public sealed record RedeliveryResponse(
     int Queued,
     bool Complete,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Cursor,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastEventId);
 
 /// <summary>
@@ -51,7 +58,11 @@ public sealed class RedeliveryOptions
     [Range(1, 100_000, ErrorMessage = "Redelivery:MaxEvents must be between {1} and {2}.")]
     public int MaxEvents { get; set; } = 1000;
 
-    /// <summary>Most events one call examines (matching and authorization drop some), so a call's cost stays bounded.</summary>
+    /// <summary>
+    /// Most events one call examines (matching and authorization drop some), so a call's cost stays bounded. A call that
+    /// reaches it answers with a cursor a fixed distance past its start, whatever it found, so the cursor says nothing about
+    /// the events the consumer may not see.
+    /// </summary>
     [Range(1, 1_000_000, ErrorMessage = "Redelivery:MaxScanned must be between {1} and {2}.")]
     public int MaxScanned { get; set; } = 10_000;
 

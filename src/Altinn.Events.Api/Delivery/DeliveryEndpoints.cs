@@ -2,10 +2,9 @@ using System.Globalization;
 using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
+using Altinn.Events.Api.Links;
 using Altinn.Events.Api.Subscriptions;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Altinn.Events.Api.Delivery;
 
@@ -32,7 +31,7 @@ internal static class DeliveryEndpoints
         group.MapPost("/{id:guid}/redeliver", RedeliverAsync)
             .WithName("RedeliverSubscription")
             .WithSummary("Pushes the subscription's retained events again, from an event id or a time")
-            .WithDescription("Body {\"after\": \"<event id>\"} or {\"from\": \"<RFC 3339 time>\"}. Queues the events after that point that the subscription's filters match and its consumer may still see, as fresh deliveries (attempt 1), at most Redelivery:MaxEvents per call; 202 says how many were queued and, when the cap stopped it, the last event examined to continue from. The subscription must be validated (409 otherwise).")
+            .WithDescription("Body {\"after\": \"<event id>\"}, {\"from\": \"<RFC 3339 time>\"} or {\"cursor\": \"<from an earlier answer>\"}. Queues the events after that point that the subscription's filters match and its consumer may still see, as new deliveries (attempt 1, a webhook-id of their own: {subscription}:{seq}:{n} for the n-th redelivery), at most Redelivery:MaxEvents per call and Redelivery:MaxScanned examined; 202 says how many were queued, the last one's id, and when the cap stopped it a cursor to continue from. An 'after' id that several events share counts from the earliest the consumer may see. The subscription must be validated (409 otherwise).")
             .Accepts<RedeliveryRequest>("application/json")
             .Produces<RedeliveryResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
@@ -46,7 +45,7 @@ internal static class DeliveryEndpoints
         return api;
     }
 
-    private static async Task<IResult> ListAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, PublicLinks links, CancellationToken cancellationToken)
     {
         var (ownership, _) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
         if (ownership != Ownership.Owner)
@@ -76,10 +75,7 @@ internal static class DeliveryEndpoints
         string? next = null;
         if (page.Count == Math.Min(size, MaxSize))
         {
-            var request = context.Request;
-            var parameters = query.Where(q => q.Key != "cursor").SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
-            parameters.Add(new("cursor", DeliveryService.EncodeCursor(page[^1])));
-            next = QueryHelpers.AddQueryString(UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path), parameters);
+            next = links.ForThisRequest(context.Request, new Dictionary<string, string> { ["cursor"] = DeliveryService.EncodeCursor(page[^1]) });
             context.Response.Headers["next"] = next;
         }
 

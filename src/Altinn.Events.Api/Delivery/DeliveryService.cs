@@ -9,6 +9,7 @@ using Altinn.Events.Core.Register;
 using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
 using Altinn.Events.Persistence.Delivery;
+using Altinn.Events.Persistence.Events;
 using Altinn.Events.Persistence.Subscriptions;
 using Microsoft.Extensions.Options;
 
@@ -31,6 +32,7 @@ internal abstract record RedeliveryResult
 /// </summary>
 internal sealed class DeliveryService(
     DeliveryStore store,
+    EventReader reader,
     IAuthorizationDecider decider,
     IPartyRegister register,
     IQueueSender queues,
@@ -39,7 +41,6 @@ internal sealed class DeliveryService(
     TimeProvider time,
     ILogger<DeliveryService> logger)
 {
-    private const int PageSize = 500;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Parses a cursor of <see cref="EncodeCursor"/>; null when it is not one.</summary>
@@ -63,14 +64,23 @@ internal sealed class DeliveryService(
 
     public async Task<RedeliveryResult> RedeliverAsync(Subscription subscription, RedeliveryRequest request, CancellationToken cancellationToken)
     {
-        if ((request.After is null) == (request.From is null))
+        if (new[] { request.After, request.From, request.Cursor }.Count(v => v is not null) != 1)
         {
-            return new RedeliveryResult.Invalid("after", "Give exactly one of 'after' (an event id) and 'from' (a time with a time zone).");
+            return new RedeliveryResult.Invalid("after", "Give exactly one of 'after' (an event id), 'from' (a time with a time zone) and 'cursor' (from an earlier answer).");
         }
 
-        (long Seq, DateTimeOffset Registered)? position = null;
-        DateTimeOffset? from = null;
-        if (request.After is { } after)
+        var filter = new EventFilter { Resource = subscription.ResourceFilter };
+        StorePosition position;
+        if (request.Cursor is { } cursorText)
+        {
+            if (QueryCursor.TryDecode(cursorText) is not { } cursor)
+            {
+                return new RedeliveryResult.Invalid("cursor", "'cursor' must be the value from an earlier redelivery's answer.");
+            }
+
+            position = cursor;
+        }
+        else if (request.After is { } after)
         {
             if (string.IsNullOrWhiteSpace(after))
             {
@@ -82,11 +92,15 @@ internal sealed class DeliveryService(
                 return new RedeliveryResult.Invalid("after", problem);
             }
 
-            position = await store.FindEventAsync(after, subscription.ResourceFilter, cancellationToken);
-            if (position is null)
+            // Only an event the consumer may see counts: one it may not is answered exactly as one that is not stored.
+            var candidates = await reader.FindByIdAsync(after, filter, EventReader.MaxAfterCandidates, cancellationToken);
+            var visible = await PermittedAsync(subscription, candidates, cancellationToken);
+            if (visible.Count == 0)
             {
-                return new RedeliveryResult.Invalid("after", $"No retained event of {subscription.ResourceFilter} has the id '{after}'.");
+                return new RedeliveryResult.Invalid("after", $"No retained event of {subscription.ResourceFilter} that the subscription's consumer may see has the id '{after}'.");
             }
+
+            position = visible[0].Position;
         }
         else if (!CloudEventValidator.IsRfc3339(request.From!))
         {
@@ -94,7 +108,9 @@ internal sealed class DeliveryService(
         }
         else
         {
-            from = DateTimeOffset.Parse(request.From!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind).ToUniversalTime();
+            var from = DateTimeOffset.Parse(request.From!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind).ToUniversalTime();
+            filter = filter with { From = from };
+            position = await reader.PositionFromAsync(from, cancellationToken);
         }
 
         if (subscription.ValidationStatus != ValidationStatus.Validated)
@@ -104,48 +120,17 @@ internal sealed class DeliveryService(
 
         var settings = options.Value;
         var subjects = await SubjectsAsync(subscription, cancellationToken);
-        var filter = new SubscriptionFilter(subscription.ResourceFilter, subscription.SourceFilter, subscription.SubjectFilter, subscription.TypeFilter, subscription.IncludeSubunits);
-        var selected = new List<RedeliveryCandidate>();
-        string? lastExamined = null;
-        var scanned = 0;
-        var complete = false;
-        while (true)
-        {
-            var wanted = Math.Min(PageSize, settings.MaxScanned - scanned);
-            var page = await store.ReadCandidatesAsync(subscription.ResourceFilter, subjects, position, from, wanted, cancellationToken);
-            var visible = await VisibleAsync(subscription, filter, page, cancellationToken);
-            foreach (var candidate in page)
-            {
-                scanned++;
-                position = (candidate.Seq, candidate.Registered);
-                lastExamined = candidate.Id;
-                if (visible.Contains(candidate.Seq))
-                {
-                    selected.Add(candidate);
-                    if (selected.Count == settings.MaxEvents)
-                    {
-                        break;
-                    }
-                }
-            }
-
-            if (selected.Count >= settings.MaxEvents)
-            {
-                break;
-            }
-
-            if (page.Count < wanted)
-            {
-                complete = true;
-                break;
-            }
-
-            if (scanned >= settings.MaxScanned)
-            {
-                break;
-            }
-        }
-
+        var matching = new SubscriptionFilter(subscription.ResourceFilter, subscription.SourceFilter, subscription.SubjectFilter, subscription.TypeFilter, subscription.IncludeSubunits);
+        var page = await reader.ScanAsync(
+            subjects is [var only] ? filter with { Subject = only } : filter with { SubjectIn = subjects },
+            position,
+            long.MaxValue,
+            settings.MaxScanned,
+            settings.MaxEvents,
+            (chunk, ct) => VisibleAsync(subscription, matching, chunk, ct),
+            cancellationToken);
+        var selected = page.Kept;
+        var (next, _) = PageCursor.Next(page.Scan, settings.MaxScanned);
         if (selected.Count > 0)
         {
             await store.QueueAgainAsync(subscription.Id, [.. selected.Select(s => (s.Seq, s.Registered))], time.GetUtcNow(), cancellationToken);
@@ -156,8 +141,10 @@ internal sealed class DeliveryService(
             }
         }
 
-        DeliveryLog.Redelivered(logger, subscription.Id, selected.Count, scanned, complete);
-        return new RedeliveryResult.Queued(new RedeliveryResponse(selected.Count, complete, lastExamined));
+        var complete = page.Scan.Exhausted;
+        DeliveryLog.Redelivered(logger, subscription.Id, selected.Count, page.Scan.Examined, complete);
+        return new RedeliveryResult.Queued(new RedeliveryResponse(
+            selected.Count, complete, complete ? null : QueryCursor.Encode(next), selected.Count > 0 ? selected[^1].Id : null));
     }
 
     // The subject values to read by: the subject filter, plus its subunits when the subscription includes them.
@@ -177,18 +164,24 @@ internal sealed class DeliveryService(
         return [subject, .. (subunits.TryGetValue(party, out var ids) ? ids : []).Select(Subjects.ForParty)];
     }
 
-    // The sequence numbers of the page's events that the filters match and the consumer may see.
-    private async Task<HashSet<long>> VisibleAsync(Subscription subscription, SubscriptionFilter filter, IReadOnlyList<RedeliveryCandidate> page, CancellationToken cancellationToken)
+    // The events of a chunk that the filters match and the consumer may see, in their order.
+    private Task<IReadOnlyList<ScannedEvent>> VisibleAsync(Subscription subscription, SubscriptionFilter filter, IReadOnlyList<ScannedEvent> chunk, CancellationToken cancellationToken)
     {
-        var matching = page.Where(e => SubscriptionMatcher.Matches(filter, new EventMatchKeys(
+        var matching = chunk.Where(e => SubscriptionMatcher.Matches(filter, new EventMatchKeys(
             e.Resource,
             SubscriptionMatcher.SourcePrefixes(e.Source),
             e.Subject,
             AlternativeSubjectParty: null,
-            // The query already kept only the filter's subject and its subunits.
+            // The scan already kept only the filter's subject and its subunits.
             MainUnitSubject: subscription.IncludeSubunits ? subscription.SubjectFilter : null,
             e.Type))).ToList();
-        var keys = matching.Select(e => (e.Resource, e.PartyId)).Distinct().ToList();
+        return PermittedAsync(subscription, matching, cancellationToken);
+    }
+
+    // The events the subscription's consumer may still receive (read on apps, subscribe otherwise), in their order.
+    private async Task<IReadOnlyList<ScannedEvent>> PermittedAsync(Subscription subscription, IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken)
+    {
+        var keys = events.Select(e => (e.Resource, e.PartyId)).Distinct().ToList();
         if (keys.Count == 0)
         {
             return [];
@@ -198,7 +191,7 @@ internal sealed class DeliveryService(
             [.. keys.Select(k => new DecisionRequest(subscription.Consumer, Actions.ToReceive(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
             cancellationToken);
         var permitted = keys.Where((_, i) => decisions[i]).ToHashSet();
-        return [.. matching.Where(e => permitted.Contains((e.Resource, e.PartyId))).Select(e => e.Seq)];
+        return [.. events.Where(e => permitted.Contains((e.Resource, e.PartyId)))];
     }
 }
 

@@ -26,12 +26,13 @@ internal static class PublishEndpoints
             .WithName("PublishEvents")
             .WithTags("Publish")
             .WithSummary("Publishes a CloudEvent, or a batch of them")
-            .WithDescription("application/cloudevents+json: one event. application/cloudevents-batch+json: an array stored all or none. Re-publishing an (id, source) already stored succeeds and stores nothing new.")
+            .WithDescription("application/cloudevents+json: one event. application/cloudevents-batch+json: an array stored all or none. An event is identified by its publisher (the caller), resource, source and id: re-publishing one already stored with the same content succeeds and stores nothing new; with other content it is refused with 409 (and nothing of the request is stored). Another publisher's event with the same source and id is a different event.")
             .Accepts<JsonElement>(CloudEventsJson, CloudEventsBatchJson)
             .Produces(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -147,6 +148,7 @@ internal static class PublishEndpoints
         }
 
         var now = time.GetUtcNow();
+        var caller = context.RequireCaller();
         var events = new List<NewEvent>(elements.Count);
         foreach (var (element, prefix) in elements)
         {
@@ -157,8 +159,10 @@ internal static class PublishEndpoints
                 continue;
             }
 
+            // The content is the event as sent, before the service fills in a missing time.
+            var content = EventIdentity.ContentHash(element);
             cloudEvent.Time ??= now;
-            events.Add(ToNewEvent(cloudEvent));
+            events.Add(ToNewEvent(cloudEvent, caller.Consumer, content));
         }
 
         if (errors.Count > 0)
@@ -166,7 +170,6 @@ internal static class PublishEndpoints
             return Invalid(errors);
         }
 
-        var caller = context.RequireCaller();
         if (!caller.HasScope(Scopes.PublishAdmin))
         {
             var resources = events.Select(e => e.Resource).Distinct(StringComparer.Ordinal).ToArray();
@@ -180,7 +183,17 @@ internal static class PublishEndpoints
             }
         }
 
-        await WriteAsync(writer, events, reservation, cancellationToken);
+        var written = await WriteAsync(writer, events, reservation, cancellationToken);
+        if (!written.Succeeded)
+        {
+            var which = written.Conflicts.Select(i => (batch ? $"[{i}] " : string.Empty) + $"(id '{events[i].Id}', source '{events[i].Source}')");
+            return TypedResults.Problem(
+                $"{(batch ? "Events" : "The event")} {string.Join(", ", which)} {(written.Conflicts.Count > 1 ? "were" : "was")} published before by {caller.Consumer} to the same resource (or earlier in this batch) with other content. " +
+                "An event's id and source name one event: publish changed content under a new id. Nothing of this request was stored.",
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Re-published with other content");
+        }
+
         return TypedResults.Ok();
     }
 
@@ -248,25 +261,27 @@ internal static class PublishEndpoints
         node["time"] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         node["resource"] = AppResources.For(source.Org, source.App);
         node["resourceinstance"] = source.ResourceInstance;
-        var cloudEvent = CloudEventReader.Decode(JsonSerializer.SerializeToElement(node), out var decodeError);
+        var element = JsonSerializer.SerializeToElement(node);
+        var cloudEvent = CloudEventReader.Decode(element, out var decodeError);
         if (cloudEvent is null)
         {
             return Invalid("body", decodeError!);
         }
 
-        await WriteAsync(writer, [ToNewEvent(cloudEvent)], reservation, cancellationToken);
+        // The id is new, so nothing can conflict with it.
+        await WriteAsync(writer, [ToNewEvent(cloudEvent, caller.Consumer, EventIdentity.ContentHash(element))], reservation, cancellationToken);
         return TypedResults.Created((string?)null, id);
     }
 
     /// <summary>Stores the events; their reservation is kept until the write completes, even if the client leaves first.</summary>
-    private static Task WriteAsync(IEventWriter writer, IReadOnlyList<NewEvent> events, PublishAdmission.Reservation reservation, CancellationToken cancellationToken)
+    private static Task<WriteResult> WriteAsync(IEventWriter writer, IReadOnlyList<NewEvent> events, PublishAdmission.Reservation reservation, CancellationToken cancellationToken)
     {
         var write = writer.WriteAsync(events, CancellationToken.None);
         reservation.ReleaseAfter(write);
         return write.WaitAsync(cancellationToken);
     }
 
-    private static NewEvent ToNewEvent(CloudEvent cloudEvent)
+    private static NewEvent ToNewEvent(CloudEvent cloudEvent, string publisher, Guid content)
     {
         var subject = cloudEvent.Subject;
         return new NewEvent(
@@ -278,7 +293,9 @@ internal static class PublishEndpoints
             cloudEvent["alternativesubject"] as string,
             Subjects.PartyId(subject),
             cloudEvent.Time?.ToUniversalTime(),
-            CloudEventReader.Encode(cloudEvent));
+            CloudEventReader.Encode(cloudEvent),
+            publisher,
+            content);
     }
 
     private static string? MediaType(HttpRequest request) =>

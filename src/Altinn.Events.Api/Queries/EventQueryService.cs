@@ -1,65 +1,128 @@
+using System.ComponentModel.DataAnnotations;
 using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
 using Altinn.Events.Persistence.Events;
+using Microsoft.Extensions.Options;
 
 namespace Altinn.Events.Api.Queries;
 
+/// <summary>Query settings, bound from <c>Queries</c>.</summary>
+public sealed class QueryOptions
+{
+    public const string SectionName = "Queries";
+
+    /// <summary>
+    /// Most store rows one page examines (only small columns: payloads are read for the events returned). A page that
+    /// reaches it before it is full ends early, with a <c>next</c> link that continues from a position the budget fixes.
+    /// </summary>
+    [Range(100, 1_000_000, ErrorMessage = "Queries:MaxExamined must be between {1} and {2}.")]
+    public int MaxExamined { get; set; } = 10_000;
+}
+
 /// <summary>One page of events the caller may see.</summary>
-/// <param name="Events">The permitted events, ascending by sequence.</param>
-/// <param name="LastExamined">The id of the last event looked at (permitted or not), the cursor for the next page; null when nothing was.</param>
-internal sealed record QueryPage(IReadOnlyList<StoredEvent> Events, string? LastExamined);
+/// <param name="Events">The permitted events with their stored CloudEvents, ascending by sequence.</param>
+/// <param name="Next">Where the next page starts; null when the page is empty and nothing more is stored (caught up).</param>
+internal sealed record QueryPage(IReadOnlyList<(ScannedEvent Event, string CloudEvent)> Events, StorePosition? Next);
+
 
 /// <summary>
-/// Reads pages and keeps only what the caller is permitted to see, deciding each page in one batch. Events the caller
-/// may not see are left out silently; the cursor still moves past them, and a page that found none permitted keeps
-/// reading (up to <see cref="MaxRounds"/> pages) so a consumer is not handed an empty page while permitted events follow.
+/// Reads pages and keeps only what the caller is permitted to see, deciding each chunk of the scan in one batch. Events
+/// the caller may not see are left out silently, and nothing in the answer depends on them: the page's <c>next</c>
+/// position is its last returned event, the end of the store (the same for every caller) or a fixed budget past its start
+/// (<see cref="PageCursor"/>), and an <c>after</c> id counts only as the earliest event with that id the caller may see
+/// (ids are not unique; one the caller may not see answers exactly as one that is not stored: from the oldest retained
+/// event, or from <c>from</c> when given). A <c>from</c> time starts where that time lies in the store.
 /// </summary>
-internal sealed class EventQueryService(EventReader reader, IAuthorizationDecider decider)
+internal sealed class EventQueryService(EventReader reader, IAuthorizationDecider decider, IOptions<QueryOptions> options)
 {
-    private const int MaxRounds = 10;
-
     public async Task<QueryPage> QueryAsync(Caller caller, string action, EventFilter filter, EventFilter cursorScope, QueryRequest request, CancellationToken cancellationToken)
     {
-        // An 'after' that is not (or no longer) stored means: from the oldest retained event.
-        var cursor = request.After is { } after ? await reader.FindCursorAsync(after, cursorScope, cancellationToken) : null;
-        var permitted = new List<StoredEvent>(request.Size);
-        string? lastExamined = null;
-
-        for (var round = 0; round < MaxRounds && permitted.Count < request.Size; round++)
+        var upper = request.To is { } to ? await reader.SeqThroughAsync(to, cancellationToken) : long.MaxValue;
+        var budget = options.Value.MaxExamined;
+        ScannedPage? page = null;
+        StorePosition start;
+        if (request.Cursor is { } cursor)
         {
-            var page = await reader.ReadPageAsync(filter, cursor, request.Size, cancellationToken);
-            if (page.Count == 0)
-            {
-                break;
-            }
+            start = cursor;
+        }
+        else if (request.After is { } after)
+        {
+            // The earliest event with that id the caller may see. Most often that is the earliest with the id: the scan
+            // starts there at once, and the candidates are decided with its first chunk (one batch). Otherwise the
+            // speculative page is dropped and the scan runs again from the right start.
+            IReadOnlyList<ScannedEvent>? visible = null;
+            (var candidates, page) = await reader.ScanAfterIdAsync(
+                after,
+                cursorScope,
+                filter,
+                upper,
+                budget,
+                request.Size,
+                candidates => async (chunk, ct) =>
+                {
+                    if (visible is not null)
+                    {
+                        return await PermittedAsync(caller, action, chunk, ct);
+                    }
 
-            var keys = page.Select(e => (e.Resource, e.PartyId)).Distinct().ToArray();
-            var decisions = await decider.DecideAsync(
-                [.. keys.Select(k => new DecisionRequest(caller.Consumer, action, new DecisionResource(k.Resource, k.PartyId), caller.AuthenticationLevel))],
+                    var allowed = await AllowedAsync(caller, action, [.. candidates, .. chunk], ct);
+                    visible = Kept(candidates, allowed);
+                    return Kept(chunk, allowed);
+                },
                 cancellationToken);
-            var allowed = keys.Where((_, i) => decisions[i]).ToHashSet();
-
-            foreach (var e in page)
+            if (candidates.Count == 0)
             {
-                if (allowed.Contains((e.Resource, e.PartyId)))
-                {
-                    permitted.Add(e);
-                }
-
-                lastExamined = e.Id;
-                cursor = e.Cursor;
-                if (permitted.Count == request.Size)
-                {
-                    break;
-                }
+                // Events stored before migration 0007 have no id in event_keys: found the slow way, if at all.
+                candidates = await reader.FindByIdAsync(after, cursorScope, EventReader.MaxAfterCandidates, cancellationToken);
             }
 
-            if (page.Count < request.Size)
+            if (candidates.Count > 0)
             {
-                break;
+                visible ??= await PermittedAsync(caller, action, candidates, cancellationToken);
+            }
+
+            if (page is not null && visible is { Count: > 0 } && visible[0].Seq == candidates[0].Seq)
+            {
+                start = candidates[0].Position;
+            }
+            else
+            {
+                page = null;
+                start = visible is { Count: > 0 } ? visible[0].Position : await FromOrOldestAsync(request, cancellationToken);
             }
         }
+        else
+        {
+            start = await reader.PositionFromAsync(request.From!.Value, cancellationToken);
+        }
 
-        return new QueryPage(permitted, lastExamined);
+        page ??= await reader.ScanAsync(
+            filter, start, upper, budget, request.Size, (chunk, ct) => PermittedAsync(caller, action, chunk, ct), cancellationToken);
+        var (next, hasNext) = PageCursor.Next(page.Scan, budget);
+        var payloads = await reader.LoadPayloadsAsync(page.Kept, cancellationToken);
+
+        // An event that expired between the scan and the read is left out; the cursor is the same either way.
+        return new QueryPage([.. page.Kept.Where(e => payloads.ContainsKey(e.Seq)).Select(e => (e, payloads[e.Seq]))], hasNext ? next : null);
     }
+
+    // Where an after id that names no event the caller may see starts: as one that is not stored.
+    private async Task<StorePosition> FromOrOldestAsync(QueryRequest request, CancellationToken cancellationToken) =>
+        request.From is { } since ? await reader.PositionFromAsync(since, cancellationToken) : await reader.OldestAsync(cancellationToken);
+
+    private async Task<IReadOnlyList<ScannedEvent>> PermittedAsync(Caller caller, string action, IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken) =>
+        Kept(events, await AllowedAsync(caller, action, events, cancellationToken));
+
+    // The (resource, party) pairs of the events the caller may act on, decided in one batch.
+    private async Task<HashSet<(string Resource, int? PartyId)>> AllowedAsync(Caller caller, string action, IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken)
+    {
+        var keys = events.Select(e => (e.Resource, e.PartyId)).Distinct().ToArray();
+        var decisions = await decider.DecideAsync(
+            [.. keys.Select(k => new DecisionRequest(caller.Consumer, action, new DecisionResource(k.Resource, k.PartyId), caller.AuthenticationLevel))],
+            cancellationToken);
+        return keys.Where((_, i) => decisions[i]).ToHashSet();
+    }
+
+    private static List<ScannedEvent> Kept(IEnumerable<ScannedEvent> events, HashSet<(string Resource, int? PartyId)> allowed) =>
+        [.. events.Where(e => allowed.Contains((e.Resource, e.PartyId)))];
 }

@@ -1,19 +1,21 @@
 using System.Text;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
+using Altinn.Events.Api.Links;
 using Altinn.Events.Core.Authorization;
+using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
 using Altinn.Events.Core.Input;
 using Altinn.Events.Core.Register;
 using Altinn.Events.Persistence.Events;
-using Microsoft.AspNetCore.Http.Extensions;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Altinn.Events.Api.Queries;
 
 internal static class QueryEndpoints
 {
     public const string AlternativeSubjectHeader = "Altinn-AlternativeSubject";
+
+    private const string NextLinks = "The 'next' header holds the URL of the following page: the same query with an opaque 'cursor' (a position in the store, never an event id) in place of 'after'. A page may be empty and still have one (the scan budget ended it): follow it at once. No 'next': the page is empty and nothing more is stored; poll the same URL later. 'after' ids may repeat across publishers; the earliest such event the caller may see counts, so events may repeat but none is skipped.";
 
     public static IEndpointRouteBuilder MapQueries(this IEndpointRouteBuilder api)
     {
@@ -22,7 +24,7 @@ internal static class QueryEndpoints
             .WithName("GetEvents")
             .WithTags("Query")
             .WithSummary("Events of a resource, from a cursor")
-            .WithDescription("Parameters: resource (required), after | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned. The 'next' header holds the URL of the following page.")
+            .WithDescription("Parameters: resource (required), after (an event id) | cursor (from a 'next' link) | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned. " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -34,7 +36,7 @@ internal static class QueryEndpoints
             .WithName("GetAppEvents")
             .WithTags("Query")
             .WithSummary("Events of one app, for its application owner")
-            .WithDescription("For the org that owns the app. Parameters: after | from, to, party | unit, type (repeatable), size; header person (not with party).")
+            .WithDescription("For the org that owns the app. Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit, type (repeatable), size; header person (not with party). " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -46,7 +48,7 @@ internal static class QueryEndpoints
             .WithName("GetPartyEvents")
             .WithTags("Query")
             .WithSummary("App events about one party, for those who may read them")
-            .WithDescription("Parameters: after | from, to, party | unit | header person (one of them), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned.")
+            .WithDescription("Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit | header person (one of them), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned. " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -55,7 +57,7 @@ internal static class QueryEndpoints
         return api;
     }
 
-    private static async Task<IResult> GetEventsAsync(HttpContext context, EventQueryService queries, CancellationToken cancellationToken)
+    private static async Task<IResult> GetEventsAsync(HttpContext context, EventQueryService queries, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -98,10 +100,10 @@ internal static class QueryEndpoints
             To = request.To,
         };
         var page = await queries.QueryAsync(context.RequireCaller(), Actions.Subscribe, filter, new EventFilter { Resource = resource }, request, cancellationToken);
-        return Page(context, page);
+        return Page(context, page, links);
     }
 
-    private static async Task<IResult> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
     {
         var caller = context.RequireCaller();
         if (caller.Kind != CallerKind.Org || !string.Equals(caller.Org, org, StringComparison.Ordinal))
@@ -134,10 +136,10 @@ internal static class QueryEndpoints
         var resource = AppResources.For(org, app);
         var filter = new EventFilter { Resource = resource, PartyId = resolved?.PartyId, Types = request.Types, From = request.From, To = request.To };
         var page = await queries.QueryAsync(caller, Actions.Read, filter, new EventFilter { Resource = resource }, request, cancellationToken);
-        return Page(context, page);
+        return Page(context, page, links);
     }
 
-    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, CancellationToken cancellationToken)
+    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -174,7 +176,7 @@ internal static class QueryEndpoints
 
         var filter = new EventFilter { PartyId = partyId, AppEventsOnly = true, SourcePattern = source, Types = request.Types, From = request.From, To = request.To };
         var page = await queries.QueryAsync(context.RequireCaller(), Actions.Read, filter, new EventFilter { PartyId = partyId }, request, cancellationToken);
-        return Page(context, page);
+        return Page(context, page, links);
     }
 
     private static void RejectCombinations(int? party, string? unit, string? person, Dictionary<string, string[]> errors)
@@ -219,14 +221,12 @@ internal static class QueryEndpoints
         return null;
     }
 
-    private static IResult Page(HttpContext context, QueryPage page)
+    private static IResult Page(HttpContext context, QueryPage page, PublicLinks links)
     {
-        if (page.LastExamined is { } last)
+        if (page.Next is { } next)
         {
-            var query = context.Request.Query.Where(q => q.Key != "after").SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))).ToList();
-            query.Add(new("after", last));
-            var request = context.Request;
-            context.Response.Headers["next"] = QueryHelpers.AddQueryString(UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path), query);
+            // The same query from the next position: the cursor replaces after (an event id) for good.
+            context.Response.Headers["next"] = links.ForThisRequest(context.Request, new Dictionary<string, string> { ["cursor"] = QueryCursor.Encode(next) }, "after");
         }
 
         var body = new StringBuilder("[");

@@ -14,7 +14,11 @@ internal sealed partial record QueryRequest
     /// <summary>The header that carries a person number (never the URL: it is personal data).</summary>
     public const string PersonHeader = "person";
 
+    /// <summary>An event id: start after the earliest event with this id the caller may see (what clients that keep ids send).</summary>
     public string? After { get; init; }
+
+    /// <summary>An opaque position from a <c>next</c> link.</summary>
+    public StorePosition? Cursor { get; init; }
 
     public DateTimeOffset? From { get; init; }
 
@@ -27,11 +31,26 @@ internal sealed partial record QueryRequest
     public static QueryRequest Parse(IQueryCollection query, Dictionary<string, string[]> errors)
     {
         var after = Single(query, "after", errors);
+        var cursorText = Single(query, "cursor", errors);
+        StorePosition? cursor = null;
+        if (cursorText is not null)
+        {
+            cursor = QueryCursor.TryDecode(cursorText);
+            if (cursor is null)
+            {
+                errors["cursor"] = ["cursor must be the value from a previous page's 'next' URL."];
+            }
+            else if (after is not null)
+            {
+                errors["cursor"] = ["Give 'cursor' (from a 'next' URL) or 'after' (an event id), not both."];
+            }
+        }
+
         var from = Time(query, "from", errors);
         var to = Time(query, "to", errors);
-        if (string.IsNullOrEmpty(after) && from is null && !errors.ContainsKey("from") && !errors.ContainsKey("after"))
+        if (string.IsNullOrEmpty(after) && cursorText is null && from is null && !errors.ContainsKey("from") && !errors.ContainsKey("after") && !errors.ContainsKey("cursor"))
         {
-            errors["after"] = ["Give 'after' (the id of the last event you have seen) or 'from' (a time with a time zone)."];
+            errors["after"] = ["Give 'after' (the id of the last event you have seen), 'cursor' (from a 'next' URL) or 'from' (a time with a time zone)."];
         }
 
         var size = DefaultSize;
@@ -49,7 +68,7 @@ internal sealed partial record QueryRequest
             errors["type"] = [$"Give at most {InputLimits.MaxRepeatedValues} types."];
         }
 
-        return new QueryRequest { After = after, From = from, To = to, Types = types, Size = Math.Min(size, MaxSize) };
+        return new QueryRequest { After = after, Cursor = cursor, From = from, To = to, Types = types, Size = Math.Min(size, MaxSize) };
     }
 
     /// <summary>A party id parameter, if given.</summary>

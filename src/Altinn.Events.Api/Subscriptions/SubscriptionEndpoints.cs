@@ -1,6 +1,7 @@
 using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
+using Altinn.Events.Api.Links;
 using Altinn.Events.Persistence.Delivery;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -155,7 +156,8 @@ internal static class SubscriptionEndpoints
         return TypedResults.Ok(SubscriptionResponse.From(subscription));
     }
 
-    private static string Location(HttpContext context, Guid id) => $"{context.Request.PathBase}{EventsApi.BasePath}/subscriptions/{id}";
+    private static string Location(HttpContext context, Guid id) =>
+        context.RequestServices.GetRequiredService<PublicLinks>().For(context.Request, $"{EventsApi.BasePath}/subscriptions/{id}");
 
     private static ProblemHttpResult NotOwned(Ownership ownership, Guid id) => ownership == Ownership.NotFound
         ? TypedResults.Problem($"There is no subscription {id}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")

@@ -56,7 +56,7 @@ internal sealed class SubscriptionService(
     public async Task<CreateResult> CreateAsync(Caller caller, SubscriptionInput input, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var check = SubscriptionRules.Check(input, caller, publishing.Value.AppsDomain, settings.AllowHttpLoopback);
+        var check = SubscriptionRules.Check(input, caller, publishing.Value.AppsDomain, settings.AllowHttpLoopback, settings.AllowedPorts);
         if (check.Forbidden is { } forbidden)
         {
             return new CreateResult.Denied(forbidden);
@@ -201,10 +201,10 @@ internal sealed class SubscriptionService(
             return $"The endPoint's host {endPoint.Host} does not resolve.";
         }
 
-        var blocked = addresses.FirstOrDefault(a => !AddressClassifier.IsAllowed(a, allowLoopback));
-        return blocked is null
+        // Which kind of address it resolves to is not said: that would describe the network behind the name.
+        return addresses.All(a => AddressClassifier.IsAllowed(a, allowLoopback))
             ? null
-            : $"The endPoint's host {endPoint.Host} resolves to a {AddressClassifier.Classify(blocked)} address; webhooks must reach public addresses.";
+            : $"The endPoint's host {endPoint.Host} resolves to an address webhooks may not reach; they must reach public addresses only.";
     }
 
     private async Task<int?> ResolveAsync(string alternativeSubject, CancellationToken cancellationToken)

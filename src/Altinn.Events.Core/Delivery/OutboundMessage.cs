@@ -52,3 +52,17 @@ public static class EndpointState
     /// <summary>Nothing is pushed but one probe per retry step; deliveries wait parked.</summary>
     public const string Open = "open";
 }
+
+/// <summary>The Standard Webhooks message id (<c>webhook-id</c>) of a push.</summary>
+public static class WebhookIds
+{
+    /// <summary>
+    /// <c>{subscriptionId}:{seq}</c> for the first delivery of an event to a subscription, <c>{subscriptionId}:{seq}:{n}</c>
+    /// for its n-th redelivery. Every retry of one delivery keeps its id, so receivers de-duplicate retries by it; a
+    /// redelivery was asked for, so it is a new delivery with an id of its own, and receivers do not drop it.
+    /// </summary>
+    public static string For(Guid subscriptionId, long seq, int generation) =>
+        generation == 0
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{subscriptionId}:{seq}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{subscriptionId}:{seq}:{generation}");
+}

@@ -20,8 +20,11 @@ public enum AddressClass
 
 /// <summary>
 /// Classifies IP addresses so that a webhook cannot be pointed at the service's own network: loopback, private
-/// (RFC 1918, IPv6 unique local), link-local, carrier-grade NAT (100.64/10), cloud metadata (169.254.169.254,
-/// fd00:ec2::254), and addresses that are never a real peer. IPv4-mapped IPv6 addresses are judged as IPv4.
+/// (RFC 1918, IPv6 unique local), link-local (which holds most providers' metadata and host services: 169.254.169.254,
+/// AWS's 169.254.170.2 and 169.254.169.253), carrier-grade NAT (100.64/10, with Alibaba's metadata 100.100.100.200),
+/// provider host endpoints outside those ranges (Azure's 168.63.129.16: DNS, DHCP, health probes and the VM agent's
+/// WireServer; AWS's fd00:ec2::254), and addresses that are never a real peer, including IPv6 transition prefixes that
+/// embed an IPv4 address (NAT64, 6to4, Teredo). IPv4-mapped IPv6 addresses are judged as IPv4.
 /// </summary>
 public static class AddressClassifier
 {
@@ -52,7 +55,8 @@ public static class AddressClassifier
 
     private static AddressClass ClassifyV4(byte[] b)
     {
-        if (b[0] == 169 && b[1] == 254 && b[2] == 169 && b[3] == 254)
+        // 169.254.169.254: the metadata service of Azure, AWS, GCP and others; 168.63.129.16: Azure's host endpoint.
+        if ((b[0] == 169 && b[1] == 254 && b[2] == 169 && b[3] == 254) || (b[0] == 168 && b[1] == 63 && b[2] == 129 && b[3] == 16))
         {
             return AddressClass.Metadata;
         }
@@ -109,10 +113,14 @@ public static class AddressClassifier
             return AddressClass.Private;
         }
 
-        // ::/96 (IPv4-compatible, deprecated), 64:ff9b::/96 (NAT64: could reach anything behind the translator),
-        // 2001:db8::/32 (documentation).
+        // ::/96 (IPv4-compatible, deprecated), 64:ff9b::/96 and 64:ff9b:1::/48 (NAT64: could reach anything behind the
+        // translator), 2002::/16 (6to4) and 2001::/32 (Teredo), which carry an IPv4 address a relay reaches, 100::/64
+        // (discard), 2001:db8::/32 (documentation).
         if (b.Take(12).All(x => x == 0)
             || (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b)
+            || (b[0] == 0x20 && b[1] == 0x02)
+            || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00)
+            || (b[0] == 0x01 && b[1] == 0x00 && b.Skip(2).Take(6).All(x => x == 0))
             || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8))
         {
             return AddressClass.Reserved;

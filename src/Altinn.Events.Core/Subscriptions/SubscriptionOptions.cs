@@ -17,6 +17,12 @@ public sealed class SubscriptionOptions : IValidatableObject
     /// </summary>
     public bool AllowHttpLoopback { get; set; }
 
+    /// <summary>
+    /// The ports webhooks may use (subscriptions are accepted and pushes connect only there). Empty: 443 in Production, any
+    /// port elsewhere. A webhook cannot be aimed at other services on a public host this way.
+    /// </summary>
+    public List<int> AllowedPorts { get; set; } = [];
+
     /// <summary>The service's public base URL; the validation event's source is <c>{PublicBaseUrl}/events/api/v1/subscriptions/{id}</c>.</summary>
     [Required(ErrorMessage = "Subscriptions:PublicBaseUrl is required.")]
     public string PublicBaseUrl { get; set; } = "https://platform.altinn.no";
@@ -26,6 +32,11 @@ public sealed class SubscriptionOptions : IValidatableObject
         if (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
             yield return new ValidationResult($"{SectionName}:{nameof(PublicBaseUrl)} must be an absolute http(s) URL.", [nameof(PublicBaseUrl)]);
+        }
+
+        if (AllowedPorts.Any(p => p is < 1 or > 65535))
+        {
+            yield return new ValidationResult($"{SectionName}:{nameof(AllowedPorts)} must hold port numbers from 1 to 65535.", [nameof(AllowedPorts)]);
         }
     }
 

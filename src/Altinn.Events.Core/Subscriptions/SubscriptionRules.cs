@@ -52,10 +52,15 @@ public sealed record SubscriptionCheck(SubscriptionDraft? Draft, IReadOnlyDictio
 /// </summary>
 public static partial class SubscriptionRules
 {
-    public static SubscriptionCheck Check(SubscriptionInput input, Caller caller, string appsDomain, bool allowHttpLoopback)
+    /// <param name="input">The request.</param>
+    /// <param name="caller">Who asks.</param>
+    /// <param name="appsDomain">Where app sources live.</param>
+    /// <param name="allowHttpLoopback">Development and tests: http to loopback is accepted.</param>
+    /// <param name="allowedPorts">The ports an endpoint may use; null or empty: any.</param>
+    public static SubscriptionCheck Check(SubscriptionInput input, Caller caller, string appsDomain, bool allowHttpLoopback, IReadOnlyCollection<int>? allowedPorts = null)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var endPoint = CheckEndPoint(input.EndPoint, allowHttpLoopback, errors);
+        var endPoint = CheckEndPoint(input.EndPoint, allowHttpLoopback, allowedPorts, errors);
 
         string? resource = null;
         (string Org, string App)? app = null;
@@ -157,10 +162,11 @@ public static partial class SubscriptionRules
     }
 
     /// <summary>
-    /// Whether the URL may be a webhook: absolute, https (or http to loopback when allowed), no user info.
-    /// Where its host resolves to is checked separately (<see cref="AddressClassifier"/>).
+    /// Whether the URL may be a webhook: absolute, https (or http to loopback when allowed), no user info, on an allowed
+    /// port (<paramref name="allowedPorts"/>; null or empty: any). Where its host resolves to is checked separately
+    /// (<see cref="AddressClassifier"/>).
     /// </summary>
-    public static string? EndPointError(string endPoint, bool allowHttpLoopback, out Uri? uri)
+    public static string? EndPointError(string endPoint, bool allowHttpLoopback, IReadOnlyCollection<int>? allowedPorts, out Uri? uri)
     {
         if (!Uri.TryCreate(endPoint, UriKind.Absolute, out uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || string.IsNullOrEmpty(uri.Host))
         {
@@ -180,6 +186,11 @@ public static partial class SubscriptionRules
                 : "The endPoint must use https.";
         }
 
+        if (allowedPorts is { Count: > 0 } && !allowedPorts.Contains(uri.Port))
+        {
+            return $"The endPoint must use port {string.Join(" or ", allowedPorts.Order())}, not {uri.Port}.";
+        }
+
         return null;
     }
 
@@ -187,7 +198,7 @@ public static partial class SubscriptionRules
     public static bool IsLoopbackHost(Uri uri) =>
         uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
 
-    private static Uri? CheckEndPoint(string? endPoint, bool allowHttpLoopback, Dictionary<string, string[]> errors)
+    private static Uri? CheckEndPoint(string? endPoint, bool allowHttpLoopback, IReadOnlyCollection<int>? allowedPorts, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrWhiteSpace(endPoint))
         {
@@ -207,7 +218,7 @@ public static partial class SubscriptionRules
             return null;
         }
 
-        if (EndPointError(endPoint, allowHttpLoopback, out var uri) is { } error)
+        if (EndPointError(endPoint, allowHttpLoopback, allowedPorts, out var uri) is { } error)
         {
             errors["endPoint"] = [error];
             return null;

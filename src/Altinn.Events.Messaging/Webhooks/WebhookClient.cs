@@ -14,11 +14,11 @@ namespace Altinn.Events.Messaging.Webhooks;
 /// <summary>The outcome of one webhook request: 2xx, or why not (a status code or a transport error), never an exception.</summary>
 /// <param name="Success">Whether the endpoint answered 2xx.</param>
 /// <param name="StatusCode">The status code, when a response came.</param>
-/// <param name="Error">The transport error, when none came.</param>
+/// <param name="Error">The transport error, when none came: one of <see cref="WebhookErrors"/>, never a raw socket message.</param>
 /// <param name="RetryAfter">How long the endpoint asked to be left alone (<c>Retry-After</c> on a 429 or 503), when it did.</param>
 public sealed record WebhookResult(bool Success, int? StatusCode, string? Error, TimeSpan? RetryAfter = null)
 {
-    /// <summary>A short reason for the subscription's record: "HTTP 500", "timed out after 00:00:10", ...</summary>
+    /// <summary>A short reason for the subscription's record: "HTTP 500", "timeout", "connection refused", ...</summary>
     public string Reason => Error ?? (StatusCode is { } code ? $"HTTP {code}" : "unknown");
 }
 
@@ -55,11 +55,11 @@ public sealed class WebhookClient(IHttpClientFactory clients, TimeProvider time)
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new WebhookResult(false, null, $"timed out after {timeout}");
+            return new WebhookResult(false, null, WebhookErrors.Timeout);
         }
         catch (HttpRequestException ex)
         {
-            return new WebhookResult(false, null, Describe(ex));
+            return new WebhookResult(false, null, WebhookErrors.Classify(ex));
         }
     }
 
@@ -80,21 +80,61 @@ public sealed class WebhookClient(IHttpClientFactory clients, TimeProvider time)
 
         return null;
     }
+}
 
-    private static string Describe(HttpRequestException ex)
+/// <summary>
+/// What a consumer is told when a push or validation got no response: a category, never the socket's own message, so the
+/// delivery log does not describe the network behind an endpoint (which addresses answer, which ports are closed, what
+/// an internal name resolves to).
+/// </summary>
+public static class WebhookErrors
+{
+    public const string Timeout = "timeout";
+    public const string Refused = "connection refused";
+    public const string Reset = "connection reset";
+    public const string Unreachable = "host unreachable";
+    public const string ConnectionFailed = "connection failed";
+    public const string Dns = "dns lookup failed";
+    public const string Tls = "tls handshake failed";
+    public const string Blocked = "blocked: the endpoint's address or port is not allowed for webhooks";
+    public const string Protocol = "invalid response";
+    public const string Other = "request failed";
+
+    /// <summary>The category of a failed request.</summary>
+    public static string Classify(Exception exception)
     {
-        for (Exception? inner = ex; inner is not null; inner = inner.InnerException)
+        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
         {
             switch (inner)
             {
-                case BlockedAddressException blocked:
-                    return blocked.Message;
+                case BlockedAddressException:
+                    return Blocked;
+                case System.Security.Authentication.AuthenticationException:
+                    return Tls;
                 case SocketException socket:
-                    return $"connection failed: {socket.SocketErrorCode}";
+                    return socket.SocketErrorCode switch
+                    {
+                        SocketError.ConnectionRefused => Refused,
+                        SocketError.TimedOut => Timeout,
+                        SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown => Reset,
+                        SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.NetworkDown => Unreachable,
+                        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => Dns,
+                        _ => ConnectionFailed,
+                    };
             }
         }
 
-        return ex.HttpRequestError != HttpRequestError.Unknown ? $"request failed: {ex.HttpRequestError}" : "request failed";
+        return exception is HttpRequestException http
+            ? http.HttpRequestError switch
+            {
+                HttpRequestError.NameResolutionError => Dns,
+                HttpRequestError.SecureConnectionError => Tls,
+                HttpRequestError.ConnectionError => ConnectionFailed,
+                HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError
+                    or HttpRequestError.ExtendedConnectNotSupported or HttpRequestError.VersionNegotiationError or HttpRequestError.ConfigurationLimitExceeded => Protocol,
+                _ => Other,
+            }
+            : Other;
     }
 }
 
@@ -122,6 +162,14 @@ public static class WebhookClientExtensions
             .Validate<IHostEnvironment>(
                 (o, environment) => !o.AllowHttpLoopback || !environment.IsProduction(),
                 "Subscriptions:AllowHttpLoopback must be false in Production: webhooks there are https to public addresses only.")
+            .PostConfigure<IHostEnvironment>((o, environment) =>
+            {
+                // Production pushes to the https port only, unless ports are configured.
+                if (o.AllowedPorts.Count == 0 && environment.IsProduction())
+                {
+                    o.AllowedPorts.Add(443);
+                }
+            })
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IHostAddressResolver, DnsHostAddressResolver>();
@@ -130,7 +178,9 @@ public static class WebhookClientExtensions
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
                 var resolver = sp.GetRequiredService<IHostAddressResolver>();
-                var allowLoopback = sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value.AllowHttpLoopback;
+                var subscriptions = sp.GetRequiredService<IOptions<SubscriptionOptions>>().Value;
+                var allowLoopback = subscriptions.AllowHttpLoopback;
+                var ports = subscriptions.AllowedPorts.ToHashSet();
                 var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<WebhookClient>();
                 return new SocketsHttpHandler
                 {
@@ -139,16 +189,25 @@ public static class WebhookClientExtensions
                     UseCookies = false,
                     ConnectTimeout = TimeSpan.FromSeconds(10),
                     PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-                    ConnectCallback = (context, cancellationToken) => ConnectAsync(context, resolver, allowLoopback, logger, cancellationToken),
+                    ConnectCallback = (context, cancellationToken) => ConnectAsync(context, resolver, allowLoopback, ports, logger, cancellationToken),
                 };
             });
         return services;
     }
 
-    /// <summary>Resolves the host and connects only when every address it resolves to is one webhooks may reach.</summary>
-    internal static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, IHostAddressResolver resolver, bool allowLoopback, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves the host and connects only when every address it resolves to is one webhooks may reach, on a port they may
+    /// use (<paramref name="ports"/>; empty: any).
+    /// </summary>
+    internal static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, IHostAddressResolver resolver, bool allowLoopback, IReadOnlySet<int> ports, ILogger logger, CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host;
+        if (ports.Count > 0 && !ports.Contains(context.DnsEndPoint.Port))
+        {
+            Log.WebhookPortBlocked(logger, host, context.DnsEndPoint.Port);
+            throw new BlockedAddressException($"blocked: port {context.DnsEndPoint.Port} is not allowed");
+        }
+
         var addresses = await resolver.ResolveAsync(host, cancellationToken);
         var blocked = addresses.FirstOrDefault(a => !AddressClassifier.IsAllowed(a, allowLoopback));
         if (blocked is not null || addresses.Count == 0)

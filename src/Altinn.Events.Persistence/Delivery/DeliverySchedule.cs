@@ -12,7 +12,8 @@ namespace Altinn.Events.Persistence.Delivery;
 /// <param name="PreviousStatus">The status before the claim: queued, waiting, parked (due: give it up) or pushing (a lapsed claim).</param>
 /// <param name="FirstFailedAt">The first failed attempt, or when it first had to wait on an open endpoint.</param>
 /// <param name="Claim">The claim, which recording the attempt must present.</param>
-public sealed record ClaimedDelivery(DeliveryReference Delivery, string PreviousStatus, DateTimeOffset? FirstFailedAt, Guid Claim);
+/// <param name="Generation">How many times the delivery was redelivered (0: the first delivery); names its webhook-id.</param>
+public sealed record ClaimedDelivery(DeliveryReference Delivery, string PreviousStatus, DateTimeOffset? FirstFailedAt, Guid Claim, int Generation = 0);
 
 /// <summary>An endpoint whose probe is due, or one with a backlog to drain (<paramref name="Version"/>: its backlog_version).</summary>
 public sealed record EndpointRef(Guid Id, string EndPoint, long Version = 0);
@@ -31,7 +32,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
 {
     private const string Returning = """
         RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq, d.event_registered AS Registered, c.status AS PreviousStatus,
-                  d.attempts AS Attempts, d.first_failed_at AS FirstFailedAt
+                  d.attempts AS Attempts, d.first_failed_at AS FirstFailedAt, d.generation AS Generation
         """;
 
     // A queue message claims only deliveries still queued: one that was pushed, is being pushed or waits for a retry is
@@ -43,7 +44,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
           AND d.event_registered BETWEEN @min AND @max AND d.status = 'queued'
         RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq, d.event_registered AS Registered, 'queued' AS PreviousStatus,
-                  d.attempts AS Attempts, d.first_failed_at AS FirstFailedAt
+                  d.attempts AS Attempts, d.first_failed_at AS FirstFailedAt, d.generation AS Generation
         """;
 
     private const string ClaimDue = $"""
@@ -300,7 +301,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<ClaimRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
         return [.. rows.Select(r => new ClaimedDelivery(
-            new DeliveryReference(r.SubscriptionId, r.Seq, Utc(r.Registered), r.Attempts + 1), r.PreviousStatus, Utc(r.FirstFailedAt), claim))];
+            new DeliveryReference(r.SubscriptionId, r.Seq, Utc(r.Registered), r.Attempts + 1), r.PreviousStatus, Utc(r.FirstFailedAt), claim, r.Generation))];
     }
 
     private static (DateTimeOffset Min, DateTimeOffset Max) Bounds(IReadOnlyList<DeliveryReference> deliveries) =>
@@ -316,7 +317,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
 
     private static DateTimeOffset? Utc(DateTime? value) => value is { } v ? Utc(v) : null;
 
-    private sealed record ClaimRow(Guid SubscriptionId, long Seq, DateTime Registered, string PreviousStatus, int Attempts, DateTime? FirstFailedAt);
+    private sealed record ClaimRow(Guid SubscriptionId, long Seq, DateTime Registered, string PreviousStatus, int Attempts, DateTime? FirstFailedAt, int Generation);
 
     private sealed record HealthRow(string State, DateTime? FailingSince, int ConsecutiveFailures, DateTime? NextProbeAt, string? LastError, long Waiting);
 }

@@ -69,17 +69,6 @@ public sealed record LoggedAttempt(
     string Outcome,
     bool Probe = false);
 
-/// <summary>An event a redelivery may push: what matching and authorization need.</summary>
-public sealed record RedeliveryCandidate(
-    long Seq,
-    DateTimeOffset Registered,
-    string Id,
-    string Resource,
-    string Source,
-    string Type,
-    string? Subject,
-    int? PartyId);
-
 /// <summary>
 /// The delivery side of PostgreSQL: loads what an outbound message refers to, records attempts in the delivery log
 /// (<c>delivery_attempts</c>) and their outcome in <c>deliveries</c>, tracks failing endpoints, and serves the
@@ -216,15 +205,16 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         LIMIT @limit
         """;
 
-    // Every delivery starts again as a fresh first attempt. One being pushed right now loses its claim: the push under way
-    // is logged but no longer decides the delivery, and the new queue message pushes it again, as the consumer asked.
+    // Every delivery starts again as a fresh first attempt, and as a new delivery (its generation names its webhook-id).
+    // One being pushed right now loses its claim: the push under way is logged but no longer decides the delivery, and the
+    // new queue message pushes it again, as the consumer asked.
     private const string QueueAgain = """
-        INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due)
-        SELECT t.registered, t.seq, @subscriptionId, @at, 'queued', 'redelivery requested', 0, @at, @due
+        INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due, generation)
+        SELECT t.registered, t.seq, @subscriptionId, @at, 'queued', 'redelivery requested', 0, @at, @due, 1
         FROM unnest(@registereds, @seqs) AS t(registered, seq)
         ON CONFLICT (subscription_id, event_seq, event_registered)
         DO UPDATE SET status = 'queued', reason = 'redelivery requested', attempts = 0, updated = EXCLUDED.updated, due = EXCLUDED.due,
-                      first_failed_at = NULL, claim = NULL
+                      first_failed_at = NULL, claim = NULL, generation = d.generation + 1
         """;
 
     /// <summary>The events and subscriptions (with their endpoints' health) <paramref name="deliveries"/> refer to: two queries.</summary>
@@ -384,58 +374,6 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         return [.. rows.Select(r => r.ToAttempt())];
     }
 
-    /// <summary>
-    /// Events of <paramref name="resource"/> (and one of <paramref name="subjects"/> when given) above the cursor or
-    /// registered from <paramref name="from"/>, in sequence order: index range scans on (resource, seq) or (subject, seq).
-    /// </summary>
-    public async Task<IReadOnlyList<RedeliveryCandidate>> ReadCandidatesAsync(
-        string resource, IReadOnlyList<string>? subjects, (long Seq, DateTimeOffset Registered)? after, DateTimeOffset? from, int limit, CancellationToken cancellationToken)
-    {
-        var sql = "SELECT seq, registered, id, resource, source, type, subject, party_id AS PartyId FROM events WHERE resource = @resource";
-        if (subjects is not null)
-        {
-            sql += " AND subject = ANY(@subjects)";
-        }
-
-        if (after is not null)
-        {
-            // Registration times ascend with seq; the margin covers clock differences between writers (as EventReader).
-            sql += " AND seq > @afterSeq AND registered >= @afterRegistered";
-        }
-
-        if (from is not null)
-        {
-            sql += " AND registered >= @from";
-        }
-
-        sql += " ORDER BY seq LIMIT @limit";
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<CandidateRow>(new CommandDefinition(
-            sql,
-            new
-            {
-                resource,
-                subjects = subjects?.ToArray(),
-                afterSeq = after?.Seq ?? 0,
-                afterRegistered = after is { } a ? a.Registered - TimeSpan.FromMinutes(5) : DateTimeOffset.MinValue,
-                from,
-                limit,
-            },
-            cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new RedeliveryCandidate(r.Seq, Utc(r.Registered), r.Id, r.Resource, r.Source, r.Type, r.Subject, r.PartyId))];
-    }
-
-    /// <summary>The position of event <paramref name="eventId"/> of <paramref name="resource"/>, or null when it is not stored.</summary>
-    public async Task<(long Seq, DateTimeOffset Registered)?> FindEventAsync(string eventId, string resource, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(
-            "SELECT seq, registered FROM events WHERE id = @eventId AND resource = @resource ORDER BY seq DESC LIMIT 1",
-            new { eventId, resource },
-            cancellationToken: cancellationToken));
-        return row is { } r ? (r.Seq, Utc(r.Registered)) : null;
-    }
-
     /// <summary>Puts deliveries of a subscription back to queued with no attempts, creating rows that do not exist.</summary>
     public async Task QueueAgainAsync(Guid subscriptionId, IReadOnlyList<(long Seq, DateTimeOffset Registered)> events, DateTimeOffset at, CancellationToken cancellationToken)
     {
@@ -463,8 +401,6 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     private sealed record ResultRow(DateTime? FailingSince, string EndpointState, bool Recorded, bool Opened);
 
     private sealed record RecordedRow(Guid SubscriptionId, long Seq, DateTime Registered);
-
-    private sealed record CandidateRow(long Seq, DateTime Registered, string Id, string Resource, string Source, string Type, string? Subject, int? PartyId);
 
     private sealed class LogRow
     {

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using Altinn.Events.Core.Events;
 using Dapper;
 using Npgsql;
 
@@ -19,6 +21,9 @@ public sealed record EventFilter
 
     public string? AlternativeSubject { get; init; }
 
+    /// <summary>The subject is one of these (redelivery: a subject filter and its subunits).</summary>
+    public IReadOnlyList<string>? SubjectIn { get; init; }
+
     public IReadOnlyList<string> Types { get; init; } = [];
 
     /// <summary>A SQL LIKE pattern on the source (<c>%</c> and <c>_</c> are wildcards; <c>\</c> escapes).</summary>
@@ -31,14 +36,21 @@ public sealed record EventFilter
     public DateTimeOffset? To { get; init; }
 }
 
-/// <summary>A position in the store: an event's sequence number and registration time.</summary>
-public sealed record EventCursor(long Seq, DateTimeOffset Registered);
-
-/// <summary>A stored event as a query returns it.</summary>
-public sealed record StoredEvent(long Seq, DateTime Registered, string Id, string Resource, int? PartyId, string CloudEvent)
+/// <summary>
+/// An event as a scan finds it: what filtering and authorization need, without the payload (a page reads the payloads
+/// of the events it returns only, see <see cref="EventReader.LoadPayloadsAsync"/>).
+/// </summary>
+public sealed record ScannedEvent(long Seq, DateTimeOffset Registered, string Id, string Resource, string Source, string Type, string? Subject, int? PartyId)
 {
-    public EventCursor Cursor => new(Seq, new DateTimeOffset(DateTime.SpecifyKind(Registered, DateTimeKind.Utc)));
+    /// <summary>The position right after this event.</summary>
+    public StorePosition Position => StorePosition.After(Seq, Registered);
 }
+
+/// <summary>Decides which of a chunk of scanned events to keep (filters and authorization), in their order.</summary>
+public delegate Task<IReadOnlyList<ScannedEvent>> ScanFilter(IReadOnlyList<ScannedEvent> chunk, CancellationToken cancellationToken);
+
+/// <summary>A page of a bounded scan: the events kept, and what the scan saw (for <see cref="PageCursor"/>).</summary>
+public sealed record ScannedPage(IReadOnlyList<ScannedEvent> Kept, PageScan Scan);
 
 /// <summary>An event with the columns matching needs.</summary>
 public sealed record EventForMatching(long Seq, DateTime Registered, string Id, string Source, string Resource, string Type, string? Subject, string? AlternativeSubject, int? PartyId)
@@ -46,46 +58,279 @@ public sealed record EventForMatching(long Seq, DateTime Registered, string Id, 
     public DateTimeOffset RegisteredUtc => new(DateTime.SpecifyKind(Registered, DateTimeKind.Utc));
 }
 
-/// <summary>Reads pages of events in sequence order, each through an index range scan.</summary>
+/// <summary>
+/// Reads events in sequence order. A page is a bounded scan: an index range scan on one column (the query's resource,
+/// subject, alternative subject or party) from a position, at most a budget of rows, up to the newest event committed
+/// when it starts; the query's other filters apply to the rows scanned (they count, matched or not), so no filter makes a
+/// scan read more than its budget.
+/// </summary>
 public sealed class EventReader(NpgsqlDataSource dataSource)
 {
-    // Registration times ascend with seq (both are taken under the write lock), but hosts' clocks may differ a little;
-    // this margin keeps the partition pruning safe across instances.
-    private static readonly TimeSpan ClockMargin = TimeSpan.FromMinutes(5);
+    /// <summary>Most events an ambiguous <c>after</c> id is looked up among (the earliest first).</summary>
+    public const int MaxAfterCandidates = 100;
+
+    private const string OldestSql = "SELECT seq, registered FROM events ORDER BY seq LIMIT 1";
+
+    private const string SeqBeforeSql = "SELECT events_seq_before(@t, @prune)";
+
+    private const string PayloadsSql = """
+        SELECT seq, cloudevent FROM events
+        WHERE registered BETWEEN @min AND @max AND seq = ANY(@seqs)
+        """;
+
+    // One probe of event_keys by id per candidate, then the event itself by (seq, registered): a single partition each.
+    private const string CandidatesByKeySql = """
+        SELECT e.seq, e.registered, e.id, e.resource, e.source, e.type, e.subject, e.party_id AS PartyId
+        FROM event_keys k JOIN events e ON e.seq = k.seq AND e.registered = k.registered
+        WHERE k.id = @id{0}
+        ORDER BY k.seq LIMIT @candidateLimit
+        """;
+
+    // Events stored before migration 0007 (or generated straight into the table) have no id in event_keys.
+    private const string CandidatesByEventsSql = """
+        SELECT e.seq, e.registered, e.id, e.resource, e.source, e.type, e.subject, e.party_id AS PartyId
+        FROM events e
+        WHERE e.id = @id{0}
+        ORDER BY e.seq LIMIT @candidateLimit
+        """;
+
+    // The newest event at the start of the scan (in the same snapshot as the rows: every event up to it has committed,
+    // since events commit in sequence order), and up to @limit rows of the scan column {0} after the position. Every row
+    // comes back with the head and how many rows were scanned; the filters ({1}) choose which rows come back at all.
+    // The position is {3} with floor {4}: parameters, or (scanning from an id) the start CTE ({2}).
+    private const string ScanSql = """
+        WITH {2}head AS MATERIALIZED (
+            SELECT seq, registered FROM events WHERE registered >= {4} ORDER BY seq DESC LIMIT 1
+        ), scanned AS MATERIALIZED (
+            SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
+            FROM events
+            WHERE {0} = @key AND seq > {3} AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= {4}
+            ORDER BY seq LIMIT @limit
+        )
+        SELECT h.seq AS HeadSeq, h.registered AS HeadRegistered,
+               (SELECT count(*) FROM scanned)::int AS Examined, (SELECT max(seq) FROM scanned) AS LastExamined,
+               s.seq AS Seq, s.registered AS Registered, s.id AS Id, s.resource AS Resource, s.source AS Source, s.type AS Type,
+               s.subject AS Subject, s.party_id AS PartyId
+        FROM (SELECT 1) one
+        LEFT JOIN head h ON true
+        LEFT JOIN (SELECT * FROM scanned WHERE true{1}) s ON true
+        ORDER BY s.seq
+        """;
+
+    // Scanning from an id: the position right after the earliest event with it in the scope (as StorePosition.After).
+    private const string StartFromIdCte = """
+        start AS MATERIALIZED (
+            SELECT k.seq, k.registered - @margin AS floor
+            FROM event_keys k JOIN events e ON e.seq = k.seq AND e.registered = k.registered
+            WHERE k.id = @id{0}
+            ORDER BY k.seq LIMIT 1
+        ), 
+        """;
 
     /// <summary>
-    /// The position of the event with id <paramref name="afterId"/> within the filter's scope (its resource or party), or null when no
-    /// such event is stored (never was, or expired): the caller then starts from the oldest retained event.
+    /// Up to <paramref name="limit"/> events with id <paramref name="id"/> within the scope (its resource or party), the
+    /// earliest first. Ids repeat (they are unique only per publisher, resource and source), so a cursor given as an id
+    /// must start from the earliest of them the caller may see: events may then repeat, but none is skipped.
     /// </summary>
-    public async Task<EventCursor?> FindCursorAsync(string afterId, EventFilter scope, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ScannedEvent>> FindByIdAsync(string id, EventFilter scope, int limit, CancellationToken cancellationToken)
     {
-        // One probe of event_keys by id, then the event itself by (seq, registered): a single partition.
-        var scopeSql = new StringBuilder();
+        var scopeSql = ScopeSql(scope);
+        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, candidateLimit = limit };
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = (await connection.QueryAsync<EventRow>(new CommandDefinition(
+            string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql), parameters, cancellationToken: cancellationToken))).ToList();
+        if (rows.Count == 0)
+        {
+            rows = [.. await connection.QueryAsync<EventRow>(new CommandDefinition(
+                string.Format(CultureInfo.InvariantCulture, CandidatesByEventsSql, scopeSql), parameters, cancellationToken: cancellationToken))];
+        }
+
+        return [.. rows.Select(r => r.ToScanned())];
+    }
+
+    /// <summary>
+    /// <see cref="FindByIdAsync"/> (by the id index of event_keys) and a bounded scan from the earliest of those events, in
+    /// one round trip: most often the earliest event with the id is the one to start after. <paramref name="keep"/> is
+    /// given the candidates, to decide them with the first chunk. No candidates: nothing is scanned (the page is null).
+    /// </summary>
+    public async Task<(IReadOnlyList<ScannedEvent> Candidates, ScannedPage? Page)> ScanAfterIdAsync(
+        string id, EventFilter scope, EventFilter filter, long upper, int budget, int want, Func<IReadOnlyList<ScannedEvent>, ScanFilter> keep, CancellationToken cancellationToken)
+    {
+        var (column, key) = ScanColumn(filter);
+        var scopeSql = ScopeSql(scope);
+        var sql = string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql) + ";\n" + string.Format(
+            CultureInfo.InvariantCulture,
+            ScanSql,
+            column,
+            Filters(filter, column),
+            string.Format(CultureInfo.InvariantCulture, StartFromIdCte, scopeSql),
+            "(SELECT seq FROM start)",
+            "(SELECT floor FROM start)");
+        var limit = FirstChunk(budget, want);
+        var parameters = new DynamicParameters(ScanParameters(filter, key, 0, upper, DateTimeOffset.MinValue, limit));
+        parameters.AddDynamicParams(new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, candidateLimit = MaxAfterCandidates, margin = StorePosition.ClockMargin });
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        List<ScannedEvent> candidates;
+        List<ScanRow> first;
+        using (var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)))
+        {
+            candidates = [.. (await results.ReadAsync<EventRow>()).Select(r => r.ToScanned())];
+            first = [.. await results.ReadAsync<ScanRow>()];
+        }
+
+        if (candidates.Count == 0)
+        {
+            return (candidates, null);
+        }
+
+        var page = await ScanLoopAsync(connection, filter, candidates[0].Position, upper, budget, want, keep(candidates), first, cancellationToken);
+        return (candidates, page);
+    }
+
+    /// <summary>The position before the oldest retained event (<see cref="StorePosition.Start"/> when none is stored).</summary>
+    public async Task<StorePosition> OldestAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(OldestSql, cancellationToken: cancellationToken));
+        return row is { } r ? StorePosition.After(r.Seq - 1, Utc(r.Registered)) : StorePosition.Start;
+    }
+
+    /// <summary>
+    /// A position every event registered at or after <paramref name="time"/> lies after: the sequence number is found by a
+    /// binary search over the store (the same for every caller), not by looking for the events of any query.
+    /// </summary>
+    public async Task<StorePosition> PositionFromAsync(DateTimeOffset time, CancellationToken cancellationToken)
+    {
+        var margin = StorePosition.ClockMargin;
+        var seq = await SeqBeforeAsync(StorePosition.Earlier(time, margin), cancellationToken);
+        return new StorePosition(seq, StorePosition.Earlier(time, margin + margin));
+    }
+
+    /// <summary>A sequence number every event registered at or before <paramref name="time"/> lies at or below.</summary>
+    public Task<long> SeqThroughAsync(DateTimeOffset time, CancellationToken cancellationToken) =>
+        SeqBeforeAsync(time >= DateTimeOffset.MaxValue - StorePosition.ClockMargin ? DateTimeOffset.MaxValue : time + StorePosition.ClockMargin + TimeSpan.FromTicks(10), cancellationToken);
+
+    /// <summary>
+    /// A bounded scan from <paramref name="start"/>: reads the filter's rows in chunks (the first <paramref name="want"/>, then each twice the one before),
+    /// hands each chunk to <paramref name="keep"/>, and stops once <paramref name="want"/> events are kept, the rows run out
+    /// before the end of the store (the newest event at the first chunk, or <paramref name="upper"/> when lower), or
+    /// <paramref name="budget"/> rows were scanned.
+    /// </summary>
+    public async Task<ScannedPage> ScanAsync(EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ScanLoopAsync(connection, filter, start, upper, budget, want, keep, null, cancellationToken);
+    }
+
+    private async Task<ScannedPage> ScanLoopAsync(
+        NpgsqlConnection connection, EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, List<ScanRow>? first, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(want, 1);
+        var (column, key) = ScanColumn(filter);
+        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, column, Filters(filter, column), string.Empty, "@afterSeq", "@floor");
+        var kept = new List<ScannedEvent>(want);
+        var position = start.Seq;
+        var examined = 0;
+        var chunk = FirstChunk(budget, want);
+        StorePosition? end = null;
+        var exhausted = false;
+        while (true)
+        {
+            var limit = Math.Min(chunk, budget - examined);
+            var rows = first ?? (await connection.QueryAsync<ScanRow>(new CommandDefinition(
+                sql, ScanParameters(filter, key, position, end?.Seq ?? upper, start.Floor, limit), cancellationToken: cancellationToken))).ToList();
+            first = null;
+            var summary = rows[0];
+
+            // The end of this page is fixed by its first chunk: later chunks read no further, so the page is one snapshot's.
+            end ??= summary.HeadSeq is { } headSeq && headSeq > start.Seq
+                ? (headSeq <= upper ? StorePosition.After(headSeq, Utc(summary.HeadRegistered!.Value)) : new StorePosition(Math.Max(upper, start.Seq), start.Floor))
+                : start;
+            examined += summary.Examined;
+            var chunkEvents = rows.Where(r => r.Seq is not null).Select(r => r.ToScanned()).ToList();
+            if (chunkEvents.Count > 0)
+            {
+                var chosen = await keep(chunkEvents, cancellationToken);
+                kept.AddRange(chosen.Take(want - kept.Count));
+            }
+
+            if (kept.Count >= want)
+            {
+                break;
+            }
+
+            if (summary.Examined < limit)
+            {
+                exhausted = true;
+                break;
+            }
+
+            if (examined >= budget)
+            {
+                break;
+            }
+
+            position = summary.LastExamined!.Value;
+            chunk *= 2;
+        }
+
+        var full = kept.Count >= want;
+        return new ScannedPage(kept, new PageScan(start, end.Value, examined, exhausted && !full, kept.Count > 0 ? kept[^1].Position : null, full));
+    }
+
+    // The first chunk is what a page with nothing hidden needs (every row it reads is decided, so reading more than that
+    // costs decisions); chunks after it double, so a page through many hidden rows takes few round trips.
+    private static int FirstChunk(int budget, int want) => Math.Min(budget, Math.Max(want, 16));
+
+    private static object ScanParameters(EventFilter filter, object key, long afterSeq, long upper, DateTimeOffset floor, int limit) => new
+    {
+        key,
+        afterSeq,
+        upper,
+        floor,
+        limit,
+        filter.Resource,
+        filter.PartyId,
+        filter.Subject,
+        filter.AlternativeSubject,
+        SubjectIn = filter.SubjectIn?.ToArray(),
+        Types = filter.Types.ToArray(),
+        filter.SourcePattern,
+        filter.From,
+        filter.To,
+    };
+
+    private static string ScopeSql(EventFilter scope)
+    {
+        var sql = new StringBuilder();
         if (scope.Resource is not null)
         {
-            scopeSql.Append(" AND e.resource = @Resource");
+            sql.Append(" AND e.resource = @scopeResource");
         }
 
         if (scope.PartyId is not null)
         {
-            scopeSql.Append(" AND e.party_id = @PartyId");
+            sql.Append(" AND e.party_id = @scopePartyId");
         }
 
-        var byKey = $"""
-            SELECT k.seq, k.registered FROM event_keys k
-            WHERE k.id = @afterId
-              AND EXISTS (SELECT 1 FROM events e WHERE e.seq = k.seq AND e.registered = k.registered{scopeSql})
-            ORDER BY k.seq DESC LIMIT 1
-            """;
+        return sql.ToString();
+    }
 
-        // Events stored before migration 0007 (or generated straight into the table) have no id in event_keys.
-        var byEvents = $"SELECT e.seq, e.registered FROM events e WHERE e.id = @afterId{scopeSql} ORDER BY e.seq DESC LIMIT 1";
+    /// <summary>The stored CloudEvents of <paramref name="events"/>, by sequence number (one query; the registration range prunes partitions).</summary>
+    public async Task<IReadOnlyDictionary<long, string>> LoadPayloadsAsync(IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+        {
+            return new Dictionary<long, string>();
+        }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var parameters = new { afterId, scope.Resource, scope.PartyId };
-        var row = await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(byKey, parameters, cancellationToken: cancellationToken))
-            ?? await connection.QueryFirstOrDefaultAsync<(long Seq, DateTime Registered)?>(new CommandDefinition(byEvents, parameters, cancellationToken: cancellationToken));
-        return row is { } r ? new EventCursor(r.Seq, new DateTimeOffset(DateTime.SpecifyKind(r.Registered, DateTimeKind.Utc))) : null;
+        var rows = await connection.QueryAsync<(long Seq, string CloudEvent)>(new CommandDefinition(
+            PayloadsSql,
+            new { min = events.Min(e => e.Registered), max = events.Max(e => e.Registered), seqs = events.Select(e => e.Seq).ToArray() },
+            cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.Seq, r => r.CloudEvent);
     }
 
     /// <summary>
@@ -121,11 +366,20 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         return [.. await connection.QueryAsync<EventForMatching>(new CommandDefinition(Sql, parameters, cancellationToken: cancellationToken))];
     }
 
-    /// <summary>Up to <paramref name="limit"/> events matching the filter with a sequence number above the cursor, ascending.</summary>
-    public async Task<IReadOnlyList<StoredEvent>> ReadPageAsync(EventFilter filter, EventCursor? after, int limit, CancellationToken cancellationToken)
+    // The one indexed column the scan walks (each has an index ending in seq): the narrowest the filter names.
+    private static (string Column, object Key) ScanColumn(EventFilter filter) => filter switch
     {
-        var sql = new StringBuilder("SELECT seq, registered, id, resource, party_id AS PartyId, cloudevent AS CloudEvent FROM events WHERE true");
-        if (filter.Resource is not null)
+        { PartyId: { } party } => ("party_id", party),
+        { Subject: { } subject } => ("subject", subject),
+        { AlternativeSubject: { } alternative } => ("alternative_subject", alternative),
+        { Resource: { } resource } => ("resource", resource),
+        _ => throw new ArgumentException("A scan needs a resource, party, subject or alternative subject.", nameof(filter)),
+    };
+
+    private static string Filters(EventFilter filter, string column)
+    {
+        var sql = new StringBuilder();
+        if (filter.Resource is not null && column != "resource")
         {
             sql.Append(" AND resource = @Resource");
         }
@@ -135,19 +389,24 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             sql.Append(@" AND resource LIKE 'urn:altinn:resource:app\_%'");
         }
 
-        if (filter.PartyId is not null)
+        if (filter.PartyId is not null && column != "party_id")
         {
             sql.Append(" AND party_id = @PartyId");
         }
 
-        if (filter.Subject is not null)
+        if (filter.Subject is not null && column != "subject")
         {
             sql.Append(" AND subject = @Subject");
         }
 
-        if (filter.AlternativeSubject is not null)
+        if (filter.AlternativeSubject is not null && column != "alternative_subject")
         {
             sql.Append(" AND alternative_subject = @AlternativeSubject");
+        }
+
+        if (filter.SubjectIn is not null)
+        {
+            sql.Append(" AND subject = ANY(@SubjectIn)");
         }
 
         if (filter.Types.Count > 0)
@@ -170,28 +429,50 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             sql.Append(" AND registered <= @To");
         }
 
-        if (after is not null)
-        {
-            // The registration bound lets PostgreSQL skip the partitions before the cursor.
-            sql.Append(" AND seq > @AfterSeq AND registered >= @AfterRegistered");
-        }
+        return sql.ToString();
+    }
 
-        sql.Append(" ORDER BY seq LIMIT @Limit");
-        var parameters = new
-        {
-            filter.Resource,
-            filter.PartyId,
-            filter.Subject,
-            filter.AlternativeSubject,
-            Types = filter.Types.ToArray(),
-            filter.SourcePattern,
-            filter.From,
-            filter.To,
-            AfterSeq = after?.Seq ?? 0,
-            AfterRegistered = after is null ? DateTimeOffset.MinValue : after.Registered - ClockMargin,
-            Limit = limit,
-        };
+    private async Task<long> SeqBeforeAsync(DateTimeOffset time, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return [.. await connection.QueryAsync<StoredEvent>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken))];
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            SeqBeforeSql, new { t = time, prune = StorePosition.Earlier(time, TimeSpan.FromDays(1)) }, cancellationToken: cancellationToken));
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    // Npgsql reads timestamptz as a UTC DateTime; Dapper does not map that to DateTimeOffset by itself.
+    private sealed record EventRow(long Seq, DateTime Registered, string Id, string Resource, string Source, string Type, string? Subject, int? PartyId)
+    {
+        public ScannedEvent ToScanned() => new(Seq, Utc(Registered), Id, Resource, Source, Type, Subject, PartyId);
+    }
+
+    private sealed class ScanRow
+    {
+        public long? HeadSeq { get; set; }
+
+        public DateTime? HeadRegistered { get; set; }
+
+        public int Examined { get; set; }
+
+        public long? LastExamined { get; set; }
+
+        public long? Seq { get; set; }
+
+        public DateTime? Registered { get; set; }
+
+        public string? Id { get; set; }
+
+        public string? Resource { get; set; }
+
+        public string? Source { get; set; }
+
+        public string? Type { get; set; }
+
+        public string? Subject { get; set; }
+
+        public int? PartyId { get; set; }
+
+        public ScannedEvent ToScanned() => new(Seq!.Value, Utc(Registered!.Value), Id!, Resource!, Source!, Type!, Subject, PartyId);
     }
 }

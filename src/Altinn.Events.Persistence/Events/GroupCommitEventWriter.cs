@@ -10,8 +10,20 @@ namespace Altinn.Events.Persistence.Events;
 /// <summary>Stores published events; the task completes once they are committed.</summary>
 public interface IEventWriter
 {
-    /// <summary>Stores the events atomically (all or none) with their outbox rows; re-published ones are not stored again.</summary>
-    Task WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores the events atomically (all or none) with their outbox rows; re-published ones are not stored again. When an
+    /// event's key already names other content, nothing is stored and the result lists those events.
+    /// </summary>
+    Task<WriteResult> WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken);
+}
+
+/// <summary>What a write came to: stored (or already stored), or refused for the events listed.</summary>
+/// <param name="Conflicts">Indexes of the events whose key was stored (or given earlier) with other content; empty when the write succeeded.</param>
+public sealed record WriteResult(IReadOnlyList<int> Conflicts)
+{
+    public static WriteResult Stored { get; } = new([]);
+
+    public bool Succeeded => Conflicts.Count == 0;
 }
 
 /// <summary>Settings of the group-commit writer, bound from <c>Publishing:Writer</c>.</summary>
@@ -47,16 +59,16 @@ public sealed partial class GroupCommitEventWriter(
 {
     private readonly Channel<Pending> _channel = Channel.CreateBounded<Pending>(new BoundedChannelOptions(100_000) { SingleWriter = false });
 
-    public async Task WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    public async Task<WriteResult> WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
-        var pending = new Pending(events, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(events, new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_channel.Writer.TryWrite(pending))
         {
             await _channel.Writer.WriteAsync(pending, cancellationToken);
         }
 
         // Once queued the events may commit even if the caller gives up; a re-publish is idempotent.
-        await pending.Completion.Task.WaitAsync(cancellationToken);
+        return await pending.Completion.Task.WaitAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -102,10 +114,11 @@ public sealed partial class GroupCommitEventWriter(
     {
         try
         {
-            await CommitAsync(group.Count == 1 ? group[0].Events : [.. group.SelectMany(p => p.Events)]);
-            foreach (var pending in group)
+            // Each request is all or none within the shared commit: one refused for a conflicting key leaves the others.
+            var result = await CommitAsync([.. group.Select(p => p.Events)]);
+            for (var i = 0; i < group.Count; i++)
             {
-                pending.Completion.TrySetResult();
+                group[i].Completion.TrySetResult(ResultOf(result, i));
             }
 
             outboxSignal.Notify();
@@ -130,17 +143,24 @@ public sealed partial class GroupCommitEventWriter(
         }
     }
 
-    private async Task CommitAsync(IReadOnlyList<NewEvent> events)
+    private static WriteResult ResultOf(InsertResult result, int request)
+    {
+        var conflicts = result.Conflicts.Where(c => c.Request == request).Select(c => c.Index).ToArray();
+        return conflicts.Length == 0 ? WriteResult.Stored : new WriteResult(conflicts);
+    }
+
+    private async Task<InsertResult> CommitAsync(IReadOnlyList<IReadOnlyList<NewEvent>> requests)
     {
         // Not cancellable: once started, a commit finishes so no request is left not knowing.
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
         await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-        await EventStore.InsertAsync(connection, transaction, events, time, CancellationToken.None);
+        var result = await EventStore.InsertRequestsAsync(connection, transaction, requests, time, CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
+        return result;
     }
 
     [LoggerMessage(3001, LogLevel.Warning, "A group commit of {Requests} publish requests failed; committing it again in two halves")]
     private static partial void LogGroupFailed(ILogger logger, Exception exception, int requests);
 
-    private sealed record Pending(IReadOnlyList<NewEvent> Events, TaskCompletionSource Completion);
+    private sealed record Pending(IReadOnlyList<NewEvent> Events, TaskCompletionSource<WriteResult> Completion);
 }

@@ -1,5 +1,8 @@
--- The local register and role store the embedded implementations read (production asks the platform's
--- register and authorization over HTTP instead). Seeded with test parties; nothing here is real data.
+-- migration: replaces 9adcf2ebebdf1ce3dedbfb7475f6bfc33d5af03d37580d62038a4dbf0f2a01dc
+-- The local register and role store the embedded implementations read (production asks the platform's register and
+-- authorization over HTTP instead). Empty: the test parties and roles of development and the tests come from the
+-- development seed (Seed/dev_seed.sql), which the migration job never applies. (This file once seeded them itself; the
+-- line above lets databases that ran that version keep their record, and migration 0011 removes what it seeded.)
 
 CREATE TABLE parties (
     party_id            integer PRIMARY KEY,
@@ -23,28 +26,3 @@ CREATE TABLE party_roles (
     role_code text    NOT NULL,
     PRIMARY KEY (subject, party_id, role_code)
 );
-
--- Persons (test person numbers) and the users they are.
-INSERT INTO parties (party_id, party_type, name, person_number, user_id) VALUES
-    (50001, 'person', 'Sofie Salt',    '01017012345', 1337),
-    (50004, 'person', 'Petter Pepper', '02027012345', 1339),
-    (50005, 'person', 'Rita Regnskap', '03037012345', 1338),
-    (50006, 'person', 'Ola Oregano',   '04047012345', NULL);
-
--- Organisations: a main unit with one subunit, and the ten clients of the accountant user 1338.
-INSERT INTO parties (party_id, party_type, name, organisation_number, main_unit_party_id) VALUES
-    (50002, 'organisation', 'Testbedrift AS',             '991825827', NULL),
-    (50003, 'organisation', 'Testbedrift AS avd. Bergen', '991825828', 50002);
-
-INSERT INTO parties (party_id, party_type, name, organisation_number)
-SELECT 50000 + n, 'organisation', format('Klient %s AS', n - 9), (910000000 + n)::text
-FROM generate_series(10, 19) AS n;
-
-INSERT INTO party_roles (subject, party_id, role_code) VALUES
-    ('/user/1337', 50001, 'PRIV'),
-    ('/user/1337', 50002, 'DAGL'),
-    ('/user/1338', 50005, 'PRIV'),
-    ('/user/1339', 50004, 'PRIV');
-
-INSERT INTO party_roles (subject, party_id, role_code)
-SELECT '/user/1338', party_id, 'REGNA' FROM parties WHERE party_id BETWEEN 50010 AND 50019;

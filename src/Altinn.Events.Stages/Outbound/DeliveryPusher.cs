@@ -286,7 +286,7 @@ internal sealed class DeliveryPusher(
         await Task.Yield();
         var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
         var started = time.GetTimestamp();
-        var result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, DeliveryId(delivery), settings.Timeout, CancellationToken.None);
+        var result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, WebhookIds.For(delivery.SubscriptionId, delivery.Seq, claimed.Generation), settings.Timeout, CancellationToken.None);
         var duration = time.GetElapsedTime(started);
 
         // A success frees the slot at once. A failure holds it until recorded, so the push next in line for this endpoint
@@ -357,7 +357,6 @@ internal sealed class DeliveryPusher(
             delivery, stored.Id, at, result.StatusCode, duration, result.Success ? null : result.Error ?? (result.StatusCode is { } c ? $"HTTP {c}" : null), outcome, claimed.Claim, probe);
     }
 
-    /// <summary>The Standard Webhooks message id: stable across the retries of one delivery, so receivers can de-duplicate.</summary>
     /// <summary>
     /// Records what a push did. The push has happened, so an outage of PostgreSQL must not make it happen again: the record
     /// is retried with backoff for up to <see cref="RecordPatience"/> (well within the claim, which lasts at least a minute
@@ -384,8 +383,6 @@ internal sealed class DeliveryPusher(
             }
         }
     }
-
-    public static string DeliveryId(DeliveryReference delivery) => $"{delivery.SubscriptionId}:{delivery.Seq}";
 
     /// <summary>The request body and content type: the stored CloudEvent as is, or Slack's <c>{"text": ...}</c>.</summary>
     internal static (string Body, string ContentType) Envelope(Uri endPoint, string cloudEvent) =>

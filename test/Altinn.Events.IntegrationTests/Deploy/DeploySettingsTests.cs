@@ -40,6 +40,8 @@ public sealed class DeploySettingsTests
         (SubscriptionOptions.SectionName, typeof(SubscriptionOptions)),
         (ValidationOptions.SectionName, typeof(ValidationOptions)),
         (Altinn.Events.Api.Operations.OperatorOptions.SectionName, typeof(Altinn.Events.Api.Operations.OperatorOptions)),
+        (Altinn.Events.Api.Links.PublicUrlOptions.SectionName, typeof(Altinn.Events.Api.Links.PublicUrlOptions)),
+        (Altinn.Events.Api.Queries.QueryOptions.SectionName, typeof(Altinn.Events.Api.Queries.QueryOptions)),
     ];
 
     private static readonly Lazy<JsonElement> Settings = new(() =>

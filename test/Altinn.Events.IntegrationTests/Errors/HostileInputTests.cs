@@ -30,7 +30,7 @@ public sealed class CountingWriter(IEventWriter inner) : IEventWriter
 
     public int Writes => Volatile.Read(ref _writes);
 
-    public Task WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    public Task<WriteResult> WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _writes);
         return inner.WriteAsync(events, cancellationToken);

@@ -91,6 +91,20 @@ public sealed class HostHealthTests(DatabaseFixture database) : IClassFixture<Da
         Assert.Contains("Subscriptions:AllowHttpLoopback", error.Message);
     }
 
+    [Theory]
+    [InlineData("PublicUrl:BaseUrl", "platform.altinn.no", "PublicUrl:BaseUrl")]
+    [InlineData("PublicUrl:TrustedProxies:0", "the ingress", "PublicUrl:TrustedProxies")]
+    [InlineData("Queries:MaxExamined", "10", "Queries:MaxExamined")]
+    [InlineData("Subscriptions:AllowedPorts:0", "70000", "Subscriptions:AllowedPorts")]
+    public async Task Api_WithABadLinkQueryOrPortSetting_FailsNamingTheKey(string key, string value, string named)
+    {
+        var settings = Settings(createQueues: false);
+        settings[key] = value;
+        var error = await StartFailureAsync("api", settings);
+
+        Assert.Contains(named, error.Message);
+    }
+
     [Fact]
     public async Task Api_ServesTheOpenApiDocumentAndSwaggerUi()
     {

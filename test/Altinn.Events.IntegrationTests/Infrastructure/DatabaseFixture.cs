@@ -1,10 +1,14 @@
 using Altinn.Events.Persistence;
+using Altinn.Events.Persistence.Seed;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Altinn.Events.IntegrationTests.Infrastructure;
 
-/// <summary>A database of its own for one test class: created empty, migrated, dropped afterwards.</summary>
+/// <summary>
+/// A database of its own for one test class: created empty, migrated, given the development seed (test parties and
+/// roles, as scripts/run.sh does; the migrations hold none), dropped afterwards.
+/// </summary>
 public class DatabaseFixture : IAsyncLifetime
 {
     public string DatabaseName { get; } = "t_" + Guid.NewGuid().ToString("N");
@@ -15,6 +19,9 @@ public class DatabaseFixture : IAsyncLifetime
 
     /// <summary>Whether to apply the migrations on creation (tests of the runner itself start empty).</summary>
     protected virtual bool Migrate => true;
+
+    /// <summary>Whether to apply the development seed after the migrations (tests of production's database leave it out).</summary>
+    protected virtual bool Seed => true;
 
     public async Task InitializeAsync()
     {
@@ -30,6 +37,10 @@ public class DatabaseFixture : IAsyncLifetime
         if (Migrate)
         {
             await NewMigrationRunner().ApplyAsync(CancellationToken.None);
+            if (Seed)
+            {
+                await DevSeed.ApplyAsync(DataSource, CancellationToken.None);
+            }
         }
     }
 
@@ -50,4 +61,10 @@ public class DatabaseFixture : IAsyncLifetime
 public sealed class EmptyDatabaseFixture : DatabaseFixture
 {
     protected override bool Migrate => false;
+}
+
+/// <summary>A database as the migration job leaves it in production: migrated, without the development seed.</summary>
+public sealed class ProductionDatabaseFixture : DatabaseFixture
+{
+    protected override bool Seed => false;
 }

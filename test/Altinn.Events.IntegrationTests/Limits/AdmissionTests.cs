@@ -21,7 +21,7 @@ public sealed class GatedWriter(IEventWriter inner) : IEventWriter
 
     public void Open() => _gate.TrySetResult();
 
-    public async Task WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    public async Task<WriteResult> WriteAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _waiting);
         try
@@ -33,7 +33,7 @@ public sealed class GatedWriter(IEventWriter inner) : IEventWriter
             Interlocked.Decrement(ref _waiting);
         }
 
-        await inner.WriteAsync(events, cancellationToken);
+        return await inner.WriteAsync(events, cancellationToken);
     }
 
     private static TaskCompletionSource Opened()

@@ -101,6 +101,77 @@ public sealed class DeliveryApiTests(OutboundFixture stage) : IClassFixture<Outb
     }
 
     [Fact]
+    public async Task Redeliver_AfterAnIdTwoSourcesShare_PushesEveryEventAfterTheFirstOfThem()
+    {
+        var endpoint = _receiver.Endpoint(200);
+        var type = "redelivery." + Guid.NewGuid().ToString("N");
+        var (id, _) = await stage.SeedSubscriptionAsync(endpoint, typeFilter: type);
+        using var client = stage.Client(TestTokens.ForOrg("ttd"));
+        var dup = "dup-" + Guid.NewGuid().ToString("N");
+        var later = new List<string>();
+        await PublishAsync(client, EventBuilder.Generic().With("id", dup).With("source", "urn:a:1").With("type", type));
+        for (var i = 0; i < 5; i++)
+        {
+            later.Add(await PublishAsync(client, EventBuilder.Generic().With("type", type)));
+        }
+
+        later.Add(await PublishAsync(client, EventBuilder.Generic().With("id", dup).With("source", "urn:a:2").With("type", type)));
+
+        var response = await client.PostAsJsonAsync($"{SubscriptionBuilder.Path}/{id}/redeliver", new { after = dup });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(6, body.GetProperty("queued").GetInt32());
+        Assert.True(body.GetProperty("complete").GetBoolean());
+        Assert.False(body.TryGetProperty("cursor", out _));
+        Assert.Equal(dup, body.GetProperty("lastEventId").GetString());
+        Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(_receiver.To(endpoint).Count == 6), OutboundFixture.Patience));
+        Assert.Equal(later.Order(StringComparer.Ordinal), _receiver.To(endpoint).Select(p => JsonDocument.Parse(p.Body).RootElement.GetProperty("id").GetString()!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Redeliver_AfterTheIdOfAnEventTheConsumerMayNotSee_IsAnsweredAsAnIdNotStored()
+    {
+        // User 1339 (party 50004) may not see events about party 50001.
+        var (id, _) = await stage.SeedSubscriptionAsync(_receiver.Endpoint(200), consumer: "/user/1339");
+        var hidden = await stage.SeedEventAsync(EventBuilder.Generic().With("subject", "/party/50001"));
+        using var client = stage.Client(TestTokens.ForUser(1339, 50004));
+        var unknown = Guid.NewGuid().ToString();
+
+        var afterHidden = await client.PostAsJsonAsync($"{SubscriptionBuilder.Path}/{id}/redeliver", new { after = hidden.Id });
+        var afterUnknown = await client.PostAsJsonAsync($"{SubscriptionBuilder.Path}/{id}/redeliver", new { after = unknown });
+
+        Assert.Equal(HttpStatusCode.BadRequest, afterHidden.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, afterUnknown.StatusCode);
+        Assert.Equal(
+            (await afterUnknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("after")[0].GetString()!.Replace(unknown, "{id}", StringComparison.Ordinal),
+            (await afterHidden.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("after")[0].GetString()!.Replace(hidden.Id, "{id}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Redelivery_IsANewDelivery_WithAWebhookIdOfItsOwn_WhileItsRetriesKeepIt()
+    {
+        // The first delivery and the first redelivery succeed; the second redelivery fails once and is retried.
+        var endpoint = _receiver.Endpoint(n => new Reply(n == 2 ? 500 : 200));
+        var type = "redelivery." + Guid.NewGuid().ToString("N");
+        var (id, _) = await stage.SeedSubscriptionAsync(endpoint, typeFilter: type);
+        var e = await stage.SeedEventAsync(EventBuilder.Generic().With("type", type));
+        await stage.EnqueueAsync(e.For(id));
+        Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(_receiver.To(endpoint).Count == 1), OutboundFixture.Patience));
+        using var client = stage.Client(TestTokens.ForOrg("ttd"));
+        var from = e.Registered.AddMilliseconds(-1).ToString("O");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"{SubscriptionBuilder.Path}/{id}/redeliver", new { from })).StatusCode);
+        Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(_receiver.To(endpoint).Count == 2), OutboundFixture.Patience));
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"{SubscriptionBuilder.Path}/{id}/redeliver", new { from })).StatusCode);
+        Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(_receiver.To(endpoint).Count == 4), OutboundFixture.Patience));
+
+        var ids = _receiver.To(endpoint).Select(p => p.Headers["webhook-id"]).ToList();
+        Assert.Equal([$"{id}:{e.Seq}", $"{id}:{e.Seq}:1", $"{id}:{e.Seq}:2", $"{id}:{e.Seq}:2"], ids);
+        Assert.Equal([200, 200, 500, 200], _receiver.To(endpoint).Select(p => p.Status));
+    }
+
+    [Fact]
     public async Task Redeliver_SkipsEventsTheConsumerMayNoLongerSee()
     {
         // User 1339 (party 50004) may subscribe to events about itself, not about party 50001.
@@ -126,6 +197,8 @@ public sealed class DeliveryApiTests(OutboundFixture stage) : IClassFixture<Outb
     [InlineData("""{"from":"yesterday"}""", "from")]
     [InlineData("""{"after":"no-such-event"}""", "after")]
     [InlineData("""{"after":12}""", "after")]
+    [InlineData("""{"cursor":"nonsense"}""", "cursor")]
+    [InlineData("""{"after":"x","cursor":"AQAAAAAAAAAAAAAAAAAAAAA"}""", "after")]
     public async Task Redeliver_WithBadInput_Is400NamingTheField(string json, string field)
     {
         var (id, _) = await stage.SeedSubscriptionAsync(_receiver.Endpoint(200));
@@ -146,5 +219,12 @@ public sealed class DeliveryApiTests(OutboundFixture stage) : IClassFixture<Outb
 
         Assert.Equal(HttpStatusCode.Forbidden, (await other.PostAsJsonAsync($"{SubscriptionBuilder.Path}/{id}/redeliver", new { from = "2024-01-01T00:00:00Z" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await owner.PostAsJsonAsync($"{SubscriptionBuilder.Path}/{Guid.NewGuid()}/redeliver", new { from = "2024-01-01T00:00:00Z" })).StatusCode);
+    }
+
+    private static async Task<string> PublishAsync(HttpClient client, EventBuilder e)
+    {
+        var response = await client.PostAsync("/events/api/v1/events", new StringContent(e.Json(), System.Text.Encoding.UTF8, "application/cloudevents+json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return e.Id;
     }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Altinn.Events.IntegrationTests.Infrastructure;
 
 namespace Altinn.Events.IntegrationTests.Subscriptions;
@@ -23,7 +25,25 @@ public sealed class StrictSubscriptionTests(StrictSubscriptionsApiFixture api) :
     [InlineData("https://ula.example/hook")]
     [InlineData("https://mixed.example/hook")]
     [InlineData("https://[::ffff:10.0.0.1]/hook")]
+    [InlineData("https://168.63.129.16/machine?comp=goalstate")]
+    [InlineData("https://wireserver.example/hook")]
+    [InlineData("https://[2002:a00:1::1]/hook")]
     public async Task Post_EndPointOnTheInternalNetwork_Returns400NamingEndPoint(string endPoint)
+    {
+        using var client = api.Client(TestTokens.ForOrg("ttd"));
+
+        var response = await client.PostAsync(SubscriptionBuilder.Path, SubscriptionBuilder.Generic().With("endPoint", endPoint).Content());
+
+        await SubscriptionApiTests.AssertFieldAsync(response, HttpStatusCode.BadRequest, "endPoint");
+        var message = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("endPoint")[0].GetString()!;
+        Assert.DoesNotContain("Private", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Metadata", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://public.example:8443/hook")]
+    [InlineData("https://public.example:22/hook")]
+    public async Task Post_EndPointOnAPortOtherThan443_Returns400NamingEndPoint(string endPoint)
     {
         using var client = api.Client(TestTokens.ForOrg("ttd"));
 

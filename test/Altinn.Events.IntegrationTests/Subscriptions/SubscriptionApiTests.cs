@@ -21,7 +21,7 @@ public sealed class SubscriptionApiTests(SubscriptionsApiFixture api) : IClassFi
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var created = await response.Content.ReadFromJsonAsync<JsonElement>();
         var id = created.GetProperty("id").GetGuid();
-        Assert.Equal($"{Path}/{id}", response.Headers.Location!.ToString());
+        Assert.Equal($"http://localhost{Path}/{id}", response.Headers.Location!.ToString()); // absolute, from the public base URL
         Assert.StartsWith("whsec_", created.GetProperty("secret").GetString());
         Assert.Equal("/org/ttd", created.GetProperty("consumer").GetString());
         Assert.Equal("pending", created.GetProperty("validationStatus").GetString());

@@ -24,6 +24,7 @@ public sealed class FakeResolver : IHostAddressResolver
         ["cgnat.example"] = [IPAddress.Parse("100.64.0.7")],
         ["ula.example"] = [IPAddress.Parse("fd12:3456::1")],
         ["mixed.example"] = [PublicAddress, IPAddress.Parse("192.168.1.1")],
+        ["wireserver.example"] = [IPAddress.Parse("168.63.129.16")],
     };
 
     public Task<IReadOnlyList<IPAddress>> ResolveAsync(string host, CancellationToken cancellationToken)
@@ -55,7 +56,7 @@ public class SubscriptionsApiFixture : ApiFixture
         services.Replace(ServiceDescriptor.Singleton<IHostAddressResolver, FakeResolver>());
 }
 
-/// <summary>Production-like settings: https only, no loopback, a small cap of 3 subscriptions per consumer.</summary>
+/// <summary>Production-like settings: https only on port 443, no loopback, a small cap of 3 subscriptions per consumer.</summary>
 public sealed class StrictSubscriptionsApiFixture : SubscriptionsApiFixture
 {
     protected override void Configure(Dictionary<string, string?> settings)
@@ -63,6 +64,7 @@ public sealed class StrictSubscriptionsApiFixture : SubscriptionsApiFixture
         base.Configure(settings);
         settings["Subscriptions:AllowHttpLoopback"] = "false";
         settings["Subscriptions:MaxPerConsumer"] = "3";
+        settings["Subscriptions:AllowedPorts:0"] = "443";
     }
 }
 
