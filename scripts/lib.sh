@@ -56,11 +56,17 @@ ensure_azurite() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A port below the kernel's ephemeral range (where outgoing connections take their local ports, so a port found free
+# there can be taken by a client socket before the server binds it) that no socket uses in any state.
 free_port() {
-  local port
+  local port low=32768
+  [ -r /proc/sys/net/ipv4/ip_local_port_range ] && read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$low" -gt 21000 ] || low=60000
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 30000))
-    port_in_use "$port" || { echo "$port"; return 0; }
+    port=$((20000 + RANDOM % (low - 20000)))
+    port_in_use "$port" && continue
+    grep -qi ":$(printf '%04X' "$port") " /proc/net/tcp /proc/net/tcp6 2>/dev/null && continue
+    echo "$port"; return 0
   done
   die "no free port found"
 }
