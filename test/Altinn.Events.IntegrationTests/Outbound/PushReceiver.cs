@@ -19,6 +19,9 @@ public sealed record Reply(int Status, string? RetryAfter = null, TimeSpan Delay
 public sealed record Push(string Path, string Host, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At)
 {
     public int Status { get; set; }
+
+    /// <summary>When the receiver answered it or saw the caller give up (null: still open).</summary>
+    public DateTimeOffset? Ended { get; set; }
 }
 
 /// <summary>
@@ -68,6 +71,20 @@ public sealed class PushReceiver : IAsyncDisposable
 
     /// <summary>The most requests to <paramref name="endpoint"/> that were open at once.</summary>
     public int MostConcurrent(string endpoint) => _mostConcurrent.GetValueOrDefault(new Uri(endpoint).AbsolutePath);
+
+    /// <summary>
+    /// The most requests to <paramref name="endpoint"/> its caller held open at once, for a caller that gives up after
+    /// <paramref name="callerTimeout"/>: a request counts from its arrival until it ended or the caller's timeout passed,
+    /// whichever came first. The receiver notices a caller that gave up only some time later (Kestrel sees the connection
+    /// close, then cancels the request), and on a loaded machine that lag let <see cref="MostConcurrent(string)"/> count requests
+    /// the caller had already abandoned.
+    /// </summary>
+    public int MostConcurrent(string endpoint, TimeSpan callerTimeout)
+    {
+        var pushes = To(endpoint);
+        return pushes.Count == 0 ? 0 : pushes.Max(p => pushes.Count(q =>
+            q.At <= p.At && q.At + callerTimeout > p.At && (q.Ended is not { } ended || ended > p.At)));
+    }
 
     /// <summary>An endpoint answering <paramref name="statuses"/> in turn, the last one repeating.</summary>
     public string Endpoint(params int[] statuses) => Endpoint(n => new Reply(statuses.Length == 0 ? 200 : statuses[Math.Min(n, statuses.Length - 1)]));
@@ -120,6 +137,7 @@ public sealed class PushReceiver : IAsyncDisposable
         }
         finally
         {
+            push.Ended = DateTimeOffset.UtcNow;
             _concurrent.AddOrUpdate(path, 0, (_, c) => c - 1);
         }
     }
