@@ -52,12 +52,15 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
             await using var kestrel = await Baselines.StartBareKestrelAsync(cancellationToken);
             var kestrelUrl = kestrel.Urls.First();
             var bare = await Repeat("bare Kestrel", run => scenarios.BareKestrelAsync(kestrelUrl, cancellationToken));
-            var azurite = await Repeat("Azurite", run => Baselines.AzuriteAsync(settings, cancellationToken));
             bareRate = new Figure("bare Kestrel", "req/s", [.. bare.Select(b => b.PerSecond)]);
             report.Baseline($"bare Kestrel POST that only reads the body, {settings.Concurrency} concurrent", bareRate,
                 new Figure("p99", "ms", [.. bare.Select(b => b.Latencies.Percentile(99))]));
-            report.Baseline($"Azurite send (one message per call, {settings.Concurrency} concurrent)", new Figure("sends", "msg/s", [.. azurite.Select(a => a.SendsPerSecond)]), null);
-            report.Baseline("Azurite receive (32 per call) + delete each, 8 concurrent", new Figure("receive+delete", "msg/s", [.. azurite.Select(a => a.ReceiveDeletesPerSecond)]), null);
+            if (settings.Wants("baselines"))
+            {
+                var azurite = await Repeat("Azurite", run => Baselines.AzuriteAsync(settings, cancellationToken));
+                report.Baseline($"Azurite send (one message per call, {settings.Concurrency} concurrent)", new Figure("sends", "msg/s", [.. azurite.Select(a => a.SendsPerSecond)]), null);
+                report.Baseline("Azurite receive (32 per call) + delete each, 8 concurrent", new Figure("receive+delete", "msg/s", [.. azurite.Select(a => a.ReceiveDeletesPerSecond)]), null);
+            }
         }
 
         if (settings.Wants("S1"))
