@@ -199,7 +199,7 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
                 var concurrency = settings.PublishConcurrencies[0];
                 var trace = Process.Start(new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
                 {
-                    ArgumentList = { "collect", "--process-id", settings.ApiPid.ToString(CultureInfo.InvariantCulture), "--profile", "cpu-sampling", "--duration", "00:00:00:08", "-o", settings.Trace },
+                    ArgumentList = { "collect", "--process-id", settings.ApiPid.ToString(CultureInfo.InvariantCulture), "--profile", "dotnet-sampled-thread-time", "--duration", "00:00:00:08", "-o", settings.Trace },
                     RedirectStandardOutput = true,
                 }) ?? throw new InvalidOperationException("dotnet-trace did not start");
                 var traced = await scenarios.PublishAsync(99, concurrency, cancellationToken);
