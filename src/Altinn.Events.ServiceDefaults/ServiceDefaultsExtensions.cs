@@ -34,8 +34,8 @@ public static class ServiceDefaultsExtensions
     private static void AddTelemetry(this IHostApplicationBuilder builder)
     {
         // Collected and exported only when a collector is configured (Application Insights through an OTLP collector in
-        // Azure). Without one nothing would read them, and an activity and histogram records per request cost the API
-        // a tenth of its CPU per published event (docs/benchmarks.md, issue 20).
+        // Azure). Without one nothing would read them, yet every request would still pay for an activity and
+        // histogram records (docs/benchmarks.md, issue 20).
         if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             return;

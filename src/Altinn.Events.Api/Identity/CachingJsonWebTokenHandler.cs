@@ -7,8 +7,8 @@ namespace Altinn.Events.Api.Identity;
 
 /// <summary>
 /// A token handler that remembers the tokens it validated, for at most <see cref="MaxAge"/> and never past their
-/// <c>exp</c>. A publisher sends the same token with every request until it expires, and checking its signature was a
-/// quarter of the API's CPU per published event (docs/benchmarks.md, issue 20). A token is validated in full (issuer,
+/// <c>exp</c>. A publisher sends the same token with every request until it expires, and checking its signature was about a
+/// quarter of the publish request's running time in the profile (docs/benchmarks.md, issue 20). A token is validated in full (issuer,
 /// audience, lifetime, signature against the issuer's keys) the first time it is seen and again after
 /// <see cref="MaxAge"/>, so a key the issuer withdraws stops being accepted within that time; only valid results are
 /// kept, so a token that failed is checked again every time. Each scheme (issuer) has its own handler, so its own cache.
