@@ -17,6 +17,9 @@
 # BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
 # BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_ONLY ("S2" or "baselines,S1,S4": the groups to run, among baselines,
 # S1, S3, S4, S5, S2, S6, S7; S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# Issue 20: BENCH_S1_CONCURRENCY ("32,128": S1 and its pgbench baseline at each), BENCH_PG_SETTINGS with
+# shared_preload_libraries=pg_stat_statements (statements per event and the costliest statements), BENCH_TRACE=file
+# (a dotnet-trace CPU sample of the API during one more S1 run; BENCH_DOTNET_TRACE names the dotnet-trace binary).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -75,6 +78,10 @@ pg_port=$(free_port)
 log "starting PostgreSQL on 127.0.0.1:$pg_port (durable default settings; data: ${RUN_DIR#"$REPO_ROOT"/}/pg)"
 start_postgres "$RUN_DIR/pg" "$pg_port" ${BENCH_PG_SETTINGS:-}
 PG_STARTED=1
+if [[ "${BENCH_PG_SETTINGS:-}" == *pg_stat_statements* ]]; then
+  # S1 reports statements per event and the costliest statements (issue 20) when the server loads pg_stat_statements.
+  psql_admin -q -d events -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; GRANT pg_read_all_stats TO $DB_USER; GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO $DB_USER;"
+fi
 [ -x "$PG_BIN/pgbench" ] || die "pgbench not found in $PG_BIN (it comes with the postgresql package)"
 azurite_port=$(free_port)
 log "starting Azurite on 127.0.0.1:$azurite_port"

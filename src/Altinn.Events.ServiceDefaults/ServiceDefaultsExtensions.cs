@@ -33,13 +33,21 @@ public static class ServiceDefaultsExtensions
 
     private static void AddTelemetry(this IHostApplicationBuilder builder)
     {
+        // Collected and exported only when a collector is configured (Application Insights through an OTLP collector in
+        // Azure). Without one nothing would read them, yet every request would still pay for an activity and
+        // histogram records (docs/benchmarks.md, issue 20).
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+
         builder.Logging.AddOpenTelemetry(o =>
         {
             o.IncludeFormattedMessage = true;
             o.IncludeScopes = true;
         });
 
-        var telemetry = builder.Services.AddOpenTelemetry()
+        builder.Services.AddOpenTelemetry()
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
@@ -48,13 +56,8 @@ public static class ServiceDefaultsExtensions
             .WithTracing(t => t
                 .AddSource($"{TelemetryPrefix}.*")
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
-                .AddHttpClientInstrumentation());
-
-        // Export only when a collector is configured (Application Insights through an OTLP collector in Azure).
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            telemetry.UseOtlpExporter();
-        }
+                .AddHttpClientInstrumentation())
+            .UseOtlpExporter();
     }
 
     /// <summary><c>/health</c>: the process is alive. <c>/health/ready</c>: PostgreSQL and the queues answer.</summary>

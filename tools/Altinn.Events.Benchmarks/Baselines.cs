@@ -35,8 +35,8 @@ internal static partial class Baselines
 
     public sealed record PgBenchResult(double Tps, double AverageLatencyMs);
 
-    /// <summary>pgbench: single-row inserts of the benchmark's event JSON, one transaction each, at S1's concurrency.</summary>
-    public static async Task<PgBenchResult> PgBenchAsync(BenchSettings settings, string workDir, CancellationToken cancellationToken)
+    /// <summary>pgbench: single-row inserts of the benchmark's event JSON, one transaction each, at <paramref name="concurrency"/> clients.</summary>
+    public static async Task<PgBenchResult> PgBenchAsync(BenchSettings settings, string workDir, int concurrency, CancellationToken cancellationToken)
     {
         await using (var connection = new NpgsqlConnection(settings.Database))
         {
@@ -61,7 +61,7 @@ internal static partial class Baselines
         };
         foreach (var arg in new[]
                  {
-                     "-n", "-c", settings.Concurrency.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(settings.Concurrency, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
+                     "-n", "-c", concurrency.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(concurrency, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
                      "-T", Math.Max(1, (int)Math.Round(settings.Duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-f", script,
                      "-h", builder.Host!, "-p", builder.Port.ToString(CultureInfo.InvariantCulture), "-U", builder.Username!, builder.Database!,
                  })

@@ -21,6 +21,15 @@ internal sealed class BenchSettings
     public TimeSpan Duration { get; init; }
     public TimeSpan Warmup { get; init; }
     public int Concurrency { get; init; }
+
+    /// <summary>BENCH_S1_CONCURRENCY: the concurrencies S1 and its pgbench baseline run at ("32,128").</summary>
+    public IReadOnlyList<int> PublishConcurrencies { get; init; } = [32];
+
+    /// <summary>BENCH_TRACE: a file to write a dotnet-trace CPU sample of the API to, during one extra S1 run (empty: none).</summary>
+    public string Trace { get; init; } = string.Empty;
+
+    /// <summary>Whether PostgreSQL loads pg_stat_statements (BENCH_PG_SETTINGS), found at the start of S1.</summary>
+    public bool Statements { get; set; }
     public int QueryConcurrency { get; init; }
     public long StoredEvents { get; init; }
     public long StoredSubscriptions { get; init; }
@@ -82,6 +91,8 @@ internal sealed class BenchSettings
             Duration = TimeSpan.FromSeconds(Double("BENCH_SECONDS", smoke ? 1 : 10)),
             Warmup = TimeSpan.FromSeconds(Double("BENCH_WARMUP_SECONDS", smoke ? 0.5 : 2)),
             Concurrency = Int("BENCH_CONCURRENCY", 32),
+            PublishConcurrencies = [.. Env("BENCH_S1_CONCURRENCY", smoke ? "32" : "32,128").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
+            Trace = Env("BENCH_TRACE", string.Empty),
             QueryConcurrency = Int("BENCH_QUERY_CONCURRENCY", 8),
             StoredEvents = Int("BENCH_EVENTS", 0),
             StoredSubscriptions = Int("BENCH_SUBSCRIPTIONS", 0),

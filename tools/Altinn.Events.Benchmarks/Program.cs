@@ -29,7 +29,7 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var client = Http.CreateClient(Math.Max(settings.Concurrency, 64) * 2);
+        using var client = Http.CreateClient(Math.Max(settings.PublishConcurrencies.Append(settings.Concurrency).Max(), 64) * 2);
         var scenarios = new Scenarios(settings, client, clock);
         var work = Path.Combine(Path.GetTempPath(), "altinn-events-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
@@ -37,34 +37,35 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
 
         // Baselines.
         // S1's ratios need the baselines, so they run with S1 even when BENCH_ONLY leaves them out.
-        Figure? pgTps = null, bareRate = null;
+        var pgTps = new Dictionary<int, Figure>();
+        Figure? bareRate = null;
         if (settings.Wants("baselines") || settings.Wants("S1"))
         {
-            var pgbench = await Repeat("pgbench", run => Baselines.PgBenchAsync(settings, work, cancellationToken));
+            foreach (var concurrency in settings.PublishConcurrencies.Union([settings.Concurrency]))
+            {
+                var pgbench = await Repeat($"pgbench {concurrency}", run => Baselines.PgBenchAsync(settings, work, concurrency, cancellationToken));
+                pgTps[concurrency] = new Figure($"pgbench single-row inserts at {concurrency}", "inserts/s", [.. pgbench.Select(p => p.Tps)]);
+                report.Baseline($"pgbench: single-row INSERT of the event JSON, one transaction each, {concurrency} clients", pgTps[concurrency],
+                    new Figure("latency average", "ms", [.. pgbench.Select(p => p.AverageLatencyMs)]));
+            }
+
             await using var kestrel = await Baselines.StartBareKestrelAsync(cancellationToken);
             var kestrelUrl = kestrel.Urls.First();
             var bare = await Repeat("bare Kestrel", run => scenarios.BareKestrelAsync(kestrelUrl, cancellationToken));
-            var azurite = await Repeat("Azurite", run => Baselines.AzuriteAsync(settings, cancellationToken));
-            pgTps = new Figure("pgbench single-row inserts", "inserts/s", [.. pgbench.Select(p => p.Tps)]);
             bareRate = new Figure("bare Kestrel", "req/s", [.. bare.Select(b => b.PerSecond)]);
-            report.Baseline("pgbench: single-row INSERT of the event JSON, one transaction each, " + settings.Concurrency + " clients", pgTps,
-                new Figure("latency average", "ms", [.. pgbench.Select(p => p.AverageLatencyMs)]));
             report.Baseline($"bare Kestrel POST that only reads the body, {settings.Concurrency} concurrent", bareRate,
                 new Figure("p99", "ms", [.. bare.Select(b => b.Latencies.Percentile(99))]));
-            report.Baseline($"Azurite send (one message per call, {settings.Concurrency} concurrent)", new Figure("sends", "msg/s", [.. azurite.Select(a => a.SendsPerSecond)]), null);
-            report.Baseline("Azurite receive (32 per call) + delete each, 8 concurrent", new Figure("receive+delete", "msg/s", [.. azurite.Select(a => a.ReceiveDeletesPerSecond)]), null);
+            if (settings.Wants("baselines"))
+            {
+                var azurite = await Repeat("Azurite", run => Baselines.AzuriteAsync(settings, cancellationToken));
+                report.Baseline($"Azurite send (one message per call, {settings.Concurrency} concurrent)", new Figure("sends", "msg/s", [.. azurite.Select(a => a.SendsPerSecond)]), null);
+                report.Baseline("Azurite receive (32 per call) + delete each, 8 concurrent", new Figure("receive+delete", "msg/s", [.. azurite.Select(a => a.ReceiveDeletesPerSecond)]), null);
+            }
         }
 
         if (settings.Wants("S1"))
         {
-            // S1 publish.
-            var s1 = await Repeat("S1 publish", run => scenarios.PublishAsync(run, cancellationToken));
-            var s1Rate = new Figure("S1 publish rate", "events/s", [.. s1.Select(r => r.PerSecond)]);
-            var s1P99 = new Figure("S1 p99", "ms", [.. s1.Select(r => r.Latencies.Percentile(99))]);
-            report.Row("S1 publish", $"POST /events rate, {settings.Concurrency} concurrent", s1Rate, pgTps!, ">= 0.5x pgbench", s1Rate.Median >= 0.5 * pgTps!.Median, secondBaseline: bareRate);
-            report.Row("S1 publish", "p50", new Figure("p50", "ms", [.. s1.Select(r => r.Latencies.Percentile(50))]), null, null, null);
-            report.Row("S1 publish", "p99", s1P99, null, "< 50 ms", s1P99.Median < 50);
-            report.Errors("S1", s1.Sum(r => r.Errors), s1.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
+            await RunPublishAsync(scenarios, pgTps, bareRate!, cancellationToken);
         }
 
         if (settings.Wants("S3"))
@@ -117,6 +118,115 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         report.LoadAverage("end");
         report.Rss("API", settings.ApiPid);
         report.Rss("stage host", settings.StagesPid);
+    }
+
+    /// <summary>
+    /// S1 (issue 20): publishing alone (the stage host stopped with SIGSTOP, so only the API with its relay, PostgreSQL
+    /// and Azurite run) at each of <see cref="BenchSettings.PublishConcurrencies"/>, then the whole system (stage host
+    /// running) beside it; each with what one event cost. With BENCH_TRACE one more run publishing alone is sampled by
+    /// dotnet-trace.
+    /// </summary>
+    private async Task RunPublishAsync(Scenarios scenarios, Dictionary<int, Figure> pgTps, Figure bareRate, CancellationToken cancellationToken)
+    {
+        settings.Statements = await PublishCost.StatementsAvailableAsync(settings, cancellationToken);
+        foreach (var (whole, label) in new[] { (false, "S1 publish alone"), (true, "S1 whole system") })
+        {
+            foreach (var concurrency in settings.PublishConcurrencies)
+            {
+                List<Scenarios.PublishResult> s1;
+                if (!whole)
+                {
+                    Signal("STOP", settings.StagesPid);
+                }
+
+                try
+                {
+                    if (settings.Statements)
+                    {
+                        await PublishCost.ResetStatementsAsync(settings, cancellationToken);
+                    }
+
+                    s1 = await Repeat($"{label} {concurrency}", run => scenarios.PublishAsync(run, concurrency, cancellationToken));
+                    if (settings.Statements && !whole)
+                    {
+                        var events = s1.Sum(r => r.Loop.PerSecond) * (settings.Duration + settings.Warmup).TotalSeconds;
+                        foreach (var line in await PublishCost.TopStatementsAsync(settings, events, cancellationToken))
+                        {
+                            report.Note($"{label} at {concurrency}, PostgreSQL statements (pg_stat_statements over the runs, warm-up included): {line}");
+                        }
+                    }
+                }
+                finally
+                {
+                    if (!whole)
+                    {
+                        Signal("CONT", settings.StagesPid);
+                    }
+                }
+
+                var rate = new Figure($"{label} rate", "events/s", [.. s1.Select(r => r.Loop.PerSecond)]);
+                var p99 = new Figure("p99", "ms", [.. s1.Select(r => r.Loop.Latencies.Percentile(99))]);
+                var pg = pgTps[concurrency];
+                report.Row(label, $"POST /events rate, {concurrency} concurrent", rate, pg, whole ? null : ">= 1.0x pgbench", whole ? null : rate.Median >= pg.Median,
+                    secondBaseline: concurrency == settings.Concurrency ? bareRate : null);
+                report.Row(label, $"p50 at {concurrency}", new Figure("p50", "ms", [.. s1.Select(r => r.Loop.Latencies.Percentile(50))]), null, null, null);
+                report.Row(label, $"p99 at {concurrency}", p99, null, whole ? null : "< 50 ms", whole ? null : p99.Median < 50);
+                Cost(label, concurrency, "API CPU per event", "µs", s1, c => c.ApiMicros);
+                Cost(label, concurrency, "PostgreSQL CPU per event (all backends)", "µs", s1, c => c.PostgresMicros);
+                Cost(label, concurrency, "Azurite CPU per event", "µs", s1, c => c.AzuriteMicros);
+                if (whole)
+                {
+                    Cost(label, concurrency, "stage host CPU per event", "µs", s1, c => c.StagesMicros);
+                }
+
+                Cost(label, concurrency, "API / PostgreSQL busy", "cores", s1, c => c.ApiCores, c => c.PostgresCores);
+                Cost(label, concurrency, "WAL written per event", "bytes", s1, c => c.WalBytes);
+                Cost(label, concurrency, "transactions per event (all of PostgreSQL)", "xact", s1, c => c.Transactions);
+                if (settings.Statements)
+                {
+                    Cost(label, concurrency, "statements per event (pg_stat_statements)", "stmts", s1, c => c.Statements);
+                }
+
+                report.Errors($"{label} {concurrency}", s1.Sum(r => r.Loop.Errors), s1.Select(r => r.Loop.FirstError).FirstOrDefault(e => e is not null));
+            }
+        }
+
+        if (settings.Trace.Length > 0)
+        {
+            Signal("STOP", settings.StagesPid);
+            try
+            {
+                var concurrency = settings.PublishConcurrencies[0];
+                var trace = Process.Start(new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
+                {
+                    ArgumentList = { "collect", "--process-id", settings.ApiPid.ToString(CultureInfo.InvariantCulture), "--profile", "dotnet-sampled-thread-time", "--duration", "00:00:00:08", "-o", settings.Trace },
+                    RedirectStandardOutput = true,
+                }) ?? throw new InvalidOperationException("dotnet-trace did not start");
+                var traced = await scenarios.PublishAsync(99, concurrency, cancellationToken);
+                await trace.WaitForExitAsync(cancellationToken);
+                report.Note($"Profile: {settings.Trace} (dotnet-trace cpu-sampling of the API, 8 s of S1 publishing alone at {concurrency}: {Figure.Fmt(traced.Loop.PerSecond)} events/s while sampled).");
+            }
+            finally
+            {
+                Signal("CONT", settings.StagesPid);
+            }
+        }
+
+        void Cost(string label, int concurrency, string what, string unit, List<Scenarios.PublishResult> runs, Func<PublishCost.PerEvent, double> pick, Func<PublishCost.PerEvent, double>? second = null)
+        {
+            var figure = new Figure(what, unit, [.. runs.Select(r => pick(r.Cost))]);
+            var text = second is null ? figure.Format() : $"{figure.Format()} / {new Figure(what, unit, [.. runs.Select(r => second(r.Cost))]).Format()}";
+            report.Row(label, $"{what} at {concurrency}", figure, null, null, null, text: text);
+        }
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        if (pid > 0)
+        {
+            using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
     }
 
     private async Task RunPushAsync(Scenarios scenarios, Stopwatch clock, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ internal sealed class Report(BenchSettings settings)
     public void Baseline(string what, Figure figure, Figure? extra) =>
         _baselines.Add($"| {what} | {figure.Format()} | {(extra is null ? string.Empty : extra.Name + " " + extra.Format())} |");
 
-    public void Row(string scenario, string what, Figure figure, Figure? baseline, string? target, bool? met, Figure? secondBaseline = null)
+    public void Row(string scenario, string what, Figure figure, Figure? baseline, string? target, bool? met, Figure? secondBaseline = null, string? text = null)
     {
         var ratio = baseline is null ? string.Empty : $"{Ratio(figure, baseline)} of {baseline.Name} ({baseline.Format()})";
         if (secondBaseline is not null)
@@ -25,8 +25,9 @@ internal sealed class Report(BenchSettings settings)
             ratio += $"; {Ratio(figure, secondBaseline)} of {secondBaseline.Name} ({secondBaseline.Format()})";
         }
 
-        _rows.Add($"| {scenario} | {what} | {figure.Format()} | {ratio} | {target} | {(met is null ? string.Empty : met.Value ? "met" : "**missed**")} |");
-        Console.WriteLine($"bench: {scenario}: {what}: {figure.Format()} {ratio}");
+        var shown = text ?? figure.Format();
+        _rows.Add($"| {scenario} | {what} | {shown} | {ratio} | {target} | {(met is null ? string.Empty : met.Value ? "met" : "**missed**")} |");
+        Console.WriteLine($"bench: {scenario}: {what}: {shown} {ratio}");
     }
 
     public void Errors(string scenario, long errors, string? first)

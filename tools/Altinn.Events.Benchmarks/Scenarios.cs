@@ -18,15 +18,21 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
     private string Prefix(string scenario, int run) => $"bench-{scenario}-r{run}-{Guid.NewGuid():N}-".ToString(CultureInfo.InvariantCulture);
 
     /// <summary>S1: POST /events at a fixed concurrency, each with a fresh id, for the configured time.</summary>
-    public Task<ClosedLoop.Result> PublishAsync(int run, CancellationToken cancellationToken)
+    public sealed record PublishResult(ClosedLoop.Result Loop, PublishCost.PerEvent Cost);
+
+    /// <summary>S1: single events published by <paramref name="concurrency"/> closed-loop clients, and what each cost (<see cref="PublishCost"/>).</summary>
+    public async Task<PublishResult> PublishAsync(int run, int concurrency, CancellationToken cancellationToken)
     {
-        var prefix = Prefix("s1", run);
-        return ClosedLoop.RunAsync(settings.Concurrency, settings.Warmup, settings.Duration, async (n, ct) =>
+        var prefix = Prefix("s1c" + concurrency.ToString(CultureInfo.InvariantCulture), run);
+        var cost = PublishCost.MeasureAsync(settings, settings.Warmup, settings.Duration, cancellationToken);
+        var loop = await ClosedLoop.RunAsync(concurrency, settings.Warmup, settings.Duration, async (n, ct) =>
         {
             using var request = Http.Publish(settings.ApiUrl, settings.PublishToken, prefix + n.ToString(CultureInfo.InvariantCulture));
             using var response = await client.SendAsync(request, ct);
             return response.StatusCode == HttpStatusCode.OK;
         }, cancellationToken);
+        var (start, end) = await cost;
+        return new PublishResult(loop, PublishCost.Divide(start, end, loop.PerSecond * settings.Duration.TotalSeconds));
     }
 
     /// <summary>The bare Kestrel baseline: the same client, body and concurrency against an endpoint that only reads the body.</summary>

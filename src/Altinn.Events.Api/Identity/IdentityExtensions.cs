@@ -42,8 +42,8 @@ public static class IdentityExtensions
         {
             authentication.AddJwtBearer(IssuerSchemePrefix + name, _ => { });
             builder.Services.AddOptions<JwtBearerOptions>(IssuerSchemePrefix + name)
-                .Configure<IOptionsMonitor<TokenIssuerOptions>, IHostEnvironment>((jwt, issuerOptions, environment) =>
-                    ConfigureJwt(jwt, issuerOptions.Get(name), environment));
+                .Configure<IOptionsMonitor<TokenIssuerOptions>, IHostEnvironment, TimeProvider>((jwt, issuerOptions, environment, time) =>
+                    ConfigureJwt(jwt, issuerOptions.Get(name), environment, time));
         }
 
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemDetailsAuthorizationResultHandler>();
@@ -56,8 +56,10 @@ public static class IdentityExtensions
         return builder;
     }
 
-    private static void ConfigureJwt(JwtBearerOptions jwt, TokenIssuerOptions issuer, IHostEnvironment environment)
+    private static void ConfigureJwt(JwtBearerOptions jwt, TokenIssuerOptions issuer, IHostEnvironment environment, TimeProvider time)
     {
+        jwt.TokenHandlers.Clear();
+        jwt.TokenHandlers.Add(new CachingJsonWebTokenHandler(time) { MapInboundClaims = false });
         jwt.MapInboundClaims = false;
         jwt.RequireHttpsMetadata = issuer.RequireHttpsMetadata;
         jwt.TokenValidationParameters = new TokenValidationParameters
