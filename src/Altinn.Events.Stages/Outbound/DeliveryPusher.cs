@@ -74,6 +74,7 @@ internal sealed class DeliveryPusher(
 
         var batch = await store.LoadAsync([.. claimed.Select(c => c.Delivery)], cancellationToken);
         var skipped = new List<(DeliveryReference, string)>();
+        var paused = new List<ClaimedDelivery>();
         var ready = new List<(ClaimedDelivery Claimed, PushEvent Event, PushTarget Target)>();
         foreach (var c in claimed)
         {
@@ -89,6 +90,10 @@ internal sealed class DeliveryPusher(
             else if (target.ValidationStatus != ValidationStatus.Validated)
             {
                 skipped.Add((delivery, target.DisabledAt is not null ? "the subscription is disabled" : $"the subscription is {target.ValidationStatus}, not validated"));
+            }
+            else if (!target.Enabled)
+            {
+                paused.Add(c);
             }
             else
             {
@@ -139,6 +144,8 @@ internal sealed class DeliveryPusher(
 
         var now = time.GetUtcNow();
         await store.MarkSkippedAsync(skipped, now, cancellationToken);
+        await schedule.PauseAsync(paused, now, cancellationToken);
+        metrics.Count(DeliveryStatus.Paused, paused.Count);
         metrics.Count(DeliveryStatus.Skipped, skipped.Count);
         await ParkAsync([.. open.Select(r => r.Claimed)], failing: true, now, cancellationToken);
         return started;
