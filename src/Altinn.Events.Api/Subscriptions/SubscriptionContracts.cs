@@ -18,15 +18,13 @@ namespace Altinn.Events.Api.Subscriptions;
 /// <param name="Filters">CloudEvents Subscriptions API filter expressions over the event's attributes, all of which must
 /// hold: <c>{"exact":{"attr":"value"}}</c>, <c>prefix</c>, <c>suffix</c>, <c>{"all":[...]}</c>, <c>{"any":[...]}</c>,
 /// <c>{"not":{...}}</c>.</param>
-/// <param name="ContentMode"><c>structured</c> (the default: one <c>application/cloudevents+json</c> event per request),
-/// <c>binary</c> (attributes as <c>ce-</c> headers, the data as the body) or <c>batched</c>
-/// (<c>application/cloudevents-batch+json</c>, up to <paramref name="BatchMaxEvents"/> events and
-/// <paramref name="BatchMaxBytes"/> bytes per request).</param>
-/// <param name="BatchMaxEvents">Batched mode: most events per request (1-1000, default 100).</param>
-/// <param name="BatchMaxBytes">Batched mode: most bytes per request (1024-4194304, default 1048576; a single larger event goes alone).</param>
-/// <param name="ValidationMethod"><c>event</c> (the default: the validation event, answered with a 2xx) or <c>options</c>
-/// (the CloudEvents HTTP webhook handshake: OPTIONS with WebHook-Request-Origin, answered with WebHook-Allowed-Origin;
-/// a WebHook-Allowed-Rate answer limits the pushes per minute).</param>
+/// <param name="ContentMode"><c>structured</c> (the default: one <c>application/cloudevents+json</c> event per request) or
+/// <c>binary</c> (attributes as percent-encoded <c>ce-</c> headers, the data as the body, datacontenttype as the
+/// Content-Type; signed over the body). <c>batched</c> is reserved and refused for now.</param>
+/// <param name="BatchMaxEvents">Reserved for contentMode batched (refused for now).</param>
+/// <param name="BatchMaxBytes">Reserved for contentMode batched (refused for now).</param>
+/// <param name="ValidationMethod"><c>event</c> (the default: the validation event, answered with a 2xx). <c>options</c>
+/// (the CloudEvents HTTP webhook handshake) is reserved and refused for now.</param>
 /// <param name="Enabled">False to create it paused.</param>
 public sealed record SubscriptionRequest(
     string? EndPoint,

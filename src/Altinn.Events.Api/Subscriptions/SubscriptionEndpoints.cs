@@ -17,7 +17,7 @@ internal static class SubscriptionEndpoints
         group.MapPost("/", CreateAsync)
             .WithName("CreateSubscription")
             .WithSummary("Subscribes a webhook to events")
-            .WithDescription("201 with the subscription and its signing secret (shown this once). An identical subscription of the same consumer (every field the same) is returned instead of a duplicate, also with 201 and its Location, but without the secret. The subscription receives events once its endpoint is validated: by answering the validation event with a 2xx (validationMethod event, the default) or the CloudEvents webhook OPTIONS handshake (validationMethod options).")
+            .WithDescription("201 with the subscription and its signing secret (shown this once). An identical subscription of the same consumer (every field the same) is returned instead of a duplicate, also with 201 and its Location, but without the secret. The subscription receives events once its endpoint has answered the validation event with a 2xx.")
             .Accepts<SubscriptionRequest>("application/json")
             .Produces<SubscriptionResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()

@@ -84,6 +84,69 @@ public static class BinaryModeEvent
         return errors.Count > 0 ? null : buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// A stored (structured-mode) event in binary mode, for a push: every attribute but the data as a <c>ce-</c> header
+    /// (percent-encoded as the HTTP binding says), <c>datacontenttype</c> as the Content-Type, the data as the body
+    /// (JSON as written, a string as UTF-8, <c>data_base64</c> decoded).
+    /// </summary>
+    public static (List<KeyValuePair<string, string>> Headers, byte[] Body, string? ContentType) FromStructured(string cloudEvent)
+    {
+        using var document = JsonDocument.Parse(cloudEvent);
+        var headers = new List<KeyValuePair<string, string>>();
+        string? contentType = null;
+        var body = Array.Empty<byte>();
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "data":
+                    body = property.Value.ValueKind == JsonValueKind.String && !IsJson(MediaTypeOf(contentTypeOf(document.RootElement)))
+                        ? Encoding.UTF8.GetBytes(property.Value.GetString()!)
+                        : Encoding.UTF8.GetBytes(property.Value.GetRawText());
+                    break;
+                case "data_base64":
+                    body = property.Value.GetBytesFromBase64();
+                    break;
+                case "datacontenttype":
+                    contentType = property.Value.GetString();
+                    break;
+                default:
+                    var value = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+                    headers.Add(new(HeaderPrefix + property.Name, PercentEncode(value)));
+                    break;
+            }
+        }
+
+        // JSON data without a declared type is JSON (structured mode's default).
+        if (contentType is null && document.RootElement.TryGetProperty("data", out var data) && data.ValueKind != JsonValueKind.String)
+        {
+            contentType = "application/json";
+        }
+
+        return (headers, body, contentType);
+
+        static string? contentTypeOf(JsonElement e) => e.TryGetProperty("datacontenttype", out var t) ? t.GetString() : null;
+    }
+
+    /// <summary>Percent-encodes a header value: space, <c>"</c>, <c>%</c> and everything outside printable ASCII, as UTF-8.</summary>
+    public static string PercentEncode(string value)
+    {
+        var text = new StringBuilder(value.Length);
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            if (b is > 0x20 and < 0x7f and not (byte)'"' and not (byte)'%')
+            {
+                text.Append((char)b);
+            }
+            else
+            {
+                text.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>Whether a media type is JSON: <c>application/json</c>, <c>text/json</c> or any <c>+json</c> suffix.</summary>
     public static bool IsJson(string? mediaType) =>
         mediaType is not null

@@ -100,6 +100,57 @@ public sealed class SubscriptionProtocolTests(SubscriptionProtocolTests.Protocol
         Assert.Equal(4, await StatusCountAsync(id, "delivered"));
     }
 
+    [Fact]
+    public async Task BinaryContentMode_PushesCeHeadersAndTheDataAsTheBody_WhichTheSdkReads_AndTheSignatureCoversTheBody()
+    {
+        using var organisation = fixture.Api(TestTokens.ForOrganisation("991825827"));
+        var tag = Guid.NewGuid().ToString("N");
+        var created = await organisation.PostAsync(Path, JsonContent.Create(new JsonObject
+        {
+            ["endPoint"] = fixture.Receiver.Endpoint(),
+            ["resourceFilter"] = EventBuilder.TestResource,
+            ["contentMode"] = "binary",
+            ["filters"] = new JsonArray(new JsonObject { ["exact"] = new JsonObject { ["runtag"] = tag } }),
+        }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var subscription = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("binary", subscription.GetProperty("contentMode").GetString());
+        var endpoint = subscription.GetProperty("endPoint").GetString()!;
+        await ValidatedAsync(organisation, created.Headers.Location!.AbsolutePath);
+
+        var id = await PublishAsync(EventBuilder.Generic().With("runtag", tag).With("note", "blåbær 100%").With("datacontenttype", "application/json").With("data", new JsonObject { ["answer"] = 42 }));
+
+        Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(fixture.Receiver.RequestsTo(endpoint).Any(r => r.Headers.TryGetValue("ce-id", out var v) && v == id)), Patience), "the event was not pushed");
+        var push = fixture.Receiver.RequestsTo(endpoint).Single(r => r.Headers.TryGetValue("ce-id", out var v) && v == id);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(push.Body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(push.Headers["Content-Type"]);
+        foreach (var (name, value) in push.Headers.Where(h => h.Key.StartsWith("ce-", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        var decoded = await CloudNative.CloudEvents.Http.HttpClientExtensions.ToCloudEventAsync(request, new CloudNative.CloudEvents.SystemTextJson.JsonEventFormatter());
+        Assert.Equal(id, decoded.Id);
+        Assert.Equal("blåbær 100%", (string?)decoded["note"]);
+        Assert.Equal(EventBuilder.TestResource, (string?)decoded["resource"]);
+        Assert.Equal(42, ((JsonElement)decoded.Data!).GetProperty("answer").GetInt32());
+        Assert.Equal("{\"answer\":42}", push.Body);
+        var secret = subscription.GetProperty("secret").GetString()!;
+        Assert.True(Altinn.Events.Core.Subscriptions.WebhookSignature.Verify(secret, push.Headers["webhook-id"], push.Headers["webhook-timestamp"], push.Body, push.Headers["webhook-signature"]));
+    }
+
+    [Theory]
+    [InlineData("contentMode", "batched")]
+    [InlineData("validationMethod", "options")]
+    public async Task NotYetOfferedModes_AreRefusedWith400_RatherThanIgnored(string field, string value)
+    {
+        using var organisation = fixture.Api(TestTokens.ForOrganisation("991825827"));
+
+        var response = await organisation.PostAsync(Path, JsonContent.Create(new JsonObject { ["endPoint"] = fixture.Receiver.Endpoint(), ["resourceFilter"] = EventBuilder.TestResource, [field] = value }));
+
+        await AssertInvalidAsync(response, field);
+    }
+
     public static TheoryData<string, string, int[]> Dialects => new()
     {
         // Events published: 0 type a.created, colour red; 1 type a.process.done, colour blue; 2 type b.created, no colour.
