@@ -129,6 +129,12 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
     private async Task RunPublishAsync(Scenarios scenarios, Dictionary<int, Figure> pgTps, Figure bareRate, CancellationToken cancellationToken)
     {
         settings.Statements = await PublishCost.StatementsAvailableAsync(settings, cancellationToken);
+
+        // Warm-up, not reported: one run at the highest concurrency with the whole system running, so the first measured
+        // block does not carry the hosts' JIT and tiering (its first run used to cost three times the others per event).
+        var warm = await scenarios.PublishAsync(0, settings.PublishConcurrencies.Max(), cancellationToken);
+        Console.WriteLine($"bench: S1 warm-up done ({Figure.Fmt(warm.Loop.PerSecond)} events/s, not reported)");
+        report.Note($"S1: a warm-up run ({settings.Warmup.TotalSeconds + settings.Duration.TotalSeconds:F0} s at {settings.PublishConcurrencies.Max()} concurrent, whole system, {Figure.Fmt(warm.Loop.PerSecond)} events/s) precedes the measured blocks and is not reported.");
         foreach (var (whole, label) in new[] { (false, "S1 publish alone"), (true, "S1 whole system") })
         {
             foreach (var concurrency in settings.PublishConcurrencies)

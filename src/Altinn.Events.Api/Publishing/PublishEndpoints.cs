@@ -163,6 +163,14 @@ internal static class PublishEndpoints
         var events = new List<NewEvent>(elements.Count);
         foreach (var (element, prefix) in elements)
         {
+            // The content is the event as sent, before the service fills in a missing time.
+            var content = EventIdentity.ContentHash(element);
+            if (StoredEvent.TryPlain(element, caller.Consumer, content, now) is { } plain)
+            {
+                events.Add(plain);
+                continue;
+            }
+
             var cloudEvent = CloudEventReader.Decode(element, out var decodeError);
             if (cloudEvent is null)
             {
@@ -170,8 +178,6 @@ internal static class PublishEndpoints
                 continue;
             }
 
-            // The content is the event as sent, before the service fills in a missing time.
-            var content = EventIdentity.ContentHash(element);
             cloudEvent.Time ??= now;
             events.Add(ToNewEvent(cloudEvent, caller.Consumer, content));
         }

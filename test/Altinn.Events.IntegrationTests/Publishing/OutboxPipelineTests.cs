@@ -94,6 +94,65 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
     }
 
     [Fact]
+    public async Task UnderLoad_RelayRoundsGatherManyCommitsPerMessage_AnIdleEventGoesAtOnce_NoneLostOrSentTwice()
+    {
+        await using var db = new DatabaseFixture();
+        await db.InitializeAsync();
+        using var signal = new OutboxSignal();
+        var sender = new RecordingSender();
+        var relay = new Altinn.Events.Api.Publishing.OutboxRelayService(
+            new Outbox(db.DataSource), signal, sender, Options.Create(new Altinn.Events.Messaging.QueueOptions()),
+            Options.Create(new Altinn.Events.Api.Publishing.RelayOptions { Gather = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMinutes(1) }),
+            TimeProvider.System, NullLogger<Altinn.Events.Api.Publishing.OutboxRelayService>.Instance);
+        await relay.StartAsync(CancellationToken.None);
+        try
+        {
+            // Idle: one commit is relayed at once, not after the gather time.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await InsertEventsAsync(db, 1);
+            signal.Notify();
+            Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(sender.Messages.Count == 1), TimeSpan.FromSeconds(5)));
+            Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(700), $"an idle event waited {clock.Elapsed.TotalMilliseconds} ms");
+            await Task.Delay(1200);
+
+            // Load: ten commits 50 ms apart. The first is relayed at once; the round after it waits out the gather time
+            // and takes the other nine together.
+            for (var i = 0; i < 10; i++)
+            {
+                await InsertEventsAsync(db, 3);
+                signal.Notify();
+                await Task.Delay(50);
+            }
+
+            await using var connection = await db.DataSource.OpenConnectionAsync();
+            var all = (await connection.QueryAsync<long>("SELECT seq FROM outbox")).ToHashSet();
+            Assert.Equal(31, all.Count);
+            Assert.True(await TestQueues.EventuallyAsync(() => Task.FromResult(sender.Messages.Sum(m => m.Count) >= all.Count), TimeSpan.FromSeconds(10)));
+            await Task.Delay(300);
+
+            var sent = sender.Messages.SelectMany(m => m).ToList();
+            Assert.Equal(all.Order(), sent.Order());
+            Assert.Equal(sent.Count, sent.Distinct().Count());
+            Assert.True(sender.Messages.Count <= 4, $"{sender.Messages.Count} messages for 11 commits: {string.Join(", ", sender.Messages.Select(m => m.Count))}");
+        }
+        finally
+        {
+            await relay.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private sealed class RecordingSender : Altinn.Events.Messaging.IQueueSender
+    {
+        public ConcurrentQueue<List<long>> Messages { get; } = new();
+
+        public Task SendAsync(string queueName, string body, TimeSpan? visibilityDelay, CancellationToken cancellationToken)
+        {
+            Messages.Enqueue([.. JsonSerializer.Deserialize<InboundMessage>(body, Json)!.Events.Select(e => e.Seq)]);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task RowsNotMatchedWithinTheirLease_AreSentAgain_WithTheLeaseDoublingUpToTheLongest()
     {
         await using var db = new DatabaseFixture();
