@@ -78,3 +78,30 @@ public sealed class StoreTests : IDisposable
         Assert.Equal(DeliveryState.New, await store.TryReserveAsync("a", default));
     }
 }
+
+public sealed class EventQueryTests
+{
+    [Fact]
+    public void RequestUri_UsesAfterZeroByDefault_CursorWhenGiven_AndKeepsPersonNumbersOutOfTheUrl()
+    {
+        var query = EventQuery.Party() with { Person = "01017012345", Types = ["a.b", "c d"], Size = 10 };
+
+        Assert.Equal("app/party?after=0&type=a.b&type=c%20d&size=10", query.RequestUri(null));
+        Assert.Equal("app/party?cursor=x%2By&type=a.b&type=c%20d&size=10", query.RequestUri("x+y"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://x/");
+        query.AddHeaders(request);
+        Assert.Equal("01017012345", Assert.Single(request.Headers.GetValues("person")));
+    }
+
+    [Fact]
+    public void CursorKey_DiffersByFiltersAndPerson_ButNotByStart_AndHoldsNoPersonNumber()
+    {
+        var a = EventQuery.Party() with { Person = "01017012345" };
+
+        Assert.Equal(a.CursorKey, (a with { After = "42" }).CursorKey);
+        Assert.NotEqual(a.CursorKey, (a with { Person = "02027012345" }).CursorKey);
+        Assert.NotEqual(a.CursorKey, (a with { Types = ["t"] }).CursorKey);
+        Assert.DoesNotContain("01017012345", a.CursorKey, StringComparison.Ordinal);
+        Assert.NotEqual(EventQuery.Events("urn:altinn:resource:a").CursorKey, EventQuery.Events("urn:altinn:resource:b").CursorKey);
+    }
+}

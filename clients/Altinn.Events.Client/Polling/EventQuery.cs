@@ -73,11 +73,18 @@ public sealed record EventQuery
     /// <summary>App events about one party that the caller may read; set <see cref="PartyId"/>, <see cref="Unit"/> or <see cref="Person"/>.</summary>
     public static EventQuery Party() => new("app/party", null);
 
-    /// <summary>The key a cursor store keeps this query's position under by default: the path and filters (not the start position).</summary>
-    public string CursorKey => Path + "?" + QueryString(cursor: null, withStart: false) + (Person is null ? string.Empty : "&person") + (AlternativeSubject is null ? string.Empty : "&altsubject=" + AlternativeSubject);
+    /// <summary>
+    /// The key a cursor store keeps this query's position under by default: the path and filters (not the start
+    /// position); the <c>person</c> and <c>Altinn-AlternativeSubject</c> headers only as SHA-256 hashes, so no person
+    /// number is written to a store.
+    /// </summary>
+    public string CursorKey => Path + "?" + QueryString(cursor: null, withStart: false) + Hashed("person", Person) + Hashed("alternativesubject", AlternativeSubject);
 
     /// <summary>The request URI of one page: from <paramref name="cursor"/> when given, else from <see cref="After"/> / <see cref="From"/>.</summary>
     public string RequestUri(string? cursor) => Path + "?" + QueryString(cursor, withStart: true);
+
+    private static string Hashed(string name, string? value) =>
+        value is null ? string.Empty : $"#{name}={Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(value)))}";
 
     internal void AddHeaders(HttpRequestMessage request)
     {
