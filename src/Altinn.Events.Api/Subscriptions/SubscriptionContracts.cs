@@ -49,6 +49,13 @@ public sealed record SubscriptionResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DisabledReason = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EndpointHealthResponse? EndpointHealth = null)
 {
+    /// <summary>
+    /// No subject filter, and about every party the consumer holds the right for (read on an app, subscribe otherwise),
+    /// as its rights change. Shown only when true.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AllParties { get; init; }
+
     public static SubscriptionResponse From(Subscription s, bool withSecret = false) => new(
         s.Id,
         s.EndPoint,
@@ -70,7 +77,10 @@ public sealed record SubscriptionResponse(
         withSecret ? s.Secret : null,
         s.FailingSince,
         s.DisabledAt,
-        s.DisabledReason);
+        s.DisabledReason)
+    {
+        AllParties = s.AllParties,
+    };
 }
 
 /// <summary>The caller's subscriptions.</summary>

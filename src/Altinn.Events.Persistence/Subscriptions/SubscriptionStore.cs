@@ -29,6 +29,9 @@ public sealed record Subscription
 
     public bool IncludeSubunits { get; init; }
 
+    /// <summary>No subject filter, and about every party the consumer holds rights for (found through the reverse index), as they change.</summary>
+    public bool AllParties { get; init; }
+
     public required string Secret { get; init; }
 
     public required string ValidationStatus { get; init; }
@@ -70,7 +73,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
     private const string Columns = """
         id, consumer, created_by AS CreatedBy, created, end_point AS EndPoint, resource_filter AS ResourceFilter,
         source_filter AS SourceFilter, subject_filter AS SubjectFilter, alternative_subject_filter AS AlternativeSubjectFilter,
-        type_filter AS TypeFilter, include_subunits AS IncludeSubunits, secret, validation_status AS ValidationStatus,
+        type_filter AS TypeFilter, include_subunits AS IncludeSubunits, all_parties AS AllParties, secret, validation_status AS ValidationStatus,
         validation_run AS ValidationRun, validation_attempts AS ValidationAttempts, validated_at AS ValidatedAt,
         last_validation_at AS LastValidationAt, last_validation_error AS LastValidationError,
         failing_since AS FailingSince, disabled_at AS DisabledAt, disabled_reason AS DisabledReason
@@ -91,9 +94,9 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
     private const string Insert = """
         INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter,
-                                   alternative_subject_filter, type_filter, include_subunits, secret, validation_due)
+                                   alternative_subject_filter, type_filter, include_subunits, all_parties, secret, validation_due)
         VALUES (@Id, @Consumer, @CreatedBy, @Created, @EndPoint, @ResourceFilter, @SourceFilter, @SubjectFilter,
-                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @Secret, @Created)
+                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @AllParties, @Secret, @Created)
         """;
 
     private const string SelectById = $"SELECT {Columns} FROM subscriptions WHERE id = @id";
@@ -249,6 +252,8 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
         public bool IncludeSubunits { get; set; }
 
+        public bool AllParties { get; set; }
+
         public string Secret { get; set; } = string.Empty;
 
         public string ValidationStatus { get; set; } = string.Empty;
@@ -282,6 +287,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
             AlternativeSubjectFilter = AlternativeSubjectFilter,
             TypeFilter = TypeFilter,
             IncludeSubunits = IncludeSubunits,
+            AllParties = AllParties,
             Secret = Secret,
             ValidationStatus = ValidationStatus,
             ValidationRun = ValidationRun,

@@ -26,6 +26,7 @@ internal sealed partial class InboundFunction(
     SubscriptionMatchStore subscriptions,
     DeliveryRecorder deliveries,
     IPartyRegister register,
+    IAuthorizedParties authorizedParties,
     IAuthorizationDecider decider,
     IQueueSender queues,
     IOptions<QueueOptions> queueOptions,
@@ -57,6 +58,7 @@ internal sealed partial class InboundFunction(
         var probes = keys.SelectMany(k => k.Subjects().Append(string.Empty).Select(s => (k.Resource, s))).ToHashSet();
         var candidates = (await subscriptions.FindAsync(probes, cancellationToken))
             .ToLookup(c => (c.ResourceFilter, c.SubjectKey));
+        var forParties = await AllPartyCandidatesAsync(stored, cancellationToken);
 
         var matches = new List<(EventForMatching Event, MatchCandidate Subscription)>();
         for (var i = 0; i < stored.Count; i++)
@@ -65,6 +67,17 @@ internal sealed partial class InboundFunction(
             foreach (var subject in keys[i].Subjects().Append(string.Empty))
             {
                 foreach (var candidate in candidates[(keys[i].Resource, subject)])
+                {
+                    if (seen.Add(candidate.Id) && SubscriptionMatcher.Matches(candidate.Filter, keys[i]))
+                    {
+                        matches.Add((stored[i], candidate));
+                    }
+                }
+            }
+
+            if (stored[i].PartyId is { } party)
+            {
+                foreach (var candidate in forParties[(keys[i].Resource, party)])
                 {
                     if (seen.Add(candidate.Id) && SubscriptionMatcher.Matches(candidate.Filter, keys[i]))
                     {
@@ -88,6 +101,32 @@ internal sealed partial class InboundFunction(
         return [.. matches.Select((m, i) => permitted.Contains(requestOf[i])
             ? new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Queued, null)
             : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {requestOf[i].Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}"))];
+    }
+
+    /// <summary>
+    /// The subscriptions covering every party of their consumer that may match each (resource, party) of the batch: the
+    /// right holders of the events' parties (one reverse-index lookup for the batch), then one probe per (resource, holder).
+    /// The decision point still decides each of them.
+    /// </summary>
+    private async Task<ILookup<(string Resource, int PartyId), MatchCandidate>> AllPartyCandidatesAsync(IReadOnlyList<EventForMatching> stored, CancellationToken cancellationToken)
+    {
+        var parties = stored.Select(e => e.PartyId).OfType<int>().Distinct().ToArray();
+        var holders = parties.Length > 0 ? await authorizedParties.GetRightHoldersAsync(parties, cancellationToken) : new Dictionary<int, IReadOnlyList<string>>();
+        if (holders.Count == 0)
+        {
+            return Array.Empty<MatchCandidate>().ToLookup(_ => (string.Empty, 0));
+        }
+
+        var pairs = stored
+            .Where(e => e.PartyId is { } p && holders.ContainsKey(p))
+            .Select(e => (e.Resource, PartyId: e.PartyId!.Value))
+            .Distinct()
+            .ToList();
+        var probes = pairs.SelectMany(p => holders[p.PartyId].Select(h => (p.Resource, h))).ToHashSet();
+        var found = (await subscriptions.FindAllPartiesAsync(probes, cancellationToken)).ToLookup(c => (c.ResourceFilter, c.Consumer));
+        return pairs
+            .SelectMany(p => holders[p.PartyId].SelectMany(h => found[(p.Resource, h)]).Select(c => (Key: p, Candidate: c)))
+            .ToLookup(x => x.Key, x => x.Candidate);
     }
 
     private async Task SendAsync(IReadOnlyList<NewDelivery> fresh, CancellationToken cancellationToken)
