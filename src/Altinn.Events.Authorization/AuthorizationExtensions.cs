@@ -20,6 +20,8 @@ public static class AuthorizationExtensions
     /// <summary>Upper bound on cached decisions, so a burst of distinct requests cannot grow the cache without limit.</summary>
     private const long DecisionCacheEntries = 200_000;
 
+    private const string HttpAuthorizedPartiesClient = "authorized-parties";
+
     /// <summary>
     /// Registers <see cref="IAuthorizationDecider"/> (embedded XACML PDP or the platform's PDP, by
     /// <c>Authorization:Pdp:Mode</c>, behind a decision cache) and <see cref="IPartyRegister"/> (local table or remote,
@@ -83,10 +85,24 @@ public static class AuthorizationExtensions
                 .AddResilienceHandler("register", (pipeline, context) =>
                     AddResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<RegisterOptions>>().Value.Resilience));
             services.TryAddTransient<IPartyRegister>(sp => sp.GetRequiredService<HttpPartyRegister>());
+
+            // A singleton (its cache lives with it) over the register's named client and its resilience.
+            services.AddHttpClient(HttpAuthorizedPartiesClient, (sp, client) =>
+                {
+                    var baseUrl = sp.GetRequiredService<IOptions<RegisterOptions>>().Value.BaseUrl!;
+                    client.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/", UriKind.Absolute);
+                    client.Timeout = Timeout.InfiniteTimeSpan;
+                })
+                .AddHttpMessageHandler<PlatformAuthenticationHandler>()
+                .AddResilienceHandler("authorized-parties", (pipeline, context) =>
+                    AddResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<RegisterOptions>>().Value.Resilience));
+            services.TryAddSingleton<IAuthorizedParties>(sp => ActivatorUtilities.CreateInstance<HttpAuthorizedParties>(
+                sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpAuthorizedPartiesClient)));
         }
         else
         {
             services.TryAddSingleton<IPartyRegister, PostgresPartyRegister>();
+            services.TryAddSingleton<IAuthorizedParties, PostgresAuthorizedParties>();
         }
 
         return builder;

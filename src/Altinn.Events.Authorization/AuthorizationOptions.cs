@@ -116,6 +116,14 @@ public sealed class RegisterOptions : IValidatableObject
     /// <summary>Base URL of the remote register; lookups go to <c>{BaseUrl}/parties/...</c>.</summary>
     public string? BaseUrl { get; set; }
 
+    /// <summary>
+    /// Remote mode: how long the platform's answers of who holds rights for a party (and for which parties a consumer
+    /// does) are kept, in seconds; 0 asks every time. Short: a right granted or withdrawn counts for subscriptions and
+    /// queries without a subject within that.
+    /// </summary>
+    [Range(0, 60, ErrorMessage = "Register:AuthorizedPartiesCacheSeconds must be between 0 and 60.")]
+    public int AuthorizedPartiesCacheSeconds { get; set; } = 5;
+
     public HttpResilienceSettings Resilience { get; set; } = new();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

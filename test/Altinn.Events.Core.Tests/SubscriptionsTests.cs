@@ -163,11 +163,22 @@ public sealed class SubscriptionRulesTests
     }
 
     [Fact]
-    public void AppSubscription_NonOwnerNeedsSubject_OwnerDoesNot()
+    public void AppSubscription_AnotherServiceOwnerNeedsSubject_OwnerAndPartyActorsDoNot()
     {
+        var otherOwner = Ttd with { Org = "nav" };
         Assert.True(Check(Ttd, resource: "urn:altinn:resource:app_ttd_apps-test").IsValid);
-        Assert.Contains("subjectFilter", Check(User, resource: "urn:altinn:resource:app_ttd_apps-test").Errors.Keys);
-        Assert.True(Check(User, resource: "urn:altinn:resource:app_ttd_apps-test", subject: "/party/50001").IsValid);
+        Assert.Contains("subjectFilter", Check(otherOwner, resource: "urn:altinn:resource:app_ttd_apps-test").Errors.Keys);
+
+        // Users, organisations and system users without a subject: every party they may read (decided by the service).
+        var draft = Check(User, resource: "urn:altinn:resource:app_ttd_apps-test").Draft;
+        Assert.NotNull(draft);
+        Assert.False(draft.HasSubject);
+        Assert.True(Check(User, resource: "urn:altinn:resource:app_ttd_apps-test", subject: "/party/50001").Draft!.HasSubject);
+        Assert.True(SubscriptionRules.MayCoverParties(CallerKind.User));
+        Assert.True(SubscriptionRules.MayCoverParties(CallerKind.Organisation));
+        Assert.True(SubscriptionRules.MayCoverParties(CallerKind.SystemUser));
+        Assert.False(SubscriptionRules.MayCoverParties(CallerKind.Org));
+        Assert.False(SubscriptionRules.MayCoverParties(CallerKind.App));
     }
 
     [Fact]

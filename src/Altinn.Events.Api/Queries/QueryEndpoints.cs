@@ -24,7 +24,7 @@ internal static class QueryEndpoints
             .WithName("GetEvents")
             .WithTags("Query")
             .WithSummary("Events of a resource, from a cursor")
-            .WithDescription("Parameters: resource (required), after (an event id) | cursor (from a 'next' link) | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned. " + NextLinks)
+            .WithDescription("Parameters: resource (required), after (an event id) | cursor (from a 'next' link) | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned: without subject, those of every party it may subscribe to for the resource. " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -47,8 +47,8 @@ internal static class QueryEndpoints
             .RequireAuthorization(AuthorizationPolicies.AnyCaller)
             .WithName("GetPartyEvents")
             .WithTags("Query")
-            .WithSummary("App events about one party, for those who may read them")
-            .WithDescription("Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit | header person (one of them), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned. " + NextLinks)
+            .WithSummary("App events about one party, or every party, for those who may read them")
+            .WithDescription("Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit | header person (at most one of them; none: every party the caller holds rights for), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned. " + NextLinks)
             .Produces<string>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -139,7 +139,7 @@ internal static class QueryEndpoints
         return Page(context, page, links);
     }
 
-    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
+    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, IAuthorizedParties authorizedParties, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -153,14 +153,23 @@ internal static class QueryEndpoints
         }
 
         RejectCombinations(party, unit, person, errors);
-        if (party is null && unit is null && person is null && !errors.ContainsKey("party") && !errors.ContainsKey("unit") && !errors.ContainsKey("person"))
-        {
-            errors["party"] = ["Say whose events you want: party, unit, or the person header."];
-        }
-
         if (errors.Count > 0)
         {
             return Invalid(errors);
+        }
+
+        var caller = context.RequireCaller();
+        if (party is null && unit is null && person is null)
+        {
+            // Every party the caller holds rights for (the reverse index); the decision point still decides each event.
+            var parties = await authorizedParties.GetPartiesAsync(caller.Consumer, cancellationToken);
+            if (parties.Count == 0)
+            {
+                return Empty();
+            }
+
+            var all = new EventFilter { PartyIn = parties, AppEventsOnly = true, SourcePattern = source, Types = request.Types, From = request.From, To = request.To };
+            return Page(context, await queries.QueryAsync(caller, Actions.Read, all, new EventFilter { PartyIn = parties }, request, cancellationToken), links);
         }
 
         var resolved = await ResolvePartyAsync(party, unit, person, register, errors, cancellationToken);
@@ -175,7 +184,7 @@ internal static class QueryEndpoints
         }
 
         var filter = new EventFilter { PartyId = partyId, AppEventsOnly = true, SourcePattern = source, Types = request.Types, From = request.From, To = request.To };
-        var page = await queries.QueryAsync(context.RequireCaller(), Actions.Read, filter, new EventFilter { PartyId = partyId }, request, cancellationToken);
+        var page = await queries.QueryAsync(caller, Actions.Read, filter, new EventFilter { PartyId = partyId }, request, cancellationToken);
         return Page(context, page, links);
     }
 

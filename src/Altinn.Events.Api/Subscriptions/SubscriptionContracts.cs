@@ -114,6 +114,13 @@ public sealed record SubscriptionResponse(
         _ => new JsonArray([.. types.Select(t => (JsonNode)JsonValue.Create(t))]),
     };
 
+    /// <summary>
+    /// No subject filter, and about every party the consumer holds the right for (read on an app, subscribe otherwise),
+    /// as its rights change. Shown only when true.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool AllParties { get; init; }
+
     public static SubscriptionResponse From(Subscription s, bool withSecret = false) => new(
         s.Id,
         s.EndPoint,
@@ -143,7 +150,10 @@ public sealed record SubscriptionResponse(
         s.BatchMaxEvents,
         s.BatchMaxBytes,
         s.ValidationMethod,
-        s.AllowedRate);
+        s.AllowedRate)
+    {
+        AllParties = s.AllParties,
+    };
 }
 
 /// <summary>The caller's subscriptions.</summary>

@@ -56,6 +56,7 @@ internal sealed class SubscriptionService(
     SubscriptionStore store,
     IPartyRegister register,
     IAuthorizationDecider decider,
+    IAuthorizedParties authorizedParties,
     IHostAddressResolver resolver,
     IQueueSender queues,
     IOptions<QueueOptions> queueOptions,
@@ -65,6 +66,9 @@ internal sealed class SubscriptionService(
     ILogger<SubscriptionService> logger)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Parties decided per batch when checking that an all-party subscription has a party to cover.</summary>
+    private const int PartyDecisionBatch = 500;
 
     public async Task<CreateResult> CreateAsync(Caller caller, SubscriptionInput input, CancellationToken cancellationToken)
     {
@@ -95,10 +99,18 @@ internal sealed class SubscriptionService(
         var permitted = await decider.DecideAsync(
             [new DecisionRequest(caller.Consumer, draft.Action, new DecisionResource(draft.ResourceFilter, party), caller.AuthenticationLevel)],
             cancellationToken);
+        var allParties = false;
         if (!permitted[0])
         {
-            var about = party is null ? string.Empty : " about the subject filter's party";
-            return new CreateResult.Denied($"{caller.Consumer} may not {draft.Action} events of {draft.ResourceFilter}{about}.");
+            // Without a subject and without a right on the resource as a whole, a user, organisation or system user gets
+            // the events of every party it holds the right for, as its rights change; it must hold it for one now.
+            allParties = !draft.HasSubject && SubscriptionRules.MayCoverParties(caller.Kind)
+                && await PermittedForSomePartyAsync(caller, draft, cancellationToken);
+            if (!allParties)
+            {
+                var about = party is not null ? " about the subject filter's party" : draft.HasSubject ? string.Empty : " for any party";
+                return new CreateResult.Denied($"{caller.Consumer} may not {draft.Action} events of {draft.ResourceFilter}{about}.");
+            }
         }
 
         // After the decision, so the service cannot be used to probe DNS by callers who may not subscribe at all.
@@ -127,6 +139,7 @@ internal sealed class SubscriptionService(
             BatchMaxEvents = draft.BatchMaxEvents,
             BatchMaxBytes = draft.BatchMaxBytes,
             ValidationMethod = draft.ValidationMethod,
+            AllParties = allParties,
             Secret = WebhookSignature.NewSecret(),
             ValidationStatus = ValidationStatus.Pending,
         };
@@ -298,6 +311,24 @@ internal sealed class SubscriptionService(
         return addresses.All(a => AddressClassifier.IsAllowed(a, allowLoopback))
             ? null
             : $"The endPoint's host {endPoint.Host} resolves to an address webhooks may not reach; they must reach public addresses only.";
+    }
+
+    /// <summary>Whether the caller may receive the draft's events for at least one of the parties it holds rights for (decided in batches).</summary>
+    private async Task<bool> PermittedForSomePartyAsync(Caller caller, SubscriptionDraft draft, CancellationToken cancellationToken)
+    {
+        var parties = await authorizedParties.GetPartiesAsync(caller.Consumer, cancellationToken);
+        foreach (var chunk in parties.Chunk(PartyDecisionBatch))
+        {
+            var decisions = await decider.DecideAsync(
+                [.. chunk.Select(p => new DecisionRequest(caller.Consumer, draft.Action, new DecisionResource(draft.ResourceFilter, p), caller.AuthenticationLevel))],
+                cancellationToken);
+            if (decisions.Any(d => d))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private async Task<int?> ResolveAsync(string alternativeSubject, CancellationToken cancellationToken)

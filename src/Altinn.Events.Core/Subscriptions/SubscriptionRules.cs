@@ -94,7 +94,10 @@ public sealed record SubscriptionDraft(
     public bool IsApp => AppOrg is not null;
 
     /// <summary>The authorization action the subscription needs: <c>read</c> on an app, <c>subscribe</c> otherwise.</summary>
-    public string Action => IsApp ? Actions.Read : Actions.Subscribe;
+    public string Action => Actions.ToReceive(ResourceFilter);
+
+    /// <summary>No subject filter or alternative subject filter: about every party (or, for its owner, every event).</summary>
+    public bool HasSubject => SubjectFilter is not null || AlternativeSubjectFilter is not null;
 }
 
 /// <summary>What the rules say about a subscription request.</summary>
@@ -218,9 +221,9 @@ public static partial class SubscriptionRules
         if (app is { } a)
         {
             var isOwner = caller.Kind == CallerKind.Org && string.Equals(caller.Org, a.Org, StringComparison.Ordinal);
-            if (!isOwner && !hasSubject)
+            if (!isOwner && !hasSubject && !MayCoverParties(caller.Kind))
             {
-                errors.TryAdd("subjectFilter", [$"A subscription to the app {a.Org}/{a.App} needs a subjectFilter (or alternativeSubjectFilter) unless the caller is its owner {a.Org}."]);
+                errors.TryAdd("subjectFilter", [$"A subscription to the app {a.Org}/{a.App} needs a subjectFilter (or alternativeSubjectFilter) unless the caller is its owner {a.Org}, a user, an organisation or a system user (who then get the events of every party they may read)."]);
             }
         }
         else if (!errors.ContainsKey("resourceFilter") && !errors.ContainsKey("sourceFilter"))
@@ -247,6 +250,13 @@ public static partial class SubscriptionRules
             errors,
             null);
     }
+
+    /// <summary>
+    /// Whether a subscription of this kind of consumer without a subject filter may cover every party the consumer holds
+    /// rights for (found through <see cref="IAuthorizedParties"/>), as the rights change: users, organisations and system
+    /// users. Service owners' subscriptions without a subject are about every event of the resource instead.
+    /// </summary>
+    public static bool MayCoverParties(CallerKind kind) => kind is CallerKind.User or CallerKind.Organisation or CallerKind.SystemUser;
 
     /// <summary>
     /// Whether the URL may be a webhook: absolute, https (or http to loopback when allowed), no user info, on an allowed

@@ -17,6 +17,12 @@ public sealed record EventFilter
 
     public int? PartyId { get; init; }
 
+    /// <summary>
+    /// The party is one of these (a query without a party: every party the caller holds rights for). Up to
+    /// <see cref="EventReader.MaxPartyProbes"/> parties are scanned by their index, merged; more by the store's sequence.
+    /// </summary>
+    public IReadOnlyList<int>? PartyIn { get; init; }
+
     public string? Subject { get; init; }
 
     public string? AlternativeSubject { get; init; }
@@ -69,6 +75,13 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// <summary>Most events an ambiguous <c>after</c> id is looked up among (the earliest first).</summary>
     public const int MaxAfterCandidates = 100;
 
+    /// <summary>
+    /// Most parties of <see cref="EventFilter.PartyIn"/> scanned each by its index (a probe each per chunk); with more, the
+    /// scan walks the store's sequence and the party is a filter (a professional with thousands of clients: their events
+    /// are a good share of all), within the same budget.
+    /// </summary>
+    public const int MaxPartyProbes = 64;
+
     private const string OldestSql = "SELECT seq, registered FROM events ORDER BY seq LIMIT 1";
 
     private const string SeqBeforeSql = "SELECT events_seq_before(@t, @prune)";
@@ -102,10 +115,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         WITH {2}head AS MATERIALIZED (
             SELECT seq, registered FROM events WHERE registered >= {4} ORDER BY seq DESC LIMIT 1
         ), scanned AS MATERIALIZED (
-            SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
-            FROM events
-            WHERE {0} = @key AND seq > {3} AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= {4}
-            ORDER BY seq LIMIT @limit
+            {0}
         )
         SELECT h.seq AS HeadSeq, h.registered AS HeadRegistered,
                (SELECT count(*) FROM scanned)::int AS Examined, (SELECT max(seq) FROM scanned) AS LastExamined,
@@ -115,6 +125,25 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         LEFT JOIN head h ON true
         LEFT JOIN (SELECT * FROM scanned WHERE true{1}) s ON true
         ORDER BY s.seq
+        """;
+
+    // The rows a scan walks ({0}: "{column} = @key AND ", or nothing to walk the store's sequence), from the position {1}
+    // with floor {2}.
+    private const string ScannedSql = """
+        SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
+        FROM events
+        WHERE {0}seq > {1} AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= {2}
+        ORDER BY seq LIMIT @limit
+        """;
+
+    // The rows of several parties (@key), each walked by its index from the position and merged in sequence order.
+    private const string ScannedPartiesSql = """
+        SELECT u.* FROM unnest(@key::integer[]) AS p(pid) CROSS JOIN LATERAL (
+            SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
+            FROM events
+            WHERE party_id = p.pid AND seq > {1} AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= {2}
+            ORDER BY seq LIMIT @limit) u
+        ORDER BY u.seq LIMIT @limit
         """;
 
     // Scanning from an id: the position right after the earliest event with it in the scope (as StorePosition.After).
@@ -135,7 +164,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<ScannedEvent>> FindByIdAsync(string id, EventFilter scope, int limit, CancellationToken cancellationToken)
     {
         var scopeSql = ScopeSql(scope);
-        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, candidateLimit = limit };
+        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), candidateLimit = limit };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<EventRow>(new CommandDefinition(
             string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql), parameters, cancellationToken: cancellationToken))).ToList();
@@ -161,14 +190,14 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         var sql = string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql) + ";\n" + string.Format(
             CultureInfo.InvariantCulture,
             ScanSql,
-            column,
+            Scanned(column, "(SELECT seq FROM start)", "(SELECT floor FROM start)"),
             Filters(filter, column),
             string.Format(CultureInfo.InvariantCulture, StartFromIdCte, scopeSql),
             "(SELECT seq FROM start)",
             "(SELECT floor FROM start)");
         var limit = FirstChunk(budget, want);
         var parameters = new DynamicParameters(ScanParameters(filter, key, 0, upper, DateTimeOffset.MinValue, limit));
-        parameters.AddDynamicParams(new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, candidateLimit = MaxAfterCandidates, margin = StorePosition.ClockMargin });
+        parameters.AddDynamicParams(new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), candidateLimit = MaxAfterCandidates, margin = StorePosition.ClockMargin });
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         List<ScannedEvent> candidates;
         List<ScanRow> first;
@@ -228,7 +257,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(want, 1);
         var (column, key) = ScanColumn(filter);
-        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, column, Filters(filter, column), string.Empty, "@afterSeq", "@floor");
+        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, Scanned(column, "@afterSeq", "@floor"), Filters(filter, column), string.Empty, "@afterSeq", "@floor");
         var kept = new List<ScannedEvent>(want);
         var position = start.Seq;
         var examined = 0;
@@ -292,6 +321,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         limit,
         filter.Resource,
         filter.PartyId,
+        PartyIn = filter.PartyIn?.ToArray(),
         filter.Subject,
         filter.AlternativeSubject,
         SubjectIn = filter.SubjectIn?.ToArray(),
@@ -312,6 +342,11 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         if (scope.PartyId is not null)
         {
             sql.Append(" AND e.party_id = @scopePartyId");
+        }
+
+        if (scope.PartyIn is not null)
+        {
+            sql.Append(" AND e.party_id = ANY(@scopePartyIds)");
         }
 
         return sql.ToString();
@@ -370,10 +405,24 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         return [.. await connection.QueryAsync<EventForMatching>(new CommandDefinition(Sql, parameters, cancellationToken: cancellationToken))];
     }
 
+    // The rows of the scan: one indexed column from the position, several parties merged, or the store's sequence.
+    private static string Scanned(string column, string position, string floor) => column switch
+    {
+        PartiesColumn => string.Format(CultureInfo.InvariantCulture, ScannedPartiesSql, string.Empty, position, floor),
+        SequenceColumn => string.Format(CultureInfo.InvariantCulture, ScannedSql, string.Empty, position, floor),
+        _ => string.Format(CultureInfo.InvariantCulture, ScannedSql, column + " = @key AND ", position, floor),
+    };
+
+    private const string PartiesColumn = "party_id:any";
+
+    private const string SequenceColumn = "seq";
+
     // The one indexed column the scan walks (each has an index ending in seq): the narrowest the filter names.
     private static (string Column, object Key) ScanColumn(EventFilter filter) => filter switch
     {
         { PartyId: { } party } => ("party_id", party),
+        { PartyIn: { Count: <= MaxPartyProbes } parties } => (PartiesColumn, parties.ToArray()),
+        { PartyIn: not null } => (SequenceColumn, 0),
         { Subject: { } subject } => ("subject", subject),
         { AlternativeSubject: { } alternative } => ("alternative_subject", alternative),
         { Resource: { } resource } => ("resource", resource),
@@ -396,6 +445,11 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         if (filter.PartyId is not null && column != "party_id")
         {
             sql.Append(" AND party_id = @PartyId");
+        }
+
+        if (filter.PartyIn is not null && column != PartiesColumn)
+        {
+            sql.Append(" AND party_id = ANY(@PartyIn)");
         }
 
         if (filter.Subject is not null && column != "subject")

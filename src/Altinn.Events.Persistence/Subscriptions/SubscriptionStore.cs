@@ -47,6 +47,9 @@ public sealed record Subscription
     /// <summary>The WebHook-Allowed-Rate the endpoint granted in the OPTIONS handshake (requests per minute), or null.</summary>
     public int? AllowedRate { get; init; }
 
+    /// <summary>No subject filter, and about every party the consumer holds rights for (found through the reverse index), as they change.</summary>
+    public bool AllParties { get; init; }
+
     public required string Secret { get; init; }
 
     public required string ValidationStatus { get; init; }
@@ -88,7 +91,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
     private const string Columns = """
         id, consumer, created_by AS CreatedBy, created, end_point AS EndPoint, resource_filter AS ResourceFilter,
         source_filter AS SourceFilter, subject_filter AS SubjectFilter, alternative_subject_filter AS AlternativeSubjectFilter,
-        type_filter AS TypeFilter, include_subunits AS IncludeSubunits, secret, validation_status AS ValidationStatus,
+        type_filter AS TypeFilter, include_subunits AS IncludeSubunits, all_parties AS AllParties, secret, validation_status AS ValidationStatus,
         validation_run AS ValidationRun, validation_attempts AS ValidationAttempts, validated_at AS ValidatedAt,
         last_validation_at AS LastValidationAt, last_validation_error AS LastValidationError,
         failing_since AS FailingSince, disabled_at AS DisabledAt, disabled_reason AS DisabledReason,
@@ -114,10 +117,10 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
     private const string Insert = """
         INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter,
-                                   alternative_subject_filter, type_filter, include_subunits, secret, validation_due,
+                                   alternative_subject_filter, type_filter, include_subunits, all_parties, secret, validation_due,
                                    filters, enabled, content_mode, batch_max_events, batch_max_bytes, validation_method)
         VALUES (@Id, @Consumer, @CreatedBy, @Created, @EndPoint, @ResourceFilter, @SourceFilter, @SubjectFilter,
-                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @Secret, @Created,
+                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @AllParties, @Secret, @Created,
                 @Filters::jsonb, @Enabled, @ContentMode, @BatchMaxEvents, @BatchMaxBytes, @ValidationMethod)
         """;
 
@@ -367,6 +370,8 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
         public int? AllowedRate { get; set; }
 
+        public bool AllParties { get; set; }
+
         public string Secret { get; set; } = string.Empty;
 
         public string ValidationStatus { get; set; } = string.Empty;
@@ -400,6 +405,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
             AlternativeSubjectFilter = AlternativeSubjectFilter,
             TypeFilter = TypeFilter,
             IncludeSubunits = IncludeSubunits,
+            AllParties = AllParties,
             Secret = Secret,
             ValidationStatus = ValidationStatus,
             ValidationRun = ValidationRun,

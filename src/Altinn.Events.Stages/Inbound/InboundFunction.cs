@@ -26,6 +26,7 @@ internal sealed partial class InboundFunction(
     SubscriptionMatchStore subscriptions,
     DeliveryRecorder deliveries,
     IPartyRegister register,
+    IAuthorizedParties authorizedParties,
     IAuthorizationDecider decider,
     IQueueSender queues,
     IOptions<QueueOptions> queueOptions,
@@ -57,8 +58,9 @@ internal sealed partial class InboundFunction(
         var probes = keys.SelectMany(k => k.Subjects().Append(string.Empty).Select(s => (k.Resource, s))).ToHashSet();
         var found = await subscriptions.FindAsync(probes, cancellationToken);
         var candidates = found.ToLookup(c => (c.ResourceFilter, c.SubjectKey));
-        var filters = found.DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.Filter);
-        await AddAttributesAsync(stored, keys, candidates, filters, cancellationToken);
+        var forParties = await AllPartyCandidatesAsync(stored, cancellationToken);
+        var filters = found.Concat(forParties.SelectMany(g => g)).DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.Filter);
+        await AddAttributesAsync(stored, keys, candidates, forParties, filters, cancellationToken);
 
         var matches = new List<(EventForMatching Event, MatchCandidate Subscription)>();
         for (var i = 0; i < stored.Count; i++)
@@ -69,6 +71,17 @@ internal sealed partial class InboundFunction(
                 foreach (var candidate in candidates[(keys[i].Resource, subject)])
                 {
                     if (seen.Add(candidate.Id) && SubscriptionMatcher.Matches(filters[candidate.Id], keys[i]))
+                    {
+                        matches.Add((stored[i], candidate));
+                    }
+                }
+            }
+
+            if (stored[i].PartyId is { } party)
+            {
+                foreach (var candidate in forParties[(keys[i].Resource, party)])
+                {
+                    if (seen.Add(candidate.Id) && SubscriptionMatcher.Matches(candidate.Filter, keys[i]))
                     {
                         matches.Add((stored[i], candidate));
                     }
@@ -97,10 +110,11 @@ internal sealed partial class InboundFunction(
     /// (one query, only when there are any): those filters hold over every attribute, extensions included.
     /// </summary>
     private async Task AddAttributesAsync(
-        IReadOnlyList<EventForMatching> stored, List<EventMatchKeys> keys, ILookup<(string, string), MatchCandidate> candidates, Dictionary<Guid, SubscriptionFilter> filters, CancellationToken cancellationToken)
+        IReadOnlyList<EventForMatching> stored, List<EventMatchKeys> keys, ILookup<(string, string), MatchCandidate> candidates, ILookup<(string Resource, int PartyId), MatchCandidate> forParties, Dictionary<Guid, SubscriptionFilter> filters, CancellationToken cancellationToken)
     {
         var needed = Enumerable.Range(0, stored.Count)
-            .Where(i => keys[i].Subjects().Append(string.Empty).Any(s => candidates[(keys[i].Resource, s)].Any(c => filters[c.Id].Filters is not null)))
+            .Where(i => keys[i].Subjects().Append(string.Empty).Any(s => candidates[(keys[i].Resource, s)].Any(c => filters[c.Id].Filters is not null))
+                || (stored[i].PartyId is { } party && forParties[(keys[i].Resource, party)].Any(c => filters[c.Id].Filters is not null)))
             .ToList();
         if (needed.Count == 0)
         {
@@ -113,6 +127,32 @@ internal sealed partial class InboundFunction(
             using var document = JsonDocument.Parse(payloads.TryGetValue(stored[i].Seq, out var json) ? json : "{}");
             keys[i] = keys[i] with { Attributes = CloudEventFilters.AttributesOf(document.RootElement) };
         }
+    }
+
+    /// <summary>
+    /// The subscriptions covering every party of their consumer that may match each (resource, party) of the batch: the
+    /// right holders of the events' parties (one reverse-index lookup for the batch), then one probe per (resource, holder).
+    /// The decision point still decides each of them.
+    /// </summary>
+    private async Task<ILookup<(string Resource, int PartyId), MatchCandidate>> AllPartyCandidatesAsync(IReadOnlyList<EventForMatching> stored, CancellationToken cancellationToken)
+    {
+        var parties = stored.Select(e => e.PartyId).OfType<int>().Distinct().ToArray();
+        var holders = parties.Length > 0 ? await authorizedParties.GetRightHoldersAsync(parties, cancellationToken) : new Dictionary<int, IReadOnlyList<string>>();
+        if (holders.Count == 0)
+        {
+            return Array.Empty<MatchCandidate>().ToLookup(_ => (string.Empty, 0));
+        }
+
+        var pairs = stored
+            .Where(e => e.PartyId is { } p && holders.ContainsKey(p))
+            .Select(e => (e.Resource, PartyId: e.PartyId!.Value))
+            .Distinct()
+            .ToList();
+        var probes = pairs.SelectMany(p => holders[p.PartyId].Select(h => (p.Resource, h))).ToHashSet();
+        var found = (await subscriptions.FindAllPartiesAsync(probes, cancellationToken)).ToLookup(c => (c.ResourceFilter, c.Consumer));
+        return pairs
+            .SelectMany(p => holders[p.PartyId].SelectMany(h => found[(p.Resource, h)]).Select(c => (Key: p, Candidate: c)))
+            .ToLookup(x => x.Key, x => x.Candidate);
     }
 
     private async Task SendAsync(IReadOnlyList<NewDelivery> fresh, CancellationToken cancellationToken)

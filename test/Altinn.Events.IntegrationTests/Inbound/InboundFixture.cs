@@ -57,16 +57,16 @@ public class InboundFixture : IAsyncLifetime
     }
 
     /// <summary>Stores a validated subscription directly (the API and validation are tested elsewhere).</summary>
-    public async Task<Guid> SubscribeAsync(string consumer, string resource, string? subject = null, string? source = null, string? type = null, bool includeSubunits = false, string status = "validated")
+    public async Task<Guid> SubscribeAsync(string consumer, string resource, string? subject = null, string? source = null, string? type = null, bool includeSubunits = false, string status = "validated", bool allParties = false)
     {
         var id = Guid.NewGuid();
         await using var connection = await Database.DataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
-            INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter, type_filter, include_subunits, secret, validation_status)
-            VALUES (@id, @consumer, @consumer, now(), 'https://hooks.example/x', @resource, @source, @subject, @type, @includeSubunits, 'whsec_dGVzdA==', @status)
+            INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter, type_filter, include_subunits, all_parties, secret, validation_status)
+            VALUES (@id, @consumer, @consumer, now(), 'https://hooks.example/x', @resource, @source, @subject, @type, @includeSubunits, @allParties, 'whsec_dGVzdA==', @status)
             """,
-            new { id, consumer, resource, source, subject, type = type is null ? null : new[] { type }, includeSubunits, status });
+            new { id, consumer, resource, source, subject, type = type is null ? null : new[] { type }, includeSubunits, status, allParties });
         return id;
     }
 

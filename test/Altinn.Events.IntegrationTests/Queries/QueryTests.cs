@@ -271,7 +271,6 @@ public sealed class QueryTests(ApiFixture api) : IClassFixture<ApiFixture>
         { "party with unit", "/app/ttd/apps-test?after=0&party=50001&unit=991825827", "party", null },
         { "party with person", "/app/party?after=0&party=50001", "party", "01017012345" },
         { "party not a number", "/app/party?after=0&party=abc", "party", null },
-        { "no party at all", "/app/party?after=0", "party", null },
         { "person not 11 digits", "/app/party?after=0", "person", "123" },
         { "unit not registered", "/app/party?after=0&unit=999999999", "unit", null },
         { "after given twice", "/events?resource=urn:altinn:resource:ttd-events-test&after=a&after=b", "after", null },

@@ -71,15 +71,60 @@ public sealed class SubscriptionApiTests(SubscriptionsApiFixture api) : IClassFi
     }
 
     [Fact]
-    public async Task Post_AppSubscriptionByAUserWithARole_NeedsNoScope_AndWithoutSubject_Returns400()
+    public async Task Post_AppSubscriptionByAUserWithARole_NeedsNoScope_AndWithoutSubjectCoversAllItsParties()
     {
         using var user = api.Client(TestTokens.ForUser(1338, 50005, scopes: ""));
 
         var withSubject = await user.PostAsync(Path, SubscriptionBuilder.App().With("subjectFilter", "/party/50011").Content());
-        var withoutSubject = await user.PostAsync(Path, SubscriptionBuilder.App().Content());
+        var withoutSubject = await user.PostAsync(Path, SubscriptionBuilder.App().With("typeFilter", "all." + Guid.NewGuid().ToString("N")).Content());
 
         Assert.Equal(HttpStatusCode.Created, withSubject.StatusCode);
-        await AssertFieldAsync(withoutSubject, HttpStatusCode.BadRequest, "subjectFilter");
+        Assert.False((await withSubject.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("allParties", out _));
+        Assert.Equal(HttpStatusCode.Created, withoutSubject.StatusCode);
+        var created = await withoutSubject.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(created.GetProperty("allParties").GetBoolean());
+        Assert.False(created.TryGetProperty("subjectFilter", out _));
+        Assert.True((await user.GetFromJsonAsync<JsonElement>(withoutSubject.Headers.Location)).GetProperty("allParties").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Post_AllPartySubscription_ByAConsumerWithoutAnyPermittedParty_Returns403_AndAnotherServiceOwnerStillNeedsASubject()
+    {
+        // A user with no role for any party, and an organisation whose only role the app's policy does not grant.
+        var parties = new TestParties(api.Database.DataSource);
+        var userId = TestParties.NextId();
+        var own = await parties.PersonAsync(userId);
+        var organisation = (800_000_000 + TestParties.NextId() % 100_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await parties.GrantAsync($"/organisation/{organisation}", await parties.OrganisationAsync(), "UTINN");
+        using var user = api.Client(TestTokens.ForUser(userId, own, scopes: ""));
+        using var org = api.Client(TestTokens.ForOrganisation(organisation));
+        using var otherOwner = api.Client(TestTokens.ForOrg("nav"));
+
+        var byUser = await user.PostAsync(Path, SubscriptionBuilder.App().Content());
+        var byOrganisation = await org.PostAsync(Path, SubscriptionBuilder.App().Content());
+        var byOtherOwner = await otherOwner.PostAsync(Path, SubscriptionBuilder.App().Content());
+
+        Assert.Equal(HttpStatusCode.Forbidden, byUser.StatusCode);
+        Assert.Contains("for any party", (await byUser.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, byOrganisation.StatusCode);
+        await AssertFieldAsync(byOtherOwner, HttpStatusCode.BadRequest, "subjectFilter");
+        Assert.Equal(0, await CountAsync($"consumer IN ('/user/{userId}', '/organisation/{organisation}')"));
+    }
+
+    [Fact]
+    public async Task Post_GenericSubscriptionWithoutSubject_IsResourceWideForAConsumerWithThatRight_AndAllPartiesForARoleHolder()
+    {
+        // Organisation 991825827 may subscribe to ttd-events-test whatever the party (its policy); user 1337 holds DAGL/PRIV.
+        using var organisation = api.Client(TestTokens.ForOrganisation("991825827"));
+        using var user = api.Client(TestTokens.ForUser(1337, 50001));
+        var type = "g." + Guid.NewGuid().ToString("N");
+
+        var resourceWide = await (await organisation.PostAsync(Path, SubscriptionBuilder.Generic().With("typeFilter", type).Content())).Content.ReadFromJsonAsync<JsonElement>();
+        var allParties = await (await user.PostAsync(Path, SubscriptionBuilder.Generic().With("typeFilter", type).Content())).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.False(resourceWide.TryGetProperty("allParties", out _));
+        Assert.True(allParties.GetProperty("allParties").GetBoolean());
+        Assert.Equal(1, await CountAsync($"type_filter = '{type}' AND all_parties"));
     }
 
     [Fact]

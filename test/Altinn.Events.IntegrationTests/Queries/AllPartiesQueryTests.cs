@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Altinn.Events.IntegrationTests.Infrastructure;
+using Altinn.Events.Persistence.Events;
+
+namespace Altinn.Events.IntegrationTests.Queries;
+
+/// <summary>
+/// <c>GET /app/party</c> without party, unit or person: the app events of every party the caller may read, found through
+/// the reverse index of the roles table, each decided by the embedded PDP, paged with the opaque cursor (issue 19).
+/// </summary>
+public sealed class AllPartiesQueryTests(SmallBudgetApiFixture api) : IClassFixture<SmallBudgetApiFixture>
+{
+    private const string App = "urn:altinn:resource:app_ttd_apps-test";
+    private const string Generic = "urn:altinn:resource:ttd-events-test";
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(70)] // more than EventReader.MaxPartyProbes: the scan walks the store's sequence
+    public async Task WithoutParty_ReturnsTheAppEventsOfEveryPartyTheCallerMayRead_AndNothingOfOthers(int clients)
+    {
+        var parties = new TestParties(api.Database.DataSource);
+        var userId = TestParties.NextId();
+        var own = await parties.PersonAsync(userId);
+        var consumer = $"/user/{userId}";
+        await parties.GrantAsync(consumer, own, "PRIV");
+        var mainUnit = await parties.OrganisationAsync();
+        var subunit = await parties.OrganisationAsync(mainUnit);
+        await parties.GrantAsync(consumer, mainUnit, "DAGL");
+        var readable = new List<int> { own, mainUnit };
+        for (var i = 0; i < clients; i++)
+        {
+            var client = await parties.OrganisationAsync();
+            await parties.GrantAsync(consumer, client, "REGNA");
+            readable.Add(client);
+        }
+
+        // A role the app's policy does not grant, a party someone else acts for, and the subunit (no role of its own).
+        var otherRole = await parties.OrganisationAsync();
+        await parties.GrantAsync(consumer, otherRole, "UTINN");
+        var stranger = await parties.OrganisationAsync();
+        await parties.GrantAsync($"/user/{TestParties.NextId()}", stranger, "DAGL");
+        int[] hiddenParties = [otherRole, stranger, subunit];
+
+        var type = CursorTests.UniqueType();
+        var from = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var expected = new List<string>();
+        var hidden = new List<string>();
+        var events = new List<NewEvent>();
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var party in readable)
+            {
+                events.Add(AppEvent(type, party));
+                expected.Add(events[^1].Id);
+            }
+
+            foreach (var party in hiddenParties)
+            {
+                events.Add(AppEvent(type, party));
+                hidden.Add(events[^1].Id);
+            }
+
+            // Generic events about a readable party are not app events.
+            var genericId = Guid.NewGuid().ToString();
+            events.Add(new(genericId, "https://tests.example/events", Generic, type, $"/party/{mainUnit}", null, mainUnit, DateTimeOffset.UtcNow, Payload(genericId)));
+            hidden.Add(events[^1].Id);
+        }
+
+        await StoreAsync(events);
+        using var user = api.Client(TestTokens.ForUser(userId, own));
+        var query = $"/app/party?from={Uri.EscapeDataString(from.ToString("O"))}&type={type}";
+
+        // Big pages (ended by the scan budget of this fixture) and small ones, through the cursor: the same events, in
+        // store order, none hidden.
+        Assert.Equal(expected, await CursorTests.WalkAsync(user, query + "&size=1000"));
+        var (walked, links) = await WalkWithLinksAsync(user, query + "&size=7");
+        Assert.Equal(expected, walked);
+        Assert.All(links, link => Assert.All(hidden, id => Assert.DoesNotContain(id, link, StringComparison.Ordinal)));
+
+        // The same as asking party by party.
+        var byParty = new List<string>();
+        foreach (var party in readable)
+        {
+            byParty.AddRange(await CursorTests.WalkAsync(user, query + $"&party={party}&size=1000"));
+        }
+
+        Assert.Equal(expected.Order(), byParty.Order());
+    }
+
+    [Fact]
+    public async Task WithoutParty_FollowsGrantsAndWithdrawals_AndACallerWithoutRightsGetsAnEmptyPage()
+    {
+        var parties = new TestParties(api.Database.DataSource);
+        var userId = TestParties.NextId();
+        var own = await parties.PersonAsync(userId);
+        var client = await parties.OrganisationAsync();
+        var type = CursorTests.UniqueType();
+        var from = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var e = AppEvent(type, client);
+        await StoreAsync([e]);
+        using var user = api.Client(TestTokens.ForUser(userId, own));
+        var query = $"/app/party?from={Uri.EscapeDataString(from.ToString("O"))}&type={type}";
+
+        var none = await CursorTests.PageAsync(user, query);
+        Assert.Empty(none.Ids);
+        Assert.Null(none.Cursor);
+
+        await parties.GrantAsync($"/user/{userId}", client, "REGNA");
+        Assert.Equal([e.Id], (await CursorTests.PageAsync(user, query)).Ids);
+
+        await parties.WithdrawAsync($"/user/{userId}", client);
+        Assert.Empty((await CursorTests.PageAsync(user, query)).Ids);
+    }
+
+    [Fact]
+    public async Task WithoutParty_StillRefusesBadCombinations()
+    {
+        using var user = api.Client(TestTokens.ForUser(1337, 50001));
+        var response = await user.GetAsync("/events/api/v1/app/party?after=0&party=50001&unit=991825827");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().ContainsKey("party"));
+    }
+
+    private static NewEvent AppEvent(string type, int party)
+    {
+        var id = Guid.NewGuid().ToString();
+        return new(id, $"https://ttd.apps.altinn.no/ttd/apps-test/instances/{party}/{Guid.NewGuid()}", App, type, $"/party/{party}", null, party, DateTimeOffset.UtcNow, Payload(id));
+    }
+
+    // The stored CloudEvent is what a page returns; the id is all these tests read of it.
+    private static string Payload(string id) => new JsonObject { ["id"] = id }.ToJsonString();
+
+    private async Task StoreAsync(IReadOnlyList<NewEvent> events)
+    {
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await EventStore.InsertAsync(connection, tx, [.. events], TimeProvider.System, CancellationToken.None);
+        await tx.CommitAsync();
+    }
+
+    private static async Task<(List<string> Ids, List<string> Links)> WalkWithLinksAsync(HttpClient client, string query)
+    {
+        var ids = new List<string>();
+        var links = new List<string>();
+        string? url = "/events/api/v1" + query;
+        for (var pages = 0; url is not null && pages < 500; pages++)
+        {
+            var response = await client.GetAsync(url);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            ids.AddRange((await response.Content.ReadFromJsonAsync<JsonArray>())!.Select(e => (string)e!["id"]!));
+            url = response.Headers.TryGetValues("next", out var next) ? next.Single() : null;
+            if (url is not null)
+            {
+                links.Add(url);
+            }
+        }
+
+        return (ids, links);
+    }
+}
