@@ -263,6 +263,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
         s.AlternativeSubjectFilter,
         TypeFilter = s.TypeFilter?.ToArray(),
         s.IncludeSubunits,
+        s.AllParties,
         s.Secret,
         s.Filters,
         s.Enabled,

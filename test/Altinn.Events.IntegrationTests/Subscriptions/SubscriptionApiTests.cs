@@ -124,7 +124,7 @@ public sealed class SubscriptionApiTests(SubscriptionsApiFixture api) : IClassFi
 
         Assert.False(resourceWide.TryGetProperty("allParties", out _));
         Assert.True(allParties.GetProperty("allParties").GetBoolean());
-        Assert.Equal(1, await CountAsync($"type_filter = '{type}' AND all_parties"));
+        Assert.Equal(1, await CountAsync($"type_filter = ARRAY['{type}'] AND all_parties"));
     }
 
     [Fact]
