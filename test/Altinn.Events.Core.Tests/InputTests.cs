@@ -230,7 +230,7 @@ public sealed class SubscriptionTextRulesTests
     private static readonly Caller Org = new() { Kind = CallerKind.Org, Org = "ttd", Scopes = new HashSet<string> { Scopes.Subscribe } };
 
     private static SubscriptionCheck Check(string? typeFilter = null, string? sourceFilter = null, string? subjectFilter = null, string resource = "urn:altinn:resource:r1", string endPoint = "https://hooks.example.com/x") =>
-        SubscriptionRules.Check(new SubscriptionInput(endPoint, sourceFilter, resource, subjectFilter, null, typeFilter, null), Org, "altinn.no", allowHttpLoopback: false);
+        SubscriptionRules.Check(new SubscriptionInput(endPoint, sourceFilter, resource, subjectFilter, null, typeFilter is null ? null : System.Text.Json.JsonSerializer.SerializeToElement(typeFilter), null), Org, "altinn.no", allowHttpLoopback: false);
 
     [Fact]
     public void ANulInTheTypeFilter_IsAnErrorOnIt() =>

@@ -80,8 +80,88 @@ public sealed class SubscriptionMatcherTests
         Assert.True(SubscriptionMatcher.Matches(Filter(), keys));
     }
 
+    [Theory]
+    [InlineData("app.instance.process.*", "app.instance.process.completed", true)]
+    [InlineData("app.instance.process.*", "app.instance.process.a.b", true)]
+    [InlineData("app.instance.process.*", "app.instance.processed", false)]
+    [InlineData("app.instance.process.*", "app.instance.process", false)]
+    [InlineData("app.instance.created", "app.instance.created", true)]
+    [InlineData("app.instance.created", "app.instance.created.x", false)]
+    public void TypeFilterEntries_AreExactOrPrefixesEndingInDotStar(string entry, string type, bool matches) =>
+        Assert.Equal(matches, TypeFilters.Matches([entry], type));
+
+    [Fact]
+    public void ATypeFilterList_MatchesAnyEntry_AndNoneMatchesEveryType()
+    {
+        Assert.True(TypeFilters.Matches(["a.created", "b.*"], "b.deleted"));
+        Assert.True(TypeFilters.Matches(["a.created", "b.*"], "a.created"));
+        Assert.False(TypeFilters.Matches(["a.created", "b.*"], "c.created"));
+        Assert.True(TypeFilters.Matches(null, "anything"));
+    }
+
+    [Theory]
+    [InlineData("app.*.created")]
+    [InlineData("*")]
+    [InlineData(".*")]
+    [InlineData("app.instance*")]
+    public void AStarAnywhereButTheFinalDotStar_IsRefused(string entry) =>
+        Assert.NotNull(TypeFilters.EntryProblem(entry));
+
+    public static TheoryData<string, bool> Dialects => new()
+    {
+        { """[{"exact":{"type":"app.instance.created"}}]""", true },
+        { """[{"exact":{"type":"app.instance"}}]""", false },
+        { """[{"prefix":{"source":"https://ttd.apps"}}]""", true },
+        { """[{"suffix":{"subject":"/50001"}}]""", true },
+        { """[{"suffix":{"subject":"/5000"}}]""", false },
+        { """[{"exact":{"myext":"yes"}}]""", true },
+        { """[{"exact":{"missing":"yes"}}]""", false },
+        { """[{"all":[{"exact":{"myext":"yes"}},{"prefix":{"type":"app."}}]}]""", true },
+        { """[{"all":[{"exact":{"myext":"yes"}},{"prefix":{"type":"x."}}]}]""", false },
+        { """[{"any":[{"exact":{"myext":"no"}},{"prefix":{"type":"app."}}]}]""", true },
+        { """[{"any":[{"exact":{"myext":"no"}},{"prefix":{"type":"x."}}]}]""", false },
+        { """[{"not":{"exact":{"myext":"no"}}}]""", true },
+        { """[{"not":{"exact":{"myext":"yes"}}}]""", false },
+        { """[{"exact":{"myext":"yes"}},{"not":{"suffix":{"type":".created"}}}]""", false },
+        { """[{"exact":{"count":"3"}}]""", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Dialects))]
+    public void FilterDialects_HoldOverTheEventsAttributes(string filters, bool matches)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(filters);
+        var errors = new Dictionary<string, string[]>();
+        var parsed = CloudEventFilters.Parse(document.RootElement, "filters", errors);
+        Assert.Empty(errors);
+        using var cloudEvent = System.Text.Json.JsonDocument.Parse(
+            """{"specversion":"1.0","id":"1","type":"app.instance.created","source":"https://ttd.apps.altinn.no/ttd/apps-test","subject":"/party/50001","myext":"yes","count":3,"data":{"myext":"no"}}""");
+        var keys = Keys(Source) with { Attributes = CloudEventFilters.AttributesOf(cloudEvent.RootElement) };
+
+        Assert.Equal(matches, SubscriptionMatcher.Matches(new SubscriptionFilter(null, null, null, null, false, parsed), keys));
+        Assert.Equal(CloudEventFilters.ToJson(parsed!), CloudEventFilters.ToJson(CloudEventFilters.FromStored(CloudEventFilters.ToJson(parsed!))!));
+    }
+
+    [Theory]
+    [InlineData("""{"exact":{"type":"x"}}""", "filters")]
+    [InlineData("""[{"sql":"type = 'x'"}]""", "filters[0].sql")]
+    [InlineData("""[{"exact":{"type":"x","source":"y"}}]""", "filters[0].exact")]
+    [InlineData("""[{"exact":{"Type":"x"}}]""", "filters[0].exact")]
+    [InlineData("""[{"exact":{"type":""}}]""", "filters[0].exact")]
+    [InlineData("""[{"all":[]}]""", "filters[0].all")]
+    [InlineData("""[{"not":{"prefix":{"type":1}}}]""", "filters[0].not.prefix")]
+    [InlineData("""[{"exact":{"type":"x"},"prefix":{"type":"y"}}]""", "filters[0]")]
+    public void MalformedFilters_AreErrorsNamingTheExpression(string filters, string field)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(filters);
+        var errors = new Dictionary<string, string[]>();
+
+        Assert.Null(CloudEventFilters.Parse(document.RootElement, "filters", errors));
+        Assert.True(errors.ContainsKey(field), string.Join(", ", errors.Keys));
+    }
+
     private static SubscriptionFilter Filter(string? resource = null, string? source = null, string? subject = null, string? type = null, bool includeSubunits = false) =>
-        new(resource, source, subject, type, includeSubunits);
+        new(resource, source, subject, type is null ? null : [type], includeSubunits);
 
     private static EventMatchKeys Keys(string source, string? subject = "/party/50001", string? alternativeParty = null, string? mainUnit = null, string type = "app.instance.created") =>
         new("urn:altinn:resource:app_ttd_apps-test", SubscriptionMatcher.SourcePrefixes(source), subject, alternativeParty, mainUnit, type);

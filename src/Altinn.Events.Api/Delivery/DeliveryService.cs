@@ -120,7 +120,8 @@ internal sealed class DeliveryService(
 
         var settings = options.Value;
         var subjects = await SubjectsAsync(subscription, cancellationToken);
-        var matching = new SubscriptionFilter(subscription.ResourceFilter, subscription.SourceFilter, subscription.SubjectFilter, subscription.TypeFilter, subscription.IncludeSubunits);
+        var matching = new SubscriptionFilter(
+            subscription.ResourceFilter, subscription.SourceFilter, subscription.SubjectFilter, subscription.TypeFilter, subscription.IncludeSubunits, CloudEventFilters.FromStored(subscription.Filters));
         var page = await reader.ScanAsync(
             subjects is [var only] ? filter with { Subject = only } : filter with { SubjectIn = subjects },
             position,
@@ -165,8 +166,10 @@ internal sealed class DeliveryService(
     }
 
     // The events of a chunk that the filters match and the consumer may see, in their order.
-    private Task<IReadOnlyList<ScannedEvent>> VisibleAsync(Subscription subscription, SubscriptionFilter filter, IReadOnlyList<ScannedEvent> chunk, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ScannedEvent>> VisibleAsync(Subscription subscription, SubscriptionFilter filter, IReadOnlyList<ScannedEvent> chunk, CancellationToken cancellationToken)
     {
+        // Filters over every attribute need the stored events (one query per chunk, only for such subscriptions).
+        var payloads = filter.Filters is null ? null : await reader.LoadPayloadsAsync(chunk, cancellationToken);
         var matching = chunk.Where(e => SubscriptionMatcher.Matches(filter, new EventMatchKeys(
             e.Resource,
             SubscriptionMatcher.SourcePrefixes(e.Source),
@@ -174,8 +177,15 @@ internal sealed class DeliveryService(
             AlternativeSubjectParty: null,
             // The scan already kept only the filter's subject and its subunits.
             MainUnitSubject: subscription.IncludeSubunits ? subscription.SubjectFilter : null,
-            e.Type))).ToList();
-        return PermittedAsync(subscription, matching, cancellationToken);
+            e.Type,
+            payloads is null ? null : AttributesOf(payloads, e.Seq)))).ToList();
+        return await PermittedAsync(subscription, matching, cancellationToken);
+    }
+
+    private static Dictionary<string, string> AttributesOf(IReadOnlyDictionary<long, string> payloads, long seq)
+    {
+        using var document = JsonDocument.Parse(payloads.TryGetValue(seq, out var json) ? json : "{}");
+        return CloudEventFilters.AttributesOf(document.RootElement);
     }
 
     // The events the subscription's consumer may still receive (read on apps, subscribe otherwise), in their order.

@@ -95,6 +95,20 @@ internal static class JsonBody
         }
     }
 
+    /// <summary>A JSON object already read (by <see cref="ReadAsync{T}"/>) as a <typeparamref name="T"/>, or the 400 naming the field.</summary>
+    public static (T? Value, IResult? Error) Convert<T>(System.Text.Json.Nodes.JsonNode node, string title)
+        where T : class
+    {
+        try
+        {
+            return node.Deserialize<T>(RequestOptions) is { } value ? (value, null) : (null, Invalid("body", "A JSON object is required.", title));
+        }
+        catch (JsonException ex)
+        {
+            return (null, Invalid(FieldOf(ex.Path), "The value is not valid JSON of the expected type.", title));
+        }
+    }
+
     public static ValidationProblem Invalid(string field, string message, string title) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: title);
 

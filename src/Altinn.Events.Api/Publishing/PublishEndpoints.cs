@@ -26,8 +26,8 @@ internal static class PublishEndpoints
             .WithName("PublishEvents")
             .WithTags("Publish")
             .WithSummary("Publishes a CloudEvent, or a batch of them")
-            .WithDescription("application/cloudevents+json: one event. application/cloudevents-batch+json: an array stored all or none. An event is identified by its publisher (the caller), resource, source and id: re-publishing one already stored with the same content succeeds and stores nothing new; with other content it is refused with 409 (and nothing of the request is stored). Another publisher's event with the same source and id is a different event.")
-            .Accepts<JsonElement>(CloudEventsJson, CloudEventsBatchJson)
+            .WithDescription("application/cloudevents+json: one event. application/cloudevents-batch+json: an array stored all or none. Binary content mode (CloudEvents HTTP binding): the attributes as ce- headers (percent-encoded UTF-8, ce-specversion among them, the resource as ce-resource), the data as the body in any Content-Type (its datacontenttype); checked and stored as the structured event it stands for. An event is identified by its publisher (the caller), resource, source and id: re-publishing one already stored with the same content succeeds and stores nothing new; with other content it is refused with 409 (and nothing of the request is stored). Another publisher's event with the same source and id is a different event.")
+            .Accepts<JsonElement>(CloudEventsJson, CloudEventsBatchJson, "*/*")
             .Produces(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -43,8 +43,8 @@ internal static class PublishEndpoints
             .WithName("PublishAppEvent")
             .WithTags("Publish")
             .WithSummary("Publishes an event from an app in Altinn Apps")
-            .WithDescription("The service sets id, time, resource (urn:altinn:resource:app_{org}_{app}) and resourceinstance ({partyId}/{instanceGuid}). The source must be one of the calling app's instances.")
-            .Accepts<JsonElement>(CloudEventsJson, "application/json")
+            .WithDescription("The service sets id, time, resource (urn:altinn:resource:app_{org}_{app}) and resourceinstance ({partyId}/{instanceGuid}). The source must be one of the calling app's instances. Binary content mode (ce- headers, the data as the body) is accepted as on POST /events.")
+            .Accepts<JsonElement>(CloudEventsJson, "application/json", "*/*")
             .Produces<string>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -68,9 +68,10 @@ internal static class PublishEndpoints
         var limits = options.Value;
         var mediaType = MediaType(context.Request);
         var batch = mediaType == CloudEventsBatchJson;
-        if (!batch && mediaType != CloudEventsJson)
+        var binary = IsBinaryMode(context.Request, mediaType);
+        if (!batch && !binary && mediaType != CloudEventsJson)
         {
-            return UnsupportedMediaType($"Send one event as {CloudEventsJson} or a batch as {CloudEventsBatchJson}.");
+            return UnsupportedMediaType($"Send one event as {CloudEventsJson}, a batch as {CloudEventsBatchJson}, or one event in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
         }
 
         var maxBytes = batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes;
@@ -92,6 +93,16 @@ internal static class PublishEndpoints
         if (body is null)
         {
             return TooLarge(tooLarge);
+        }
+
+        if (binary)
+        {
+            if (FromBinaryMode(context.Request, body.Value, limits.MaxEventBytes, out var problem) is not { } structured)
+            {
+                return problem!;
+            }
+
+            body = structured;
         }
 
         using var document = JsonBody.Parse(body.Value, out var jsonProblem);
@@ -207,9 +218,10 @@ internal static class PublishEndpoints
     {
         var limits = options.Value;
         var mediaType = MediaType(context.Request);
-        if (mediaType is not (CloudEventsJson or "application/json"))
+        var binary = IsBinaryMode(context.Request, mediaType);
+        if (!binary && mediaType is not (CloudEventsJson or "application/json"))
         {
-            return UnsupportedMediaType($"Send the event as {CloudEventsJson}.");
+            return UnsupportedMediaType($"Send the event as {CloudEventsJson}, or in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
         }
 
         if (context.Request.ContentLength > limits.MaxEventBytes)
@@ -227,6 +239,16 @@ internal static class PublishEndpoints
         if (body is null)
         {
             return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+        }
+
+        if (binary)
+        {
+            if (FromBinaryMode(context.Request, body.Value, limits.MaxEventBytes, out var problem) is not { } structured)
+            {
+                return problem!;
+            }
+
+            body = structured;
         }
 
         using var document = JsonBody.Parse(body.Value, out var jsonProblem);
@@ -296,6 +318,38 @@ internal static class PublishEndpoints
             CloudEventReader.Encode(cloudEvent),
             publisher,
             content);
+    }
+
+    /// <summary>
+    /// Binary content mode: the request carries <c>ce-specversion</c> and is not in a structured or batched media type
+    /// (those win, as the HTTP binding says).
+    /// </summary>
+    private static bool IsBinaryMode(HttpRequest request, string? mediaType) =>
+        mediaType is not (CloudEventsJson or CloudEventsBatchJson) && BinaryModeEvent.IsBinary(request.Headers.Keys);
+
+    /// <summary>
+    /// The structured-mode JSON a binary-mode request stands for, checked from then on as if it had been sent so; or the
+    /// answer instead: 400 naming the attribute, 413 when the event as stored (binary data in base64) exceeds the limit.
+    /// </summary>
+    private static byte[]? FromBinaryMode(HttpRequest request, ReadOnlyMemory<byte> body, int maxEventBytes, out IResult? problem)
+    {
+        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var headers = request.Headers.Select(h => KeyValuePair.Create(h.Key, (IReadOnlyList<string>)[.. h.Value.OfType<string>()]));
+        var structured = BinaryModeEvent.ToStructured(headers, request.ContentType, body, errors);
+        if (structured is null)
+        {
+            problem = Invalid(errors);
+            return null;
+        }
+
+        if (structured.Length > maxEventBytes)
+        {
+            problem = TooLarge($"An event may be at most {maxEventBytes} bytes as stored (in structured mode, binary data in base64); this one is {structured.Length}.");
+            return null;
+        }
+
+        problem = null;
+        return structured;
     }
 
     private static string? MediaType(HttpRequest request) =>

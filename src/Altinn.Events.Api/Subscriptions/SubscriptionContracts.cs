@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Persistence.Subscriptions;
@@ -10,18 +12,66 @@ namespace Altinn.Events.Api.Subscriptions;
 /// <param name="ResourceFilter">The resource, <c>urn:altinn:resource:{id}</c>; required unless the subscription is to an app.</param>
 /// <param name="SubjectFilter">Events about this subject, <c>/party/{id}</c>.</param>
 /// <param name="AlternativeSubjectFilter"><c>/person/{11 digits}</c> or <c>/organisation/{9 digits}</c>, resolved to a party.</param>
-/// <param name="TypeFilter">Events of this type only.</param>
+/// <param name="TypeFilter">Events of these types only: a type, or an array of up to 50; an entry ending in <c>.*</c> is a
+/// prefix (<c>app.instance.process.*</c>).</param>
 /// <param name="IncludeSubunits">Also events about the subject's subunits (needs a subject filter).</param>
+/// <param name="Filters">CloudEvents Subscriptions API filter expressions over the event's attributes, all of which must
+/// hold: <c>{"exact":{"attr":"value"}}</c>, <c>prefix</c>, <c>suffix</c>, <c>{"all":[...]}</c>, <c>{"any":[...]}</c>,
+/// <c>{"not":{...}}</c>.</param>
+/// <param name="ContentMode"><c>structured</c> (the default: one <c>application/cloudevents+json</c> event per request) or
+/// <c>binary</c> (attributes as percent-encoded <c>ce-</c> headers, the data as the body, datacontenttype as the
+/// Content-Type; signed over the body). <c>batched</c> is reserved and refused for now.</param>
+/// <param name="BatchMaxEvents">Reserved for contentMode batched (refused for now).</param>
+/// <param name="BatchMaxBytes">Reserved for contentMode batched (refused for now).</param>
+/// <param name="ValidationMethod"><c>event</c> (the default: the validation event, answered with a 2xx). <c>options</c>
+/// (the CloudEvents HTTP webhook handshake) is reserved and refused for now.</param>
+/// <param name="Enabled">False to create it paused.</param>
 public sealed record SubscriptionRequest(
     string? EndPoint,
     string? SourceFilter,
     string? ResourceFilter,
     string? SubjectFilter,
     string? AlternativeSubjectFilter,
-    string? TypeFilter,
-    bool? IncludeSubunits)
+    JsonElement? TypeFilter,
+    bool? IncludeSubunits,
+    JsonElement? Filters = null,
+    string? ContentMode = null,
+    int? BatchMaxEvents = null,
+    int? BatchMaxBytes = null,
+    string? ValidationMethod = null,
+    bool? Enabled = null)
 {
-    public SubscriptionInput ToInput() => new(EndPoint, SourceFilter, ResourceFilter, SubjectFilter, AlternativeSubjectFilter, TypeFilter, IncludeSubunits);
+    public SubscriptionInput ToInput() => new(
+        EndPoint, SourceFilter, ResourceFilter, SubjectFilter, AlternativeSubjectFilter, TypeFilter, IncludeSubunits, Filters, ContentMode, BatchMaxEvents, BatchMaxBytes, ValidationMethod, Enabled);
+}
+
+/// <summary>
+/// The body of <c>PATCH /subscriptions/{id}</c> (JSON merge patch): a member left out is unchanged; <c>null</c> sets it
+/// back to its default. The other filters (resource, source, subject) cannot be changed: create a new subscription.
+/// </summary>
+/// <param name="EndPoint">A new webhook; the subscription is validated again (pending until then).</param>
+/// <param name="TypeFilter">As on creation; null: every type.</param>
+/// <param name="Filters">As on creation; null: none.</param>
+/// <param name="ContentMode">As on creation; null: structured.</param>
+/// <param name="BatchMaxEvents">As on creation.</param>
+/// <param name="BatchMaxBytes">As on creation.</param>
+/// <param name="ValidationMethod">As on creation; a change validates the endpoint again.</param>
+/// <param name="Enabled">False pauses (deliveries wait); true resumes (they are pushed, oldest first).</param>
+public sealed record SubscriptionPatch(
+    string? EndPoint,
+    JsonElement? TypeFilter,
+    JsonElement? Filters,
+    string? ContentMode,
+    int? BatchMaxEvents,
+    int? BatchMaxBytes,
+    string? ValidationMethod,
+    bool? Enabled)
+{
+    /// <summary>The members a patch may name, as JSON names.</summary>
+    public static readonly IReadOnlySet<string> Members = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "endPoint", "typeFilter", "filters", "contentMode", "batchMaxEvents", "batchMaxBytes", "validationMethod", "enabled",
+    };
 }
 
 /// <summary>A subscription as its consumer sees it. <see cref="Secret"/> appears only when it was just created or rotated.</summary>
@@ -32,7 +82,7 @@ public sealed record SubscriptionResponse(
     string ResourceFilter,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SubjectFilter,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AlternativeSubjectFilter,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TypeFilter,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonNode? TypeFilter,
     bool IncludeSubunits,
     string Consumer,
     string CreatedBy,
@@ -47,8 +97,23 @@ public sealed record SubscriptionResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? FailingSince = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? DisabledAt = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DisabledReason = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EndpointHealthResponse? EndpointHealth = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EndpointHealthResponse? EndpointHealth = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonNode? Filters = null,
+    bool Enabled = true,
+    string ContentMode = ContentModes.Structured,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? BatchMaxEvents = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? BatchMaxBytes = null,
+    string ValidationMethod = ValidationMethods.Event,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? AllowedRate = null)
 {
+    /// <summary>A type filter of one entry is shown as a string (as the public service shows it), of several as an array.</summary>
+    public static JsonNode? TypeFilterOf(IReadOnlyList<string>? types) => types switch
+    {
+        null or [] => null,
+        [var one] => JsonValue.Create(one),
+        _ => new JsonArray([.. types.Select(t => (JsonNode)JsonValue.Create(t))]),
+    };
+
     public static SubscriptionResponse From(Subscription s, bool withSecret = false) => new(
         s.Id,
         s.EndPoint,
@@ -56,7 +121,7 @@ public sealed record SubscriptionResponse(
         s.ResourceFilter,
         s.SubjectFilter,
         s.AlternativeSubjectFilter,
-        s.TypeFilter,
+        TypeFilterOf(s.TypeFilter),
         s.IncludeSubunits,
         s.Consumer,
         s.CreatedBy,
@@ -70,7 +135,15 @@ public sealed record SubscriptionResponse(
         withSecret ? s.Secret : null,
         s.FailingSince,
         s.DisabledAt,
-        s.DisabledReason);
+        s.DisabledReason,
+        null,
+        s.Filters is null ? null : JsonNode.Parse(s.Filters),
+        s.Enabled,
+        s.ContentMode,
+        s.BatchMaxEvents,
+        s.BatchMaxBytes,
+        s.ValidationMethod,
+        s.AllowedRate);
 }
 
 /// <summary>The caller's subscriptions.</summary>

@@ -3,6 +3,7 @@ using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
 using Altinn.Events.Persistence.Delivery;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Altinn.Events.Api.Subscriptions;
@@ -16,10 +17,9 @@ internal static class SubscriptionEndpoints
         group.MapPost("/", CreateAsync)
             .WithName("CreateSubscription")
             .WithSummary("Subscribes a webhook to events")
-            .WithDescription("201 with the subscription and its signing secret (shown this once). An identical subscription of the same consumer is returned with 200 instead of a duplicate. The subscription receives events once its endpoint has answered the validation event with a 2xx.")
+            .WithDescription("201 with the subscription and its signing secret (shown this once). An identical subscription of the same consumer (every field the same) is returned instead of a duplicate, also with 201 and its Location, but without the secret. The subscription receives events once its endpoint has answered the validation event with a 2xx.")
             .Accepts<SubscriptionRequest>("application/json")
             .Produces<SubscriptionResponse>(StatusCodes.Status201Created)
-            .Produces<SubscriptionResponse>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -46,10 +46,25 @@ internal static class SubscriptionEndpoints
         group.MapDelete("/{id:guid}", DeleteAsync)
             .WithName("DeleteSubscription")
             .WithSummary("Deletes one of the caller's subscriptions")
-            .Produces(StatusCodes.Status204NoContent)
+            .WithDescription("200 with the subscription as it was when it was deleted (without its secret). Deliveries not yet pushed are not pushed.")
+            .Produces<SubscriptionResponse>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithRateLimit(RateLimitPolicies.SubscriptionWrites);
+
+        group.MapPatch("/{id:guid}", PatchAsync)
+            .WithName("UpdateSubscription")
+            .WithSummary("Changes one of the caller's subscriptions: filters, endpoint, content mode, validation method, paused or not")
+            .WithDescription("A JSON merge patch: members left out are unchanged, null sets one back to its default. A new endPoint or validationMethod makes the subscription pending until the endpoint is validated again. enabled false pauses it: its deliveries wait; enabled true resumes it: they are pushed, oldest first. The resource, source and subject filters cannot be changed.")
+            .Accepts<SubscriptionPatch>("application/json", "application/merge-patch+json")
+            .Produces<SubscriptionResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithRateLimit(RateLimitPolicies.SubscriptionWrites);
 
         group.MapPost("/{id:guid}/secret", RotateSecretAsync)
@@ -92,7 +107,7 @@ internal static class SubscriptionEndpoints
                 statusCode: StatusCodes.Status409Conflict,
                 title: "Too many subscriptions"),
             CreateResult.Created created => TypedResults.Created(Location(context, created.Subscription.Id), SubscriptionResponse.From(created.Subscription, withSecret: true)),
-            CreateResult.Existing existing => Ok(context, existing.Subscription),
+            CreateResult.Existing existing => TypedResults.Created(Location(context, existing.Subscription.Id), SubscriptionResponse.From(existing.Subscription)),
             _ => throw new InvalidOperationException($"Unhandled result {result}."),
         };
     }
@@ -117,14 +132,63 @@ internal static class SubscriptionEndpoints
 
     private static async Task<IResult> DeleteAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
     {
-        var (ownership, _) = await service.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
+        var (ownership, subscription) = await service.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
         if (ownership != Ownership.Owner)
         {
             return NotOwned(ownership, id);
         }
 
-        return await service.DeleteAsync(id, cancellationToken) ? TypedResults.NoContent() : NotOwned(Ownership.NotFound, id);
+        return await service.DeleteAsync(id, cancellationToken) ? TypedResults.Ok(SubscriptionResponse.From(subscription!)) : NotOwned(Ownership.NotFound, id);
     }
+
+    private static async Task<IResult> PatchAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
+    {
+        const string Title = "The change is not valid.";
+        var caller = context.RequireCaller();
+        var (ownership, current) = await service.GetOwnedAsync(caller, id, cancellationToken);
+        if (ownership != Ownership.Owner)
+        {
+            return NotOwned(ownership, id);
+        }
+
+        if (MediaTypeOf(context.Request) == "application/merge-patch+json")
+        {
+            context.Request.ContentType = "application/json";
+        }
+
+        var (body, error) = await JsonBody.ReadAsync<JsonObject>(context.Request, Title, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var unknown = body!.Select(p => p.Key).Where(k => !SubscriptionPatch.Members.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            return TypedResults.ValidationProblem(
+                unknown.ToDictionary(k => k, k => new[] { $"'{k}' cannot be changed: only {string.Join(", ", SubscriptionPatch.Members)} can. Create a new subscription for other filters." }),
+                title: Title);
+        }
+
+        var (patch, invalid) = JsonBody.Convert<SubscriptionPatch>(body!, Title);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var result = await service.PatchAsync(caller, current!, patch!, body!.Select(p => p.Key).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        return result switch
+        {
+            PatchResult.Invalid i => TypedResults.ValidationProblem(i.Errors, title: Title),
+            PatchResult.Denied d => Forbidden(d.Detail),
+            PatchResult.Changed c => TypedResults.Ok(SubscriptionResponse.From(c.Subscription)),
+            PatchResult.Gone => NotOwned(Ownership.NotFound, id),
+            _ => throw new InvalidOperationException($"Unhandled result {result}."),
+        };
+    }
+
+    private static string? MediaTypeOf(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var value) ? value.MediaType.Value?.ToLowerInvariant() : null;
 
     private static async Task<IResult> RotateSecretAsync(Guid id, HttpContext context, SubscriptionService service, CancellationToken cancellationToken)
     {
@@ -148,12 +212,6 @@ internal static class SubscriptionEndpoints
         return await service.RestartValidationAsync(id, cancellationToken) is { } restarted
             ? TypedResults.Accepted(Location(context, id), SubscriptionResponse.From(restarted))
             : NotOwned(Ownership.NotFound, id);
-    }
-
-    private static IResult Ok(HttpContext context, Persistence.Subscriptions.Subscription subscription)
-    {
-        context.Response.Headers.Location = Location(context, subscription.Id);
-        return TypedResults.Ok(SubscriptionResponse.From(subscription));
     }
 
     private static string Location(HttpContext context, Guid id) =>

@@ -27,6 +27,19 @@ internal abstract record CreateResult
     public sealed record Existing(Subscription Subscription) : CreateResult;
 }
 
+/// <summary>What changing a subscription came to.</summary>
+internal abstract record PatchResult
+{
+    public sealed record Invalid(IReadOnlyDictionary<string, string[]> Errors) : PatchResult;
+
+    public sealed record Denied(string Detail) : PatchResult;
+
+    public sealed record Changed(Subscription Subscription) : PatchResult;
+
+    /// <summary>It was deleted meanwhile.</summary>
+    public sealed record Gone : PatchResult;
+}
+
 /// <summary>Whether the caller may act on a subscription.</summary>
 internal enum Ownership
 {
@@ -108,6 +121,12 @@ internal sealed class SubscriptionService(
             AlternativeSubjectFilter = draft.AlternativeSubjectFilter,
             TypeFilter = draft.TypeFilter,
             IncludeSubunits = draft.IncludeSubunits,
+            Filters = draft.FiltersJson,
+            Enabled = draft.Enabled,
+            ContentMode = draft.ContentMode,
+            BatchMaxEvents = draft.BatchMaxEvents,
+            BatchMaxBytes = draft.BatchMaxBytes,
+            ValidationMethod = draft.ValidationMethod,
             Secret = WebhookSignature.NewSecret(),
             ValidationStatus = ValidationStatus.Pending,
         };
@@ -136,6 +155,80 @@ internal sealed class SubscriptionService(
         }
 
         return string.Equals(subscription.Consumer, caller.Consumer, StringComparison.Ordinal) ? (Ownership.Owner, subscription) : (Ownership.NotOwner, null);
+    }
+
+    /// <summary>
+    /// Applies the owner's <paramref name="patch"/> (<paramref name="given"/>: the members it names) to
+    /// <paramref name="current"/>: the result is checked by the same rules as a new subscription; a new endpoint is checked
+    /// for where it resolves to and, like a new validation method, validated again; resuming makes the paused deliveries due.
+    /// </summary>
+    public async Task<PatchResult> PatchAsync(Caller caller, Subscription current, SubscriptionPatch patch, IReadOnlySet<string> given, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var contentMode = given.Contains("contentMode") ? patch.ContentMode : current.ContentMode;
+        var keepBatch = contentMode == ContentModes.Batched;
+        var input = new SubscriptionInput(
+            given.Contains("endPoint") ? patch.EndPoint : current.EndPoint,
+            current.SourceFilter,
+            current.ResourceFilter,
+            current.AlternativeSubjectFilter is null ? current.SubjectFilter : null,
+            current.AlternativeSubjectFilter,
+            given.Contains("typeFilter") ? patch.TypeFilter : current.TypeFilter is null ? null : JsonSerializer.SerializeToElement(current.TypeFilter),
+            current.IncludeSubunits,
+            given.Contains("filters") ? patch.Filters : current.Filters is null ? null : JsonDocument.Parse(current.Filters).RootElement.Clone(),
+            contentMode,
+            given.Contains("batchMaxEvents") ? patch.BatchMaxEvents : keepBatch ? current.BatchMaxEvents : null,
+            given.Contains("batchMaxBytes") ? patch.BatchMaxBytes : keepBatch ? current.BatchMaxBytes : null,
+            given.Contains("validationMethod") ? patch.ValidationMethod : current.ValidationMethod,
+            given.Contains("enabled") ? patch.Enabled : current.Enabled);
+        if (given.Contains("enabled") && patch.Enabled is null)
+        {
+            return new PatchResult.Invalid(new Dictionary<string, string[]> { ["enabled"] = ["enabled must be true or false."] });
+        }
+
+        var check = SubscriptionRules.Check(input, caller, publishing.Value.AppsDomain, settings.AllowHttpLoopback, settings.AllowedPorts);
+        if (check.Forbidden is { } forbidden)
+        {
+            return new PatchResult.Denied(forbidden);
+        }
+
+        if (check.Draft is not { } draft)
+        {
+            return new PatchResult.Invalid(check.Errors);
+        }
+
+        var endPoint = draft.EndPoint.AbsoluteUri;
+        var newEndPoint = !string.Equals(endPoint, current.EndPoint, StringComparison.Ordinal);
+        if (newEndPoint && await EndPointAddressErrorAsync(draft.EndPoint, settings.AllowHttpLoopback, cancellationToken) is { } addressError)
+        {
+            return new PatchResult.Invalid(new Dictionary<string, string[]> { ["endPoint"] = [addressError] });
+        }
+
+        var revalidate = newEndPoint || draft.ValidationMethod != current.ValidationMethod;
+        var changed = current with
+        {
+            EndPoint = endPoint,
+            TypeFilter = draft.TypeFilter,
+            Filters = draft.FiltersJson,
+            ContentMode = draft.ContentMode,
+            BatchMaxEvents = draft.BatchMaxEvents,
+            BatchMaxBytes = draft.BatchMaxBytes,
+            ValidationMethod = draft.ValidationMethod,
+            Enabled = draft.Enabled,
+        };
+        var updated = await store.UpdateAsync(changed, revalidate, resume: !current.Enabled && draft.Enabled, time.GetUtcNow(), cancellationToken);
+        if (updated is null)
+        {
+            return new PatchResult.Gone();
+        }
+
+        SubscriptionsLog.Changed(logger, updated.Id, updated.Enabled, revalidate);
+        if (revalidate)
+        {
+            await EnqueueValidationAsync(updated.Id, updated.ValidationRun, cancellationToken);
+        }
+
+        return new PatchResult.Changed(updated);
     }
 
     public Task<IReadOnlyList<Subscription>> ListAsync(Caller caller, CancellationToken cancellationToken) => store.ListAsync(caller.Consumer, cancellationToken);
@@ -227,6 +320,9 @@ internal static partial class SubscriptionsLog
 
     [LoggerMessage(4002, LogLevel.Information, "Subscription {SubscriptionId} deleted")]
     public static partial void Deleted(ILogger logger, Guid subscriptionId);
+
+    [LoggerMessage(8101, LogLevel.Information, "Subscription {SubscriptionId} changed by its owner (enabled {Enabled}, validated again {Revalidate})")]
+    public static partial void Changed(ILogger logger, Guid subscriptionId, bool enabled, bool revalidate);
 
     [LoggerMessage(4003, LogLevel.Error, "Could not enqueue validation of subscription {SubscriptionId}; it stays pending until validation is restarted")]
     public static partial void EnqueueFailed(ILogger logger, Exception exception, Guid subscriptionId);

@@ -28,6 +28,9 @@ public static class DeliveryStatus
     /// <summary>Claimed by one outbound instance for one push.</summary>
     public const string Pushing = "pushing";
 
+    /// <summary>Its subscription is paused; due again (oldest first) when it is resumed.</summary>
+    public const string Paused = "paused";
+
     public const string Unauthorized = "unauthorized";
     public const string Delivered = "delivered";
     public const string Failed = "failed";

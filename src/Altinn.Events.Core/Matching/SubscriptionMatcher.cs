@@ -1,13 +1,18 @@
 namespace Altinn.Events.Core.Matching;
 
-/// <summary>The filters of a subscription, as stored (source without a trailing slash, subject as <c>/party/{id}</c>).</summary>
-public sealed record SubscriptionFilter(string? Resource, string? Source, string? Subject, string? Type, bool IncludeSubunits);
+/// <summary>
+/// The filters of a subscription, as stored (source without a trailing slash, subject as <c>/party/{id}</c>, types as
+/// <see cref="TypeFilters"/> entries, <paramref name="Filters"/> the CloudEvents Subscriptions API expressions).
+/// </summary>
+public sealed record SubscriptionFilter(string? Resource, string? Source, string? Subject, IReadOnlyList<string>? Types, bool IncludeSubunits, CloudEventFilter? Filters = null);
 
 /// <summary>
 /// What an event is matched on: its resource, the prefixes of its source at path boundaries, its subject, the
-/// party of its alternative subject, and the subject of its main unit when its subject is a subunit.
+/// party of its alternative subject, and the subject of its main unit when its subject is a subunit. Attributes: every
+/// context attribute of the event as text (<see cref="CloudEventFilters.AttributesOf"/>), needed only for subscriptions
+/// with <see cref="SubscriptionFilter.Filters"/>.
 /// </summary>
-public sealed record EventMatchKeys(string Resource, IReadOnlyList<string> SourcePrefixes, string? Subject, string? AlternativeSubjectParty, string? MainUnitSubject, string Type)
+public sealed record EventMatchKeys(string Resource, IReadOnlyList<string> SourcePrefixes, string? Subject, string? AlternativeSubjectParty, string? MainUnitSubject, string Type, IReadOnlyDictionary<string, string>? Attributes = null)
 {
     /// <summary>Every subject value a subscription's subject filter could equal for this event.</summary>
     public IEnumerable<string> Subjects()
@@ -34,17 +39,21 @@ public static class SubscriptionMatcher
 {
     /// <summary>
     /// A subscription matches when each filter it sets holds: the resource equals the event's; the source is a prefix of
-    /// the event's source at a path boundary; the type equals; the subject equals the event's subject or the party of its
-    /// alternative subject, or (with <see cref="SubscriptionFilter.IncludeSubunits"/>) the event's subject is a subunit of it.
+    /// the event's source at a path boundary; the type matches an entry of the type filter (<see cref="TypeFilters"/>); the
+    /// subject equals the event's subject or the party of its alternative subject, or (with
+    /// <see cref="SubscriptionFilter.IncludeSubunits"/>) the event's subject is a subunit of it; and every expression of
+    /// <see cref="SubscriptionFilter.Filters"/> holds over the event's attributes.
     /// </summary>
     public static bool Matches(SubscriptionFilter filter, EventMatchKeys e) =>
         (filter.Resource is null || filter.Resource == e.Resource)
         && (filter.Source is null || e.SourcePrefixes.Contains(filter.Source))
-        && (filter.Type is null || filter.Type == e.Type)
+        && TypeFilters.Matches(filter.Types, e.Type)
         && (filter.Subject is null
             || filter.Subject == e.Subject
             || filter.Subject == e.AlternativeSubjectParty
-            || (filter.IncludeSubunits && filter.Subject == e.MainUnitSubject));
+            || (filter.IncludeSubunits && filter.Subject == e.MainUnitSubject))
+        && (filter.Filters is null
+            || filter.Filters.Matches(e.Attributes ?? throw new InvalidOperationException("Matching a subscription with filters needs the event's attributes.")));
 
     /// <summary>
     /// The prefixes of a source at its path boundaries, shortest first, ending with the whole source (without a trailing

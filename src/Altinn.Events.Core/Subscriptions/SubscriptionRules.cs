@@ -1,22 +1,70 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
 using Altinn.Events.Core.Input;
+using Altinn.Events.Core.Matching;
 
 namespace Altinn.Events.Core.Subscriptions;
 
-/// <summary>A subscription as a client asks for it (<c>POST /subscriptions</c>).</summary>
+/// <summary>
+/// A subscription as a client asks for it (<c>POST /subscriptions</c>, or one after <c>PATCH</c>). TypeFilter: a string
+/// or an array of strings (<see cref="TypeFilters"/>), null for every type. Filters: an array of CloudEvents
+/// Subscriptions API filter expressions (<see cref="CloudEventFilters"/>). ContentMode: <see cref="ContentModes"/>, null
+/// for structured. ValidationMethod: <see cref="ValidationMethods"/>, null for the validation event.
+/// </summary>
 public sealed record SubscriptionInput(
     string? EndPoint,
     string? SourceFilter,
     string? ResourceFilter,
     string? SubjectFilter,
     string? AlternativeSubjectFilter,
-    string? TypeFilter,
-    bool? IncludeSubunits);
+    JsonElement? TypeFilter,
+    bool? IncludeSubunits,
+    JsonElement? Filters = null,
+    string? ContentMode = null,
+    int? BatchMaxEvents = null,
+    int? BatchMaxBytes = null,
+    string? ValidationMethod = null,
+    bool? Enabled = null);
+
+/// <summary>How a subscription's pushes are made.</summary>
+public static class ContentModes
+{
+    /// <summary>One event per request as <c>application/cloudevents+json</c> (the default).</summary>
+    public const string Structured = "structured";
+
+    /// <summary>One event per request, its attributes as <c>ce-</c> headers and its data as the body.</summary>
+    public const string Binary = "binary";
+
+    /// <summary>Several events per request as <c>application/cloudevents-batch+json</c>.</summary>
+    public const string Batched = "batched";
+
+    public const int DefaultBatchMaxEvents = 100;
+    public const int MaxBatchEvents = 1000;
+    public const int DefaultBatchMaxBytes = 1024 * 1024;
+    public const int MinBatchBytes = 1024;
+    public const int MaxBatchBytes = 4 * 1024 * 1024;
+
+    /// <summary>The modes offered. Batched is in the schema (migration 0012) but not pushed yet, so it is refused.</summary>
+    public static bool IsKnown(string mode) => mode is Structured or Binary;
+}
+
+/// <summary>How a subscription's endpoint is validated.</summary>
+public static class ValidationMethods
+{
+    /// <summary>The validation event, answered with a 2xx (the default).</summary>
+    public const string Event = "event";
+
+    /// <summary>The CloudEvents HTTP webhook handshake: OPTIONS with WebHook-Request-Origin, answered with WebHook-Allowed-Origin.</summary>
+    public const string Options = "options";
+
+    /// <summary>The methods offered. The OPTIONS handshake is in the schema (migration 0012) but not performed yet, so it is refused.</summary>
+    public static bool IsKnown(string method) => method is Event;
+}
 
 /// <summary>
 /// A subscription that passed the rules, normalized for storage and matching: the resource filter is always set
@@ -29,11 +77,20 @@ public sealed record SubscriptionDraft(
     string ResourceFilter,
     string? SubjectFilter,
     string? AlternativeSubjectFilter,
-    string? TypeFilter,
+    IReadOnlyList<string>? TypeFilter,
     bool IncludeSubunits,
     string? AppOrg,
-    string? AppName)
+    string? AppName,
+    CloudEventFilter.All? Filters = null,
+    string ContentMode = ContentModes.Structured,
+    int? BatchMaxEvents = null,
+    int? BatchMaxBytes = null,
+    string ValidationMethod = ValidationMethods.Event,
+    bool Enabled = true)
 {
+    /// <summary>The filters in the form stored and shown, or null.</summary>
+    public string? FiltersJson => Filters is null ? null : CloudEventFilters.ToJson(Filters);
+
     public bool IsApp => AppOrg is not null;
 
     /// <summary>The authorization action the subscription needs: <c>read</c> on an app, <c>subscribe</c> otherwise.</summary>
@@ -123,7 +180,35 @@ public static partial class SubscriptionRules
             }
         }
 
-        var type = Given(input.TypeFilter, "typeFilter", errors);
+        var type = CheckTypes(input.TypeFilter, errors);
+        var filters = input.Filters is { ValueKind: not JsonValueKind.Null } f ? CloudEventFilters.Parse(f, "filters", errors) : null;
+        var contentMode = input.ContentMode ?? ContentModes.Structured;
+        if (!ContentModes.IsKnown(contentMode))
+        {
+            errors["contentMode"] = ["The contentMode must be structured or binary."];
+        }
+
+        if (contentMode != ContentModes.Batched && (input.BatchMaxEvents is not null || input.BatchMaxBytes is not null))
+        {
+            errors["contentMode"] = ["batchMaxEvents and batchMaxBytes go with contentMode batched."];
+        }
+
+        if (input.BatchMaxEvents is < 1 or > ContentModes.MaxBatchEvents)
+        {
+            errors["batchMaxEvents"] = [$"The batchMaxEvents must be between 1 and {ContentModes.MaxBatchEvents}."];
+        }
+
+        if (input.BatchMaxBytes is < ContentModes.MinBatchBytes or > ContentModes.MaxBatchBytes)
+        {
+            errors["batchMaxBytes"] = [$"The batchMaxBytes must be between {ContentModes.MinBatchBytes} and {ContentModes.MaxBatchBytes}."];
+        }
+
+        var validationMethod = input.ValidationMethod ?? ValidationMethods.Event;
+        if (!ValidationMethods.IsKnown(validationMethod))
+        {
+            errors["validationMethod"] = ["The validationMethod must be event (the validation event); the CloudEvents webhook handshake (options) is not offered yet."];
+        }
+
         var hasSubject = input.SubjectFilter is not null || input.AlternativeSubjectFilter is not null;
         if (input.IncludeSubunits == true && !hasSubject)
         {
@@ -156,7 +241,9 @@ public static partial class SubscriptionRules
         }
 
         return new SubscriptionCheck(
-            new SubscriptionDraft(endPoint!, source, resource!, subject, alternative, type, input.IncludeSubunits == true, app?.Org, app?.App),
+            new SubscriptionDraft(
+                endPoint!, source, resource!, subject, alternative, type, input.IncludeSubunits == true, app?.Org, app?.App,
+                filters, contentMode, input.BatchMaxEvents, input.BatchMaxBytes, validationMethod, input.Enabled ?? true),
             errors,
             null);
     }
@@ -253,6 +340,55 @@ public static partial class SubscriptionRules
         }
 
         return normalized;
+    }
+
+    /// <summary>
+    /// The type filter's entries, distinct and in ordinal order (so identical subscriptions compare equal), or null for
+    /// every type; a string is one entry. Each entry follows the rules of a filter and <see cref="TypeFilters"/>.
+    /// </summary>
+    private static IReadOnlyList<string>? CheckTypes(JsonElement? value, Dictionary<string, string[]> errors)
+    {
+        if (value is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var given = new List<string>();
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            given.Add(element.GetString()!);
+        }
+        else if (element.ValueKind == JsonValueKind.Array && element.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
+        {
+            given.AddRange(element.EnumerateArray().Select(e => e.GetString()!));
+        }
+        else
+        {
+            errors["typeFilter"] = ["The typeFilter must be a type or an array of types."];
+            return null;
+        }
+
+        if (given.Count == 0 || given.Count > TypeFilters.MaxEntries)
+        {
+            errors["typeFilter"] = [$"The typeFilter must hold between 1 and {TypeFilters.MaxEntries} types."];
+            return null;
+        }
+
+        foreach (var entry in given)
+        {
+            if (Given(entry, "typeFilter", errors) is null)
+            {
+                return null;
+            }
+
+            if (TypeFilters.EntryProblem(entry) is { } problem)
+            {
+                errors["typeFilter"] = [problem];
+                return null;
+            }
+        }
+
+        return [.. given.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>

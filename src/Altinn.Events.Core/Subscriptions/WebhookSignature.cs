@@ -25,16 +25,28 @@ public static class WebhookSignature
     public static bool IsValidSecret(string secret) => TryKey(secret, out _);
 
     /// <summary>The <c>webhook-signature</c> value for a message.</summary>
-    public static string Sign(string secret, string messageId, DateTimeOffset timestamp, string body)
+    public static string Sign(string secret, string messageId, DateTimeOffset timestamp, string body) =>
+        Sign(secret, messageId, timestamp, Encoding.UTF8.GetBytes(body));
+
+    /// <summary>The <c>webhook-signature</c> value for a message whose body is bytes (a binary-mode push).</summary>
+    public static string Sign(string secret, string messageId, DateTimeOffset timestamp, ReadOnlySpan<byte> body)
     {
         if (!TryKey(secret, out var key))
         {
             throw new ArgumentException($"A webhook secret is '{SecretPrefix}' followed by base64.", nameof(secret));
         }
 
-        var content = Encoding.UTF8.GetBytes($"{messageId}.{UnixSeconds(timestamp)}.{body}");
+        byte[] content = [.. Encoding.UTF8.GetBytes($"{messageId}.{UnixSeconds(timestamp)}."), .. body];
         return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, content));
     }
+
+    /// <summary>The three headers to send with a body of bytes.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Headers(string secret, string messageId, DateTimeOffset timestamp, ReadOnlySpan<byte> body) =>
+    [
+        new(IdHeader, messageId),
+        new(TimestampHeader, UnixSeconds(timestamp)),
+        new(SignatureHeader, Sign(secret, messageId, timestamp, body)),
+    ];
 
     /// <summary>The three headers to send with <paramref name="body"/>.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Headers(string secret, string messageId, DateTimeOffset timestamp, string body) =>

@@ -44,6 +44,32 @@ public sealed class WebhookClient(IHttpClientFactory clients, TimeProvider time)
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
+        return await SendAsync(request, timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Posts a body of bytes with extra headers (a binary-mode CloudEvent: its <c>ce-</c> headers), signed over the bytes;
+    /// <paramref name="contentType"/> null sends none.
+    /// </summary>
+    public async Task<WebhookResult> PostAsync(
+        Uri endPoint, byte[] body, string? contentType, IEnumerable<KeyValuePair<string, string>> headers, string secret, string messageId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, endPoint) { Content = new ByteArrayContent(body) };
+        if (contentType is not null)
+        {
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        foreach (var (name, value) in headers.Concat(WebhookSignature.Headers(secret, messageId, time.GetUtcNow(), body)))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return await SendAsync(request, timeout, cancellationToken);
+    }
+
+    private async Task<WebhookResult> SendAsync(HttpRequestMessage request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         try

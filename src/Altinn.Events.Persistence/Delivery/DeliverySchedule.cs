@@ -120,6 +120,18 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
           AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
         """;
 
+    // Pauses claimed deliveries of subscriptions that are still paused. The subscription rows are share-locked, so a
+    // resume (which updates the row, then makes its paused deliveries due) either waits for this statement and then sees
+    // what it paused, or commits first and leaves these unpaused: no delivery is paused after its subscription resumed.
+    private const string Pause = """
+        WITH s AS (SELECT id FROM subscriptions WHERE id = ANY(@subscriptionIds) AND NOT enabled FOR SHARE)
+        UPDATE deliveries d SET status = 'paused', due = NULL, claim = NULL, updated = @at
+        FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
+        WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
+          AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim AND d.subscription_id IN (SELECT id FROM s)
+        RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq
+        """;
+
     private const string ClaimProbes = """
         UPDATE endpoints e SET next_probe_at = @leaseUntil, updated = @now
         WHERE e.id IN (
@@ -231,6 +243,34 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         }
     }
 
+    /// <summary>
+    /// Marks claimed deliveries of paused subscriptions paused (due: never, until resumed); those whose subscription was
+    /// resumed meanwhile are released instead, due at once.
+    /// </summary>
+    public async Task PauseAsync(IReadOnlyList<ClaimedDelivery> deliveries, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        foreach (var group in deliveries.GroupBy(d => d.Claim))
+        {
+            var references = group.Select(d => d.Delivery).ToList();
+            var (min, max) = Bounds(references);
+            IEnumerable<(Guid SubscriptionId, long Seq)> paused;
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            {
+                paused = await connection.QueryAsync<(Guid, long)>(new CommandDefinition(
+                    Pause,
+                    new { min, max, claim = group.Key, at, subscriptionIds = Ids(references), seqs = Seqs(references), registereds = Registereds(references) },
+                    cancellationToken: cancellationToken));
+            }
+
+            var done = paused.ToHashSet();
+            var resumed = group.Where(d => !done.Contains((d.Delivery.SubscriptionId, d.Delivery.Seq))).ToList();
+            if (resumed.Count > 0)
+            {
+                await ReleaseAsync(resumed, at, cancellationToken);
+            }
+        }
+    }
+
     /// <summary>Open endpoints whose probe is due, each claimed until <paramref name="leaseUntil"/>.</summary>
     public async Task<IReadOnlyList<EndpointRef>> ClaimProbesAsync(int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
@@ -300,7 +340,9 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<ClaimRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
-        return [.. rows.Select(r => new ClaimedDelivery(
+
+        // RETURNING comes in no particular order: oldest event first, so pushes start (and wait in line) in event order.
+        return [.. rows.OrderBy(r => r.Seq).Select(r => new ClaimedDelivery(
             new DeliveryReference(r.SubscriptionId, r.Seq, Utc(r.Registered), r.Attempts + 1), r.PreviousStatus, Utc(r.FirstFailedAt), claim, r.Generation))];
     }
 

@@ -1,4 +1,5 @@
 using Altinn.Events.Core.Delivery;
+using Altinn.Events.Core.Subscriptions;
 using Dapper;
 using Npgsql;
 
@@ -8,7 +9,9 @@ namespace Altinn.Events.Persistence.Delivery;
 public sealed record PushEvent(long Seq, DateTimeOffset Registered, string Id, string Resource, int? PartyId, string CloudEvent);
 
 /// <summary>What the outbound stage needs of a subscription, with the health state of its endpoint.</summary>
-public sealed record PushTarget(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTimeOffset? DisabledAt, Guid EndpointId, string EndpointState);
+public sealed record PushTarget(
+    Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTimeOffset? DisabledAt, Guid EndpointId, string EndpointState,
+    bool Enabled = true, string ContentMode = ContentModes.Structured, int? BatchMaxEvents = null, int? BatchMaxBytes = null, int? AllowedRate = null);
 
 /// <summary>The events and subscriptions a batch of deliveries refers to, loaded with one query per table.</summary>
 public sealed record DeliveryBatch(
@@ -86,7 +89,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 
     private const string SelectSubscriptions = """
         SELECT s.id, s.consumer, s.end_point AS EndPoint, s.secret, s.validation_status AS ValidationStatus, s.disabled_at AS DisabledAt,
-               s.endpoint_id AS EndpointId, coalesce(e.state, 'healthy') AS EndpointState
+               s.endpoint_id AS EndpointId, coalesce(e.state, 'healthy') AS EndpointState, s.enabled, s.content_mode AS ContentMode,
+               s.batch_max_events AS BatchMaxEvents, s.batch_max_bytes AS BatchMaxBytes, s.allowed_rate AS AllowedRate
         FROM subscriptions s LEFT JOIN endpoints e ON e.id = s.endpoint_id
         WHERE s.id = ANY(@ids)
         """;
@@ -234,7 +238,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 
         return new DeliveryBatch(
             events.Select(e => new PushEvent(e.Seq, Utc(e.Registered), e.Id, e.Resource, e.PartyId, e.CloudEvent)).ToDictionary(e => (e.Seq, e.Registered)),
-            subscriptions.Select(s => new PushTarget(s.Id, s.Consumer, s.EndPoint, s.Secret, s.ValidationStatus, s.DisabledAt is { } d ? Utc(d) : null, s.EndpointId, s.EndpointState)).ToDictionary(s => s.Id));
+            subscriptions.Select(s => new PushTarget(
+                s.Id, s.Consumer, s.EndPoint, s.Secret, s.ValidationStatus, s.DisabledAt is { } d ? Utc(d) : null, s.EndpointId, s.EndpointState,
+                s.Enabled, s.ContentMode, s.BatchMaxEvents, s.BatchMaxBytes, s.AllowedRate)).ToDictionary(s => s.Id));
     }
 
     /// <summary>
@@ -396,7 +402,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     // Npgsql reads timestamptz as a UTC DateTime; Dapper does not map that to DateTimeOffset by itself.
     private sealed record EventRow(long Seq, DateTime Registered, string Id, string Resource, int? PartyId, string CloudEvent);
 
-    private sealed record TargetRow(Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt, Guid EndpointId, string EndpointState);
+    private sealed record TargetRow(
+        Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTime? DisabledAt, Guid EndpointId, string EndpointState,
+        bool Enabled, string ContentMode, int? BatchMaxEvents, int? BatchMaxBytes, int? AllowedRate);
 
     private sealed record ResultRow(DateTime? FailingSince, string EndpointState, bool Recorded, bool Opened);
 

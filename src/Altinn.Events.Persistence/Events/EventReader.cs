@@ -38,7 +38,7 @@ public sealed record EventFilter
 
 /// <summary>
 /// An event as a scan finds it: what filtering and authorization need, without the payload (a page reads the payloads
-/// of the events it returns only, see <see cref="EventReader.LoadPayloadsAsync"/>).
+/// of the events it returns only, see <see cref="EventReader.LoadPayloadsAsync(IReadOnlyList{ScannedEvent}, CancellationToken)"/>).
 /// </summary>
 public sealed record ScannedEvent(long Seq, DateTimeOffset Registered, string Id, string Resource, string Source, string Type, string? Subject, int? PartyId)
 {
@@ -316,6 +316,10 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
         return sql.ToString();
     }
+
+    /// <summary>The stored CloudEvents of events being matched, by sequence number (one query).</summary>
+    public Task<IReadOnlyDictionary<long, string>> LoadPayloadsAsync(IReadOnlyList<EventForMatching> events, CancellationToken cancellationToken) =>
+        LoadPayloadsAsync([.. events.Select(e => new ScannedEvent(e.Seq, e.RegisteredUtc, e.Id, e.Resource, e.Source, e.Type, e.Subject, e.PartyId))], cancellationToken);
 
     /// <summary>The stored CloudEvents of <paramref name="events"/>, by sequence number (one query; the registration range prunes partitions).</summary>
     public async Task<IReadOnlyDictionary<long, string>> LoadPayloadsAsync(IReadOnlyList<ScannedEvent> events, CancellationToken cancellationToken)

@@ -25,9 +25,27 @@ public sealed record Subscription
 
     public string? AlternativeSubjectFilter { get; init; }
 
-    public string? TypeFilter { get; init; }
+    /// <summary>Exact types and <c>.*</c> prefixes (<see cref="Core.Matching.TypeFilters"/>), distinct and sorted; null for every type.</summary>
+    public IReadOnlyList<string>? TypeFilter { get; init; }
 
     public bool IncludeSubunits { get; init; }
+
+    /// <summary>The CloudEvents Subscriptions API filter expressions as a JSON array (<see cref="Core.Matching.CloudEventFilters"/>), or null.</summary>
+    public string? Filters { get; init; }
+
+    /// <summary>False while the consumer paused the subscription: its deliveries wait.</summary>
+    public bool Enabled { get; init; } = true;
+
+    public string ContentMode { get; init; } = ContentModes.Structured;
+
+    public int? BatchMaxEvents { get; init; }
+
+    public int? BatchMaxBytes { get; init; }
+
+    public string ValidationMethod { get; init; } = ValidationMethods.Event;
+
+    /// <summary>The WebHook-Allowed-Rate the endpoint granted in the OPTIONS handshake (requests per minute), or null.</summary>
+    public int? AllowedRate { get; init; }
 
     public required string Secret { get; init; }
 
@@ -73,7 +91,9 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
         type_filter AS TypeFilter, include_subunits AS IncludeSubunits, secret, validation_status AS ValidationStatus,
         validation_run AS ValidationRun, validation_attempts AS ValidationAttempts, validated_at AS ValidatedAt,
         last_validation_at AS LastValidationAt, last_validation_error AS LastValidationError,
-        failing_since AS FailingSince, disabled_at AS DisabledAt, disabled_reason AS DisabledReason
+        failing_since AS FailingSince, disabled_at AS DisabledAt, disabled_reason AS DisabledReason,
+        filters::text AS Filters, enabled, content_mode AS ContentMode, batch_max_events AS BatchMaxEvents,
+        batch_max_bytes AS BatchMaxBytes, validation_method AS ValidationMethod, allowed_rate AS AllowedRate
         """;
 
     // Serializes creations per consumer, so the identical-subscription check and the cap hold under concurrency.
@@ -84,6 +104,9 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
         WHERE consumer = @Consumer AND end_point = @EndPoint AND resource_filter = @ResourceFilter
           AND source_filter IS NOT DISTINCT FROM @SourceFilter AND subject_filter IS NOT DISTINCT FROM @SubjectFilter
           AND type_filter IS NOT DISTINCT FROM @TypeFilter AND include_subunits = @IncludeSubunits
+          AND filters IS NOT DISTINCT FROM @Filters::jsonb AND content_mode = @ContentMode
+          AND batch_max_events IS NOT DISTINCT FROM @BatchMaxEvents AND batch_max_bytes IS NOT DISTINCT FROM @BatchMaxBytes
+          AND validation_method = @ValidationMethod AND enabled = @Enabled
         LIMIT 1
         """;
 
@@ -91,10 +114,39 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
     private const string Insert = """
         INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter,
-                                   alternative_subject_filter, type_filter, include_subunits, secret, validation_due)
+                                   alternative_subject_filter, type_filter, include_subunits, secret, validation_due,
+                                   filters, enabled, content_mode, batch_max_events, batch_max_bytes, validation_method)
         VALUES (@Id, @Consumer, @CreatedBy, @Created, @EndPoint, @ResourceFilter, @SourceFilter, @SubjectFilter,
-                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @Secret, @Created)
+                @AlternativeSubjectFilter, @TypeFilter, @IncludeSubunits, @Secret, @Created,
+                @Filters::jsonb, @Enabled, @ContentMode, @BatchMaxEvents, @BatchMaxBytes, @ValidationMethod)
         """;
+
+    // A change by the owner (PATCH). A new endpoint or validation method starts a new validation run; pausing keeps
+    // the deliveries (the outbound stage marks them paused); resuming makes the paused ones due again in event order,
+    // a microsecond apart, so the scheduler, which takes the earliest due first, pushes the oldest first.
+    private const string Update = $"""
+        UPDATE subscriptions
+        SET end_point = @EndPoint, type_filter = @TypeFilter, filters = @Filters::jsonb, enabled = @Enabled, content_mode = @ContentMode,
+            batch_max_events = @BatchMaxEvents, batch_max_bytes = @BatchMaxBytes, validation_method = @ValidationMethod,
+            validation_status = CASE WHEN @revalidate THEN 'pending' ELSE validation_status END,
+            validation_run = CASE WHEN @revalidate THEN validation_run + 1 ELSE validation_run END,
+            validation_attempts = CASE WHEN @revalidate THEN 0 ELSE validation_attempts END,
+            validated_at = CASE WHEN @revalidate THEN NULL ELSE validated_at END,
+            validation_due = CASE WHEN @revalidate THEN @at ELSE validation_due END,
+            allowed_rate = CASE WHEN @revalidate THEN NULL ELSE allowed_rate END
+        WHERE id = @Id
+        RETURNING {Columns}
+        """;
+
+    private const string Resume = """
+        UPDATE deliveries d
+        SET status = CASE WHEN d.attempts = 0 THEN 'queued' ELSE 'waiting' END, due = @at + o.n * interval '1 microsecond', updated = @at
+        FROM (SELECT event_seq, event_registered, row_number() OVER (ORDER BY event_seq) AS n
+              FROM deliveries WHERE subscription_id = @id AND status = 'paused') o
+        WHERE d.subscription_id = @id AND d.event_seq = o.event_seq AND d.event_registered = o.event_registered AND d.status = 'paused'
+        """;
+
+    private const string SetAllowedRate = "UPDATE subscriptions SET allowed_rate = @rate WHERE id = @id AND validation_run = @run";
 
     private const string SelectById = $"SELECT {Columns} FROM subscriptions WHERE id = @id";
 
@@ -146,7 +198,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(LockConsumer, new { consumer = subscription.Consumer }, transaction, cancellationToken: cancellationToken));
 
-        var existing = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(FindIdentical, subscription, transaction, cancellationToken: cancellationToken));
+        var existing = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(FindIdentical, Parameters(subscription), transaction, cancellationToken: cancellationToken));
         if (existing is not null)
         {
             await transaction.CommitAsync(cancellationToken);
@@ -160,10 +212,62 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
             return (CreateOutcome.LimitReached, null);
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(Insert, subscription, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(Insert, Parameters(subscription), transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return (CreateOutcome.Created, subscription);
     }
+
+    /// <summary>
+    /// Stores the owner's change of <paramref name="changed"/> (endpoint, filters, content mode, validation method,
+    /// enabled); with <paramref name="revalidate"/> the subscription is pending under a new validation run. When it is
+    /// resumed (enabled again), its paused deliveries become due now, oldest event first. Null when it is gone.
+    /// </summary>
+    public async Task<Subscription?> UpdateAsync(Subscription changed, bool revalidate, bool resume, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var parameters = new DynamicParameters(Parameters(changed));
+        parameters.Add("revalidate", revalidate);
+        parameters.Add("at", at);
+        var updated = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Update, parameters, transaction, cancellationToken: cancellationToken));
+        if (updated is not null && resume)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(Resume, new { id = changed.Id, at }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return updated?.ToSubscription();
+    }
+
+    /// <summary>Records the rate an endpoint granted in the OPTIONS handshake of validation run <paramref name="run"/>.</summary>
+    public async Task SetAllowedRateAsync(Guid id, int run, int? rate, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(SetAllowedRate, new { id, run, rate }, cancellationToken: cancellationToken));
+    }
+
+    // Arrays as arrays (text[]), not expanded into lists; the filters as text cast to jsonb.
+    private static object Parameters(Subscription s) => new
+    {
+        s.Id,
+        s.Consumer,
+        s.CreatedBy,
+        s.Created,
+        s.EndPoint,
+        s.ResourceFilter,
+        s.SourceFilter,
+        s.SubjectFilter,
+        s.AlternativeSubjectFilter,
+        TypeFilter = s.TypeFilter?.ToArray(),
+        s.IncludeSubunits,
+        s.Secret,
+        s.Filters,
+        s.Enabled,
+        s.ContentMode,
+        s.BatchMaxEvents,
+        s.BatchMaxBytes,
+        s.ValidationMethod,
+    };
 
     public async Task<Subscription?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -245,9 +349,23 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
         public string? AlternativeSubjectFilter { get; set; }
 
-        public string? TypeFilter { get; set; }
+        public string[]? TypeFilter { get; set; }
 
         public bool IncludeSubunits { get; set; }
+
+        public string? Filters { get; set; }
+
+        public bool Enabled { get; set; } = true;
+
+        public string ContentMode { get; set; } = ContentModes.Structured;
+
+        public int? BatchMaxEvents { get; set; }
+
+        public int? BatchMaxBytes { get; set; }
+
+        public string ValidationMethod { get; set; } = ValidationMethods.Event;
+
+        public int? AllowedRate { get; set; }
 
         public string Secret { get; set; } = string.Empty;
 
@@ -292,6 +410,13 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
             FailingSince = FailingSince is { } f ? Utc(f) : null,
             DisabledAt = DisabledAt is { } d ? Utc(d) : null,
             DisabledReason = DisabledReason,
+            Filters = Filters,
+            Enabled = Enabled,
+            ContentMode = ContentMode,
+            BatchMaxEvents = BatchMaxEvents,
+            BatchMaxBytes = BatchMaxBytes,
+            ValidationMethod = ValidationMethod,
+            AllowedRate = AllowedRate,
         };
 
         private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

@@ -55,8 +55,10 @@ internal sealed partial class InboundFunction(
     {
         var keys = await MatchKeysAsync(stored, cancellationToken);
         var probes = keys.SelectMany(k => k.Subjects().Append(string.Empty).Select(s => (k.Resource, s))).ToHashSet();
-        var candidates = (await subscriptions.FindAsync(probes, cancellationToken))
-            .ToLookup(c => (c.ResourceFilter, c.SubjectKey));
+        var found = await subscriptions.FindAsync(probes, cancellationToken);
+        var candidates = found.ToLookup(c => (c.ResourceFilter, c.SubjectKey));
+        var filters = found.DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.Filter);
+        await AddAttributesAsync(stored, keys, candidates, filters, cancellationToken);
 
         var matches = new List<(EventForMatching Event, MatchCandidate Subscription)>();
         for (var i = 0; i < stored.Count; i++)
@@ -66,7 +68,7 @@ internal sealed partial class InboundFunction(
             {
                 foreach (var candidate in candidates[(keys[i].Resource, subject)])
                 {
-                    if (seen.Add(candidate.Id) && SubscriptionMatcher.Matches(candidate.Filter, keys[i]))
+                    if (seen.Add(candidate.Id) && SubscriptionMatcher.Matches(filters[candidate.Id], keys[i]))
                     {
                         matches.Add((stored[i], candidate));
                     }
@@ -88,6 +90,29 @@ internal sealed partial class InboundFunction(
         return [.. matches.Select((m, i) => permitted.Contains(requestOf[i])
             ? new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Queued, null)
             : new NewDelivery(m.Subscription.Id, m.Event.Seq, m.Event.RegisteredUtc, DeliveryStatus.Unauthorized, $"{m.Subscription.Consumer} may not {requestOf[i].Action} {m.Event.Resource}{(m.Event.PartyId is { } p ? $" for party {p}" : string.Empty)}"))];
+    }
+
+    /// <summary>
+    /// The attributes of the events that a subscription with <c>filters</c> was found for, from their stored CloudEvents
+    /// (one query, only when there are any): those filters hold over every attribute, extensions included.
+    /// </summary>
+    private async Task AddAttributesAsync(
+        IReadOnlyList<EventForMatching> stored, List<EventMatchKeys> keys, ILookup<(string, string), MatchCandidate> candidates, Dictionary<Guid, SubscriptionFilter> filters, CancellationToken cancellationToken)
+    {
+        var needed = Enumerable.Range(0, stored.Count)
+            .Where(i => keys[i].Subjects().Append(string.Empty).Any(s => candidates[(keys[i].Resource, s)].Any(c => filters[c.Id].Filters is not null)))
+            .ToList();
+        if (needed.Count == 0)
+        {
+            return;
+        }
+
+        var payloads = await events.LoadPayloadsAsync([.. needed.Select(i => stored[i])], cancellationToken);
+        foreach (var i in needed)
+        {
+            using var document = JsonDocument.Parse(payloads.TryGetValue(stored[i].Seq, out var json) ? json : "{}");
+            keys[i] = keys[i] with { Attributes = CloudEventFilters.AttributesOf(document.RootElement) };
+        }
     }
 
     private async Task SendAsync(IReadOnlyList<NewDelivery> fresh, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Delivery;
+using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Webhooks;
@@ -74,6 +75,7 @@ internal sealed class DeliveryPusher(
 
         var batch = await store.LoadAsync([.. claimed.Select(c => c.Delivery)], cancellationToken);
         var skipped = new List<(DeliveryReference, string)>();
+        var paused = new List<ClaimedDelivery>();
         var ready = new List<(ClaimedDelivery Claimed, PushEvent Event, PushTarget Target)>();
         foreach (var c in claimed)
         {
@@ -89,6 +91,10 @@ internal sealed class DeliveryPusher(
             else if (target.ValidationStatus != ValidationStatus.Validated)
             {
                 skipped.Add((delivery, target.DisabledAt is not null ? "the subscription is disabled" : $"the subscription is {target.ValidationStatus}, not validated"));
+            }
+            else if (!target.Enabled)
+            {
+                paused.Add(c);
             }
             else
             {
@@ -139,6 +145,8 @@ internal sealed class DeliveryPusher(
 
         var now = time.GetUtcNow();
         await store.MarkSkippedAsync(skipped, now, cancellationToken);
+        await schedule.PauseAsync(paused, now, cancellationToken);
+        metrics.Count(DeliveryStatus.Paused, paused.Count);
         metrics.Count(DeliveryStatus.Skipped, skipped.Count);
         await ParkAsync([.. open.Select(r => r.Claimed)], failing: true, now, cancellationToken);
         return started;
@@ -284,9 +292,20 @@ internal sealed class DeliveryPusher(
         var endPoint = new Uri(target.EndPoint);
         using var heldSlot = slot;
         await Task.Yield();
-        var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
+        var webhookId = WebhookIds.For(delivery.SubscriptionId, delivery.Seq, claimed.Generation);
         var started = time.GetTimestamp();
-        var result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, WebhookIds.For(delivery.SubscriptionId, delivery.Seq, claimed.Generation), settings.Timeout, CancellationToken.None);
+        WebhookResult result;
+        if (target.ContentMode == ContentModes.Binary && !IsSlack(endPoint))
+        {
+            var (headers, bytes, dataContentType) = BinaryModeEvent.FromStructured(stored.CloudEvent);
+            result = await webhooks.PostAsync(endPoint, bytes, dataContentType, headers, target.Secret, webhookId, settings.Timeout, CancellationToken.None);
+        }
+        else
+        {
+            var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
+            result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, webhookId, settings.Timeout, CancellationToken.None);
+        }
+
         var duration = time.GetElapsedTime(started);
 
         // A success frees the slot at once. A failure holds it until recorded, so the push next in line for this endpoint
@@ -386,9 +405,11 @@ internal sealed class DeliveryPusher(
 
     /// <summary>The request body and content type: the stored CloudEvent as is, or Slack's <c>{"text": ...}</c>.</summary>
     internal static (string Body, string ContentType) Envelope(Uri endPoint, string cloudEvent) =>
-        string.Equals(endPoint.Host, SlackHost, StringComparison.OrdinalIgnoreCase)
+        IsSlack(endPoint)
             ? (JsonSerializer.Serialize(new { text = cloudEvent }), "application/json")
             : (cloudEvent, CloudEventContentType);
+
+    private static bool IsSlack(Uri endPoint) => string.Equals(endPoint.Host, SlackHost, StringComparison.OrdinalIgnoreCase);
 
     private Task SendPoisonAsync(ClaimedDelivery claimed, string eventId, string reason, IReadOnlyList<LoggedAttempt> logged, AttemptRecord? last, CancellationToken cancellationToken)
     {

@@ -40,7 +40,7 @@ public sealed class InboundAtScaleTests(InboundAtScaleTests.MillionSubscriptions
 
         await using var check = await fixture.Database.DataSource.OpenConnectionAsync();
         var expectedForGenerated = await check.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM subscriptions WHERE resource_filter = @r AND subject_filter IS NULL AND (type_filter IS NULL OR type_filter = @type) AND (source_filter IS NULL OR source_filter = @s)",
+            "SELECT count(*) FROM subscriptions WHERE resource_filter = @r AND subject_filter IS NULL AND (type_filter IS NULL OR @type = ANY(type_filter)) AND (source_filter IS NULL OR source_filter = @s)",
             new { r = TestDataGenerator.AppResource(3, 7), s = TestDataGenerator.AppSource(3, 7), type });
         var recordedForGenerated = (await fixture.DeliveriesAsync(refs[1].Seq)).Count;
         Assert.Equal(expectedForGenerated, recordedForGenerated);

@@ -66,7 +66,7 @@ public class InboundFixture : IAsyncLifetime
             INSERT INTO subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter, type_filter, include_subunits, secret, validation_status)
             VALUES (@id, @consumer, @consumer, now(), 'https://hooks.example/x', @resource, @source, @subject, @type, @includeSubunits, 'whsec_dGVzdA==', @status)
             """,
-            new { id, consumer, resource, source, subject, type, includeSubunits, status });
+            new { id, consumer, resource, source, subject, type = type is null ? null : new[] { type }, includeSubunits, status });
         return id;
     }
 

@@ -112,7 +112,7 @@ public class OutboundFixture : SubscriptionsApiFixture
                                        validation_status, validated_at)
             VALUES (@id, @consumer, @consumer, now(), @endPoint, @resource, @subjectFilter, @typeFilter, @secret, 'validated', now())
             """,
-            new { id, consumer, endPoint, resource, subjectFilter, typeFilter, secret });
+            new { id, consumer, endPoint, resource, subjectFilter, typeFilter = typeFilter is null ? null : new[] { typeFilter }, secret });
         return (id, secret);
     }
 

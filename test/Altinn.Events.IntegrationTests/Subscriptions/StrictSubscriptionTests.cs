@@ -77,6 +77,6 @@ public sealed class StrictSubscriptionTests(StrictSubscriptionsApiFixture api) :
         var again = await client.PostAsync(SubscriptionBuilder.Path, bodies[0].Content());
 
         await SubscriptionApiTests.AssertProblemAsync(fourth, HttpStatusCode.Conflict, "Subscriptions:MaxPerConsumer");
-        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
     }
 }

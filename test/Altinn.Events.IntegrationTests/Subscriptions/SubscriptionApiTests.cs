@@ -39,7 +39,7 @@ public sealed class SubscriptionApiTests(SubscriptionsApiFixture api) : IClassFi
     }
 
     [Fact]
-    public async Task Post_IdenticalSubscriptionTwice_ReturnsTheExistingOne()
+    public async Task Post_IdenticalSubscriptionTwice_Returns201WithTheExistingOne_WithoutItsSecret()
     {
         using var client = api.Client(TestTokens.ForOrg("ttd"));
         var body = SubscriptionBuilder.Generic().With("sourceFilter", "https://tests.example/orders/");
@@ -48,7 +48,8 @@ public sealed class SubscriptionApiTests(SubscriptionsApiFixture api) : IClassFi
         var second = await client.PostAsync(Path, body.With("sourceFilter", "https://tests.example/orders").Content());
 
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
         var a = await first.Content.ReadFromJsonAsync<JsonElement>();
         var b = await second.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(a.GetProperty("id").GetGuid(), b.GetProperty("id").GetGuid());
@@ -220,14 +221,17 @@ public sealed class SubscriptionApiTests(SubscriptionsApiFixture api) : IClassFi
     }
 
     [Fact]
-    public async Task Delete_OwnSubscription_Returns204_AndRemovesTheRow()
+    public async Task Delete_OwnSubscription_Returns200WithTheDeletedSubscription_AndRemovesTheRow()
     {
         using var owner = api.Client(TestTokens.ForOrg("ttd"));
         var id = await CreateAsync(owner, SubscriptionBuilder.Generic());
 
         var response = await owner.DeleteAsync($"{Path}/{id}");
 
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var deleted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(id, deleted.GetProperty("id").GetGuid());
+        Assert.False(deleted.TryGetProperty("secret", out _));
         Assert.Equal(0, await CountAsync($"id = '{id}'"));
         Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"{Path}/{id}")).StatusCode);
     }

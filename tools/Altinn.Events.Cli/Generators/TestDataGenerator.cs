@@ -32,7 +32,7 @@ public static class TestDataGenerator
         var created = DateTime.UtcNow;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var writer = await connection.BeginBinaryImportAsync(
-            "COPY subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter, type_filter, include_subunits, secret, validation_status) FROM STDIN (FORMAT BINARY)",
+            "COPY subscriptions (id, consumer, created_by, created, end_point, resource_filter, source_filter, subject_filter, type_filter, include_subunits, secret, validation_status, filters) FROM STDIN (FORMAT BINARY)",
             cancellationToken))
         {
             for (var i = 0; i < count; i++)
@@ -66,18 +66,40 @@ public static class TestDataGenerator
                     await writer.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"/party/{FirstParty + random.Next(Parties)}"), NpgsqlDbType.Text, cancellationToken);
                 }
 
-                if (i % 3 == 0)
+                // Type filters: an exact type, a list, or a prefix wildcard; filters in the CloudEvents dialects on some.
+                string[]? types = (i % 6) switch
                 {
-                    await writer.WriteAsync("app.instance.process.completed", NpgsqlDbType.Text, cancellationToken);
+                    0 => ["app.instance.process.completed"],
+                    2 => ["app.instance.created", "app.instance.process.completed"],
+                    4 => ["app.instance.process.*"],
+                    _ => null,
+                };
+                if (types is null)
+                {
+                    await writer.WriteNullAsync(cancellationToken);
                 }
                 else
                 {
-                    await writer.WriteNullAsync(cancellationToken);
+                    await writer.WriteAsync(types, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
                 }
 
                 await writer.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken);
                 await writer.WriteAsync("whsec_Z2VuZXJhdGVkLXN1YnNjcmlwdGlvbi1zZWNyZXQ=", NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync("validated", NpgsqlDbType.Text, cancellationToken);
+                var filters = (i % 5) switch
+                {
+                    1 => """[{"prefix":{"source":"https://org"}}]""",
+                    3 => """[{"any":[{"suffix":{"type":".completed"}},{"not":{"exact":{"type":"app.instance.created"}}}]}]""",
+                    _ => null,
+                };
+                if (filters is null)
+                {
+                    await writer.WriteNullAsync(cancellationToken);
+                }
+                else
+                {
+                    await writer.WriteAsync(filters, NpgsqlDbType.Jsonb, cancellationToken);
+                }
             }
 
             await writer.CompleteAsync(cancellationToken);
