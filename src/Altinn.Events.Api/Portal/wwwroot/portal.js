@@ -266,13 +266,19 @@
     $('empty').hidden = subscriptions.length !== 0;
   }
 
+  const typeFilterOf = (text) => {
+    if (!text) return undefined;
+    const types = text.split(',').map((t) => t.trim()).filter(Boolean);
+    return types.length === 1 ? types[0] : types;
+  };
+
   async function create(event) {
     event.preventDefault();
     const form = $('create-form');
     const value = (name) => form.elements[name].value.trim() || undefined;
     const body = {
       endPoint: value('endPoint'), resourceFilter: value('resourceFilter'), sourceFilter: value('sourceFilter'), subjectFilter: value('subjectFilter'),
-      alternativeSubjectFilter: value('alternativeSubjectFilter'), typeFilter: value('typeFilter'), includeSubunits: form.elements.includeSubunits.checked || undefined,
+      alternativeSubjectFilter: value('alternativeSubjectFilter'), typeFilter: typeFilterOf(value('typeFilter')), includeSubunits: form.elements.includeSubunits.checked || undefined,
     };
     await attempt(async () => {
       const created = await call('POST', '/subscriptions', body);
@@ -391,10 +397,8 @@
     edit() {
       const form = $('edit-form');
       form.elements.endPoint.value = selected.endPoint || '';
-      form.elements.sourceFilter.value = selected.sourceFilter || '';
-      form.elements.subjectFilter.value = selected.subjectFilter || '';
-      form.elements.typeFilter.value = Array.isArray(selected.typeFilter) ? selected.typeFilter.join(', ') : (selected.typeFilter || '');
-      form.elements.contentMode.value = '';
+      form.elements.typeFilter.value = typesOf(selected).join(', ');
+      form.elements.contentMode.value = selected.contentMode === 'binary' ? 'binary' : 'structured';
       form.hidden = false;
       form.elements.endPoint.focus();
     },
@@ -406,19 +410,19 @@
     if (updated && updated.id) { selected = { ...selected, ...updated }; renderDetail(); }
   }
 
+  const typesOf = (s) => Array.isArray(s.typeFilter) ? s.typeFilter : (s.typeFilter ? [s.typeFilter] : []);
+  const typeList = (text) => text.split(',').map((t) => t.trim()).filter(Boolean);
+
+  // A merge patch of what changed: the endpoint, the type filter, the content mode.
   async function saveEdit(event) {
     event.preventDefault();
     const form = $('edit-form');
     const changes = {};
-    const compare = { endPoint: selected.endPoint, sourceFilter: selected.sourceFilter, subjectFilter: selected.subjectFilter };
-    for (const name of ['endPoint', 'sourceFilter', 'subjectFilter']) {
-      const v = form.elements[name].value.trim();
-      if (v !== (compare[name] || '')) changes[name] = v || null;
-    }
-    const types = form.elements.typeFilter.value.split(',').map((t) => t.trim()).filter(Boolean);
-    const before = Array.isArray(selected.typeFilter) ? selected.typeFilter : (selected.typeFilter ? [selected.typeFilter] : []);
-    if (types.join('\n') !== before.join('\n')) changes.typeFilter = types.length ? types : null;
-    if (form.elements.contentMode.value) changes.contentMode = form.elements.contentMode.value;
+    const endPoint = form.elements.endPoint.value.trim();
+    if (endPoint !== selected.endPoint) changes.endPoint = endPoint;
+    const types = typeList(form.elements.typeFilter.value);
+    if (types.join('\n') !== typesOf(selected).join('\n')) changes.typeFilter = types.length ? types : null;
+    if (form.elements.contentMode.value !== (selected.contentMode || 'structured')) changes.contentMode = form.elements.contentMode.value;
     if (!Object.keys(changes).length) { form.hidden = true; say('Nothing changed.'); return; }
     await attempt(async () => {
       await patch(changes);
