@@ -9,6 +9,9 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
 ensure_dotnet
+# The portal's browser tests (test/Altinn.Events.IntegrationTests/Portal) drive Debian's Chromium by path: Playwright
+# cannot download a browser of its own here.
+[ -x /usr/bin/chromium ] || apt_install chromium
 RUN_DIR="$DATA_ROOT/test-run-$$"
 RESULTS="$RUN_DIR/results"
 mkdir -p "$RESULTS"

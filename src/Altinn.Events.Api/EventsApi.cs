@@ -2,6 +2,7 @@ using Altinn.Events.Api.Delivery;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Publishing;
 using Altinn.Events.Api.Queries;
+using Altinn.Events.Api.SubscriberTools;
 using Altinn.Events.Api.Subscriptions;
 
 namespace Altinn.Events.Api;
@@ -19,6 +20,7 @@ internal static class EventsApi
         api.MapQueries();
         api.MapSubscriptions();
         api.MapDelivery();
+        api.MapSubscriberTools();
         return app;
     }
 }

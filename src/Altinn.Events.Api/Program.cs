@@ -7,8 +7,10 @@ using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
 using Altinn.Events.Api.OpenApi;
 using Altinn.Events.Api.Operations;
+using Altinn.Events.Api.Portal;
 using Altinn.Events.Api.Publishing;
 using Altinn.Events.Api.Queries;
+using Altinn.Events.Api.SubscriberTools;
 using Altinn.Events.Api.Subscriptions;
 using Altinn.Events.ServiceDefaults;
 
@@ -24,6 +26,8 @@ builder.AddSubscriptions();
 builder.AddErrorHandling();
 builder.AddRateLimits();
 builder.AddDelivery();
+builder.AddSubscriberTools();
+builder.AddPortal();
 builder.AddOperations();
 builder.AddOpenApiDocument();
 
@@ -40,6 +44,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApiDocument();
 app.MapEventsApi();
 app.MapOperations();
+app.MapPortal();
 
 app.Run();
 

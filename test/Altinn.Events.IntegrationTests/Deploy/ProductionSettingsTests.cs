@@ -56,6 +56,8 @@ public sealed class ProductionSettingsTests : IAsyncLifetime
         settings["Register:BaseUrl"] = new Uri(_platform.BaseAddress, "register/api/v1").ToString();
         settings["Platform:Authentication:Mode"] = "None"; // no Entra ID here; the calls go to the fake unauthenticated
         settings["Authorization:DecisionCacheSeconds"] = "0";
+        // Configured by mistake: outside Development the portal's development sign-in must not exist all the same.
+        settings["Portal:DevSignInIssuer"] = "test";
         _api = new ApiFactory(settings, environment: "Production");
         _ = _api.Server;
     }
@@ -118,6 +120,21 @@ public sealed class ProductionSettingsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Single((await page.Content.ReadFromJsonAsync<JsonArray>())!);
         Assert.StartsWith("https://platform.altinn.no/events/api/v1/events?", page.Headers.GetValues("next").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProductionSettings_ServeThePortal_WithoutTheDevelopmentSignIn()
+    {
+        using var anonymous = _api.CreateClient();
+
+        var page = await anonymous.GetAsync("/portal/");
+        var config = await anonymous.GetFromJsonAsync<JsonElement>("/portal/config.json");
+        var mint = await anonymous.PostAsync("/portal/dev/token", new StringContent("{\"identity\":\"org-ttd\"}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.False(config.GetProperty("devSignIn").GetBoolean());
+        Assert.Empty(config.GetProperty("devIdentities").EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, mint.StatusCode);
     }
 
     private HttpClient Client(string token)
