@@ -49,8 +49,11 @@ public sealed class ClientSubscriptionTests(ClientFixture fixture) : IClassFixtu
         Assert.Null(got.Secret);
         Assert.Equal(type, got.TypeFilter);
         Assert.Contains(await client.ListSubscriptionsAsync(), s => s.Id == subscription.Id);
-        var validation = Assert.Single(fixture.Receiver.RequestsTo(path));
-        Assert.Equal(200, validation.Status);
+        // The validation event may arrive before the receiver learned the secret from the create answer (it is sent at
+        // once): then it is refused with 401 and sent again; one is accepted.
+        var requests = fixture.Receiver.RequestsTo(path);
+        var validation = Assert.Single(requests, r => r.Status == 200);
+        Assert.All(requests.Where(r => r.Status != 200), r => Assert.Equal(401, r.Status));
         Assert.Contains(AltinnCloudEvents.ValidationEventType, Encoding.UTF8.GetString(validation.Body), StringComparison.Ordinal);
         Assert.Empty(fixture.Receiver.HandledAt(path));
 
