@@ -68,8 +68,9 @@ public sealed class IsolationTests(IsolationFixture stage) : IClassFixture<Isola
         Assert.Equal(poisonSends, stage.Sent.To(stage.Queues.Outbound + "-poison"));
 
         // Recovery: the next probe succeeds, the endpoint closes and its backlog drains; each event is accepted once.
+        // The drain's speed is a benchmark's business (S7); here it only has to finish, also on a loaded CI machine.
         Volatile.Write(ref alive, true);
-        Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.StatusesAsync(deadId)).GetValueOrDefault("delivered") == 10_000, Long));
+        Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.StatusesAsync(deadId)).GetValueOrDefault("delivered") == 10_000, Long * 3), "the backlog did not drain");
         var accepted = _receiver.To(dead).Where(p => p.Status == 200).GroupBy(p => p.Headers["webhook-id"]).ToList();
         Assert.Equal(10_000, accepted.Count);
         Assert.All(accepted, g => Assert.Single(g));
