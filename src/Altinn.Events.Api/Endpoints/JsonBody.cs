@@ -15,6 +15,12 @@ internal static class JsonBody
     /// <summary>Options for request bodies: web defaults, and a member given twice (in any casing) is an error.</summary>
     public static readonly JsonSerializerOptions RequestOptions = new(JsonSerializerDefaults.Web) { AllowDuplicateProperties = false };
 
+    /// <summary>
+    /// For a body read as a <see cref="System.Text.Json.Nodes.JsonObject"/> (a merge patch): member names as given, so
+    /// <c>enabled</c> and <c>ENABLED</c> are two members (the second unknown) rather than a clash inside the node.
+    /// </summary>
+    private static readonly JsonSerializerOptions NodeOptions = new(RequestOptions) { PropertyNameCaseInsensitive = false };
+
     /// <summary>The body, or null when it is larger than <paramref name="limit"/> bytes.</summary>
     public static async Task<ReadOnlyMemory<byte>?> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
@@ -85,7 +91,8 @@ internal static class JsonBody
 
         try
         {
-            return JsonSerializer.Deserialize<T>(body.Span, RequestOptions) is { } value
+            var options = typeof(T) == typeof(System.Text.Json.Nodes.JsonObject) ? NodeOptions : RequestOptions;
+            return JsonSerializer.Deserialize<T>(body.Span, options) is { } value
                 ? (value, null)
                 : (null, Invalid("body", "A JSON object is required.", title));
         }

@@ -45,6 +45,7 @@ public sealed class FuzzTests(SubscriptionsApiFixture api, ITestOutputHelper out
         var fuzzer = new Fuzzer(new Random(seed), targets);
         var failures = new List<string>();
         var statuses = new SortedDictionary<int, int>();
+        var accepted = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var digest = await DigestAsync();
         var clock = Stopwatch.StartNew();
         using var client = api.Factory.CreateClient();
@@ -54,6 +55,7 @@ public sealed class FuzzTests(SubscriptionsApiFixture api, ITestOutputHelper out
             var request = fuzzer.Next();
             var (status, contentType, body, error) = await SendAsync(client, request);
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            accepted[request.Kind] = accepted.GetValueOrDefault(request.Kind) + (status is >= 200 and < 300 ? 1 : 0);
             var problem = error ?? Check(status, contentType, body);
             var after = await DigestAsync();
             if (problem is null && status is >= 400 and < 500 && after != digest)
@@ -69,7 +71,8 @@ public sealed class FuzzTests(SubscriptionsApiFixture api, ITestOutputHelper out
             digest = after;
         }
 
-        var summary = $"{count} requests in {clock.Elapsed.TotalSeconds:F1} s; statuses: {string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}"))}";
+        var summary = $"{count} requests in {clock.Elapsed.TotalSeconds:F1} s; statuses: {string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}"))}"
+            + $"\naccepted per template: {string.Join(", ", accepted.Select(a => $"{a.Key}: {a.Value}"))}";
         output.WriteLine(summary);
         Console.WriteLine("fuzz: " + summary);
         Assert.True(failures.Count == 0, $"{announce}\n{summary}\n{string.Join("\n", failures)}");
@@ -77,6 +80,14 @@ public sealed class FuzzTests(SubscriptionsApiFixture api, ITestOutputHelper out
         // The corpus reached the endpoints: most requests were refused, and valid ones still went through.
         Assert.True(statuses.Where(s => s.Key is >= 200 and < 300).Sum(s => s.Value) > count / 20, summary);
         Assert.True(statuses.GetValueOrDefault(400) > count / 4, summary);
+        if (count >= 1000)
+        {
+            // The newer inputs were reached with valid requests too, not only refused at the door.
+            foreach (var kind in new[] { "POST binary /events/api/v1/events", "POST binary /events/api/v1/app", "PATCH /events/api/v1/subscriptions/{}", "GET /events/api/v1/subscriptions/{}/deliveries/hourly" })
+            {
+                Assert.True(accepted.GetValueOrDefault(kind) > 0, $"no accepted {kind}\n{summary}");
+            }
+        }
     }
 
     private static string? Check(int status, string? contentType, string body)
@@ -210,6 +221,9 @@ internal sealed record FuzzTargets(IReadOnlyList<string> EventIds, IReadOnlyList
 /// <summary>One request: the path and query as sent (already percent-encoded), the raw body, and headers.</summary>
 internal sealed record FuzzRequest(HttpMethod Method, string PathAndQuery, string? Token, string? ContentType, byte[]? Body, List<(string Name, string Value)> Headers)
 {
+    /// <summary>Which template it came from (for the per-template summary).</summary>
+    public string Kind { get; init; } = string.Empty;
+
     public string Describe()
     {
         var body = Body is null ? string.Empty : " body " + Encoding.UTF8.GetString(Body, 0, Math.Min(Body.Length, 300)).Replace("\n", "\\n", StringComparison.Ordinal);
@@ -258,7 +272,13 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
 
     public FuzzRequest Next()
     {
-        var template = random.Next(16) switch
+        var (kind, template) = Choose();
+        return Fuzz(template) with { Kind = kind };
+    }
+
+    private (string Kind, Template Template) Choose()
+    {
+        var template = random.Next(21) switch
         {
             0 or 1 => PublishEvent(),
             2 => PublishBatch(),
@@ -272,9 +292,18 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
             12 => Redeliver(),
             13 => Operator(),
             14 => new Template(HttpMethod.Get, Base + "/whoami", [], null, Token("org"), null, []),
+            15 or 16 => PublishBinary(),
+            17 or 18 => PatchSubscription(),
+            19 => SubscriberTools(),
             _ => QueryEvents(),
         };
 
+        var kind = template.Headers.Any(h => h.Name == "ce-specversion") ? "binary " + template.Path : template.Path;
+        return ($"{template.Method} {System.Text.RegularExpressions.Regex.Replace(kind, "\\{[^}]*\\}", "{}")}", template);
+    }
+
+    private FuzzRequest Fuzz(Template template)
+    {
         return random.Next(100) switch
         {
             < 8 => template.Build(),
@@ -303,6 +332,71 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
         var entries = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => Object(EventFields())).ToList();
         return new Template(HttpMethod.Post, Base + "/events", [], [("", "[" + string.Join(',', entries) + "]")], Token("org"), "application/cloudevents-batch+json", [], RawBody: true);
     }
+
+    /// <summary>
+    /// Binary content mode: the attributes in percent-encoded <c>ce-</c> headers, the data as the body (to
+    /// <c>/events</c> or, as an app event, to <c>/app</c>).
+    /// </summary>
+    private Template PublishBinary()
+    {
+        List<(string, string)> headers = random.Next(3) == 0
+            ?
+            [
+                ("ce-specversion", "1.0"),
+                ("ce-source", $"https://ttd.apps.altinn.no/ttd/apps-test/instances/50001/{NewGuid()}"),
+                ("ce-type", "app.instance.created"),
+                ("ce-subject", "/party/50001"),
+                ("ce-time", "2026-01-01T12:00:00Z"),
+            ]
+            :
+            [
+                ("ce-specversion", "1.0"),
+                ("ce-id", "fuzz-binary-" + NewGuid()),
+                ("ce-source", "https://fuzz.example/orders/" + random.Next(10)),
+                ("ce-type", "fuzz.created"),
+                ("ce-resource", "urn:altinn:resource:ttd-events-test"),
+                ("ce-subject", "/party/50001"),
+                ("ce-alternativesubject", "/organisation/991825827"),
+                ("ce-time", "2026-01-01T12:00:00Z"),
+                ("ce-myextension", "caf%C3%A9 %22quoted%22"),
+            ];
+        var app = headers.Count == 5;
+        var (contentType, body) = random.Next(3) switch
+        {
+            0 => ("text/plain; charset=utf-8", "plain text data"),
+            1 => ("application/octet-stream", "\u0001\u0002binary"),
+            _ => ("application/json", "{\"orderId\":4711}"),
+        };
+        return new Template(HttpMethod.Post, Base + (app ? "/app" : "/events"), [], [("", body)], Token(app ? "app" : "org"), contentType, headers, RawBody: true);
+    }
+
+    private Template PatchSubscription()
+    {
+        var fields = new List<(string, string)>
+        {
+            ("endPoint", Json("https://hooks.example.com/fuzz/patched/" + random.Next(1000))),
+            ("typeFilter", random.Next(2) == 0 ? "[\"fuzz.created\",\"fuzz.process.*\"]" : "null"),
+            ("filters", "[{\"prefix\":{\"source\":\"https://fuzz.example/\"}},{\"not\":{\"exact\":{\"type\":\"fuzz.deleted\"}}}]"),
+            ("contentMode", Json(random.Next(2) == 0 ? "binary" : "structured")),
+            ("enabled", random.Next(2) == 0 ? "true" : "false"),
+            ("validationMethod", Json("event")),
+        };
+
+        // A patch names a few members; the validated subscription is patched only without a new endpoint (so it stays
+        // validated and redelivery keeps something to aim at).
+        var chosen = fields.Where(_ => random.Next(3) == 0).DefaultIfEmpty(fields[random.Next(fields.Count)]).ToList();
+        var id = random.Next(2) == 0 ? targets.Subscriptions[^1] : PickSubscription();
+        if (id == targets.Subscriptions[0])
+        {
+            chosen = [.. chosen.Where(f => f.Item1 is not ("endPoint" or "validationMethod"))];
+        }
+
+        return new Template(HttpMethod.Patch, Base + "/subscriptions/{" + id + "}", [], chosen, Token("org"), random.Next(4) == 0 ? "application/merge-patch+json" : "application/json", []);
+    }
+
+    private Template SubscriberTools() => random.Next(2) == 0
+        ? new Template(HttpMethod.Post, Base + "/subscriptions/{" + PickSubscription() + "}/test-event", [], null, Token("org"), null, [])
+        : new Template(HttpMethod.Get, Base + "/subscriptions/{" + PickSubscription() + "}/deliveries/hourly", [("hours", (1 + random.Next(168)).ToString(CultureInfo.InvariantCulture))], null, Token("org"), null, []);
 
     private Template PublishApp() => new(HttpMethod.Post, Base + "/app", [],
     [
@@ -352,8 +446,11 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
         ("resourceFilter", Json("urn:altinn:resource:ttd-events-test")),
         ("sourceFilter", Json("https://fuzz.example/orders")),
         ("subjectFilter", Json("/party/50001")),
-        ("typeFilter", Json("fuzz.created")),
+        ("typeFilter", random.Next(2) == 0 ? Json("fuzz.created") : "[\"fuzz.created\",\"fuzz.process.*\"]"),
         ("includeSubunits", "false"),
+        ("filters", "[{\"any\":[{\"exact\":{\"type\":\"fuzz.created\"}},{\"suffix\":{\"source\":\"/7\"}}]}]"),
+        ("contentMode", Json(random.Next(2) == 0 ? "binary" : "structured")),
+        ("enabled", random.Next(4) == 0 ? "false" : "true"),
     ], Token("org"), "application/json", []);
 
     private Template SubscriptionAction()
@@ -498,6 +595,14 @@ internal sealed record Template(
     /// <summary>A query parameter, a body field or a path segment set to <paramref name="text"/>.</summary>
     public Template WithHostileText(Random random, string text)
     {
+        // Binary mode: a ce- header, as sent (percent-encoded as the HTTP binding says) or raw.
+        var ceHeaders = Headers.Select((h, i) => (h.Name, i)).Where(h => h.Name.StartsWith("ce-", StringComparison.Ordinal)).ToList();
+        if (ceHeaders.Count > 0 && random.Next(2) == 0)
+        {
+            var (name, index) = ceHeaders[random.Next(ceHeaders.Count)];
+            return this with { Headers = Replace(Headers, index, (name, random.Next(2) == 0 ? Fuzzer.Percent(text) : text)) };
+        }
+
         var places = Query.Count + (Fields?.Count ?? 0) + Segments().Count(s => s.IsParameter);
         var at = random.Next(Math.Max(places, 1));
         if (at < Query.Count)
@@ -541,6 +646,12 @@ internal sealed record Template(
     /// <summary>A body member or query parameter given twice (the second value differing).</summary>
     public Template Duplicated(Random random)
     {
+        if (Headers.Count > 0 && RawBody && random.Next(2) == 0)
+        {
+            var header = Headers[random.Next(Headers.Count)];
+            return this with { Headers = [.. Headers, (random.Next(2) == 0 ? header.Name : header.Name.ToUpperInvariant(), header.Value + "2")] };
+        }
+
         if (Fields is { Count: > 0 } && !RawBody)
         {
             var field = Fields[random.Next(Fields.Count)];
@@ -558,6 +669,11 @@ internal sealed record Template(
 
     public Template Without(Random random)
     {
+        if (Headers.Any(h => h.Name.StartsWith("ce-", StringComparison.Ordinal)) && random.Next(2) == 0)
+        {
+            return this with { Headers = [.. Headers.Where((_, i) => i != random.Next(Headers.Count))] };
+        }
+
         if (Fields is { Count: > 0 } && !RawBody && (Query.Count == 0 || random.Next(2) == 0))
         {
             return this with { Fields = [.. Fields.Where((_, i) => i != random.Next(Fields.Count))] };

@@ -161,6 +161,22 @@ public sealed class HostileInputTests(CountingWriterApiFixture api) : IClassFixt
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("""{"enabled":false,"ENABLED":true}""", "ENABLED")]
+    [InlineData("""{"filters":[],"Filters":[]}""", "Filters")]
+    public async Task SubscriptionPatch_AMemberGivenTwiceInAnotherCasing_Is400NamingIt_AndChangesNothing(string body, string field)
+    {
+        using var client = api.Client(TestTokens.ForOrg("ttd"));
+        var created = await client.PostAsync(Base + "/subscriptions", new StringContent(
+            """{"endPoint":"https://hooks.example.com/patched-twice","resourceFilter":"urn:altinn:resource:ttd-events-test"}""", Encoding.UTF8, "application/json"));
+        var id = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        var response = await client.PatchAsync(Base + $"/subscriptions/{id}", new StringContent(body, Encoding.UTF8, "application/merge-patch+json"));
+
+        await AssertInvalidAsync(response, field);
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM subscriptions WHERE id = @id AND enabled", new { id }));
+    }
+
     [Fact]
     public async Task PartyQuery_ABackslashSource_WithDataPresent_Is400OnSource_AndAnEscapedOneWorks()
     {
