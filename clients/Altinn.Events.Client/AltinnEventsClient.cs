@@ -169,6 +169,28 @@ public sealed class AltinnEventsClient
         return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync(response, ClientJson.Default.Subscription, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Changes a subscription (<c>PATCH /subscriptions/{id}</c>, a JSON merge patch) and returns it as it is now. A merge
+    /// patch gives the same result however often it is sent, so a transient failure is retried.
+    /// </summary>
+    public async Task<Subscription> UpdateSubscriptionAsync(Guid id, SubscriptionUpdate update, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        using var content = new StringContent(update.ToMergePatch().ToJsonString(), System.Text.Encoding.UTF8, "application/merge-patch+json");
+        using var request = new HttpRequestMessage(HttpMethod.Patch, $"subscriptions/{id}") { Content = content };
+        request.Options.Set(RetryRules.Idempotent, true);
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, ClientJson.Default.Subscription, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Pauses a subscription: its deliveries wait (nothing is dropped) until it is resumed.</summary>
+    public Task<Subscription> PauseSubscriptionAsync(Guid id, CancellationToken cancellationToken = default) =>
+        UpdateSubscriptionAsync(id, new SubscriptionUpdate { Enabled = false }, cancellationToken);
+
+    /// <summary>Resumes a paused subscription: the deliveries that waited are pushed, oldest first.</summary>
+    public Task<Subscription> ResumeSubscriptionAsync(Guid id, CancellationToken cancellationToken = default) =>
+        UpdateSubscriptionAsync(id, new SubscriptionUpdate { Enabled = true }, cancellationToken);
+
     /// <summary>Deletes a subscription; false when there was none with this id (404).</summary>
     public async Task<bool> DeleteSubscriptionAsync(Guid id, CancellationToken cancellationToken = default)
     {

@@ -6,7 +6,7 @@ namespace Altinn.Events.Client.Http;
 /// <summary>
 /// Which requests may be sent again. GETs read only. A publish to <c>/events</c> is keyed by publisher, resource, source
 /// and id, and the service answers a re-publish of the same content 200 without storing anything, so repeating it is
-/// safe (the request carries <see cref="Idempotent"/>). Nothing else is retried: <c>POST /app</c> gets a new id from the
+/// safe (the request carries <see cref="Idempotent"/>); so is a <c>PATCH</c>, a JSON merge patch. Nothing else is retried: <c>POST /app</c> gets a new id from the
 /// service on each call, creating a subscription twice could make two, and a repeated delete or rotation would answer
 /// 404 or change the secret again. Transient outcomes are 408, 429, 5xx, connection failures and attempt timeouts;
 /// a <c>Retry-After</c> on the answer sets the delay.

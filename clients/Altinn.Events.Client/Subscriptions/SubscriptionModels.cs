@@ -1,3 +1,7 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Altinn.Events.Client.Json;
+
 namespace Altinn.Events.Client;
 
 /// <summary>A new subscription (<c>POST /subscriptions</c>). At least one of the source and resource filters is required.</summary>
@@ -18,11 +22,184 @@ public sealed record SubscriptionRequest
     /// <summary>Events with this <c>alternativesubject</c>.</summary>
     public string? AlternativeSubjectFilter { get; init; }
 
-    /// <summary>Events of this type.</summary>
-    public string? TypeFilter { get; init; }
+    /// <summary>Events of this one type (a shorthand for a <see cref="TypeFilters"/> of one entry).</summary>
+    [JsonIgnore]
+    public string? TypeFilter
+    {
+        get => TypeFilters is [var one] ? one : null;
+        init => TypeFilters = value is null ? null : [value];
+    }
+
+    /// <summary>
+    /// Events of these types (up to 50); an entry ending in <c>.*</c> is a prefix (<c>app.instance.process.*</c>).
+    /// </summary>
+    [JsonPropertyName("typeFilter")]
+    [JsonConverter(typeof(OneOrManyStringsConverter))]
+    public IReadOnlyList<string>? TypeFilters { get; init; }
 
     /// <summary>Also events about the subunits of the subject organisation.</summary>
     public bool? IncludeSubunits { get; init; }
+
+    /// <summary>
+    /// CloudEvents Subscriptions API filter expressions, all of which must hold (build them with
+    /// <see cref="SubscriptionFilters"/>).
+    /// </summary>
+    public JsonArray? Filters { get; init; }
+
+    /// <summary>How events are pushed (<see cref="PushContentModes"/>); the service's default is structured.</summary>
+    public string? ContentMode { get; init; }
+
+    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many events per push.</summary>
+    public int? BatchMaxEvents { get; init; }
+
+    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many bytes per push.</summary>
+    public int? BatchMaxBytes { get; init; }
+
+    /// <summary>How the endpoint is validated (<see cref="ValidationMethods"/>); the service's default is the validation event.</summary>
+    public string? ValidationMethod { get; init; }
+
+    /// <summary>False to create it paused (deliveries wait until it is resumed).</summary>
+    public bool? Enabled { get; init; }
+}
+
+/// <summary>
+/// A change to a subscription (<c>PATCH /subscriptions/{id}</c>, a JSON merge patch): what is left null stays as it is.
+/// The resource, source and subject filters cannot be changed (create a new subscription).
+/// </summary>
+public sealed record SubscriptionUpdate
+{
+    /// <summary>A new endpoint: the subscription is validated again, and gets no events until it is.</summary>
+    public Uri? EndPoint { get; init; }
+
+    /// <summary>New type filters (see <see cref="SubscriptionRequest.TypeFilters"/>).</summary>
+    public IReadOnlyList<string>? TypeFilters { get; init; }
+
+    /// <summary>True to remove the type filter (every type).</summary>
+    public bool ClearTypeFilters { get; init; }
+
+    /// <summary>New filter expressions (see <see cref="SubscriptionFilters"/>).</summary>
+    public JsonArray? Filters { get; init; }
+
+    /// <summary>True to remove the filter expressions.</summary>
+    public bool ClearFilters { get; init; }
+
+    /// <summary>A new push content mode (<see cref="PushContentModes"/>).</summary>
+    public string? ContentMode { get; init; }
+
+    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many events per push.</summary>
+    public int? BatchMaxEvents { get; init; }
+
+    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many bytes per push.</summary>
+    public int? BatchMaxBytes { get; init; }
+
+    /// <summary>A new validation method (<see cref="ValidationMethods"/>): the endpoint is validated again.</summary>
+    public string? ValidationMethod { get; init; }
+
+    /// <summary>False pauses (deliveries wait); true resumes (the waiting ones are pushed, oldest first).</summary>
+    public bool? Enabled { get; init; }
+
+    /// <summary>The merge patch as JSON: members named only when set; a cleared filter as <c>null</c>.</summary>
+    internal JsonObject ToMergePatch()
+    {
+        if (ClearTypeFilters && TypeFilters is not null)
+        {
+            throw new ArgumentException("Give TypeFilters or ClearTypeFilters, not both.", nameof(TypeFilters));
+        }
+
+        if (ClearFilters && Filters is not null)
+        {
+            throw new ArgumentException("Give Filters or ClearFilters, not both.", nameof(Filters));
+        }
+
+        var patch = new JsonObject();
+        if (EndPoint is not null)
+        {
+            patch["endPoint"] = EndPoint.AbsoluteUri;
+        }
+
+        if (TypeFilters is not null || ClearTypeFilters)
+        {
+            patch["typeFilter"] = TypeFilters is null ? null : new JsonArray([.. TypeFilters.Select(t => (JsonNode?)JsonValue.Create(t))]);
+        }
+
+        if (Filters is not null || ClearFilters)
+        {
+            patch["filters"] = Filters?.DeepClone();
+        }
+
+        Set(patch, "contentMode", ContentMode);
+        Set(patch, "batchMaxEvents", BatchMaxEvents);
+        Set(patch, "batchMaxBytes", BatchMaxBytes);
+        Set(patch, "validationMethod", ValidationMethod);
+        Set(patch, "enabled", Enabled);
+        if (patch.Count == 0)
+        {
+            throw new ArgumentException("The update changes nothing: set at least one member.");
+        }
+
+        return patch;
+    }
+
+    private static void Set<T>(JsonObject patch, string name, T? value)
+    {
+        if (value is not null)
+        {
+            patch[name] = JsonValue.Create(value);
+        }
+    }
+}
+
+/// <summary>How a subscription's events are pushed.</summary>
+public static class PushContentModes
+{
+    /// <summary>One <c>application/cloudevents+json</c> event per request (the default).</summary>
+    public const string Structured = "structured";
+
+    /// <summary>Attributes in <c>ce-</c> headers, the data as the body.</summary>
+    public const string Binary = "binary";
+
+    /// <summary>Several events per request as <c>application/cloudevents-batch+json</c>.</summary>
+    public const string Batched = "batched";
+}
+
+/// <summary>How a subscription's endpoint is validated.</summary>
+public static class ValidationMethods
+{
+    /// <summary>The validation event, answered with a 2xx (the default; <c>MapEventsWebhook</c> answers it).</summary>
+    public const string Event = "event";
+
+    /// <summary>The CloudEvents HTTP webhook handshake: an <c>OPTIONS</c> request answered with <c>WebHook-Allowed-Origin</c>.</summary>
+    public const string Options = "options";
+}
+
+/// <summary>
+/// Filter expressions of the CloudEvents Subscriptions API, for <see cref="SubscriptionRequest.Filters"/>: over the
+/// event's attributes (<c>type</c>, <c>source</c>, <c>subject</c>, extensions).
+/// </summary>
+public static class SubscriptionFilters
+{
+    /// <summary>The attribute equals <paramref name="value"/>.</summary>
+    public static JsonObject Exact(string attribute, string value) => Dialect("exact", attribute, value);
+
+    /// <summary>The attribute starts with <paramref name="value"/>.</summary>
+    public static JsonObject Prefix(string attribute, string value) => Dialect("prefix", attribute, value);
+
+    /// <summary>The attribute ends with <paramref name="value"/>.</summary>
+    public static JsonObject Suffix(string attribute, string value) => Dialect("suffix", attribute, value);
+
+    /// <summary>Every one of <paramref name="filters"/> holds.</summary>
+    public static JsonObject All(params JsonObject[] filters) => new() { ["all"] = List(filters) };
+
+    /// <summary>At least one of <paramref name="filters"/> holds.</summary>
+    public static JsonObject Any(params JsonObject[] filters) => new() { ["any"] = List(filters) };
+
+    /// <summary><paramref name="filter"/> does not hold.</summary>
+    public static JsonObject Not(JsonObject filter) => new() { ["not"] = filter.DeepClone() };
+
+    /// <summary>The expressions as the array <see cref="SubscriptionRequest.Filters"/> takes.</summary>
+    public static JsonArray List(params JsonObject[] filters) => new([.. filters.Select(f => f.DeepClone())]);
+
+    private static JsonObject Dialect(string dialect, string attribute, string value) => new() { [dialect] = new JsonObject { [attribute] = value } };
 }
 
 /// <summary>A subscription as the service shows it.</summary>
@@ -46,11 +223,46 @@ public sealed record Subscription
     /// <summary>The alternative subject filter.</summary>
     public string? AlternativeSubjectFilter { get; init; }
 
-    /// <summary>The type filter.</summary>
-    public string? TypeFilter { get; init; }
+    /// <summary>The type filter when it has exactly one entry.</summary>
+    [JsonIgnore]
+    public string? TypeFilter => TypeFilters is [var one] ? one : null;
+
+    /// <summary>The type filters (null: every type).</summary>
+    [JsonPropertyName("typeFilter")]
+    [JsonConverter(typeof(OneOrManyStringsConverter))]
+    public IReadOnlyList<string>? TypeFilters { get; init; }
 
     /// <summary>Whether subunits are included.</summary>
     public bool IncludeSubunits { get; init; }
+
+    /// <summary>
+    /// True when the subscription has no subject filter and covers every party its consumer holds the right for, as
+    /// those rights change.
+    /// </summary>
+    public bool AllParties { get; init; }
+
+    /// <summary>The filter expressions.</summary>
+    public JsonArray? Filters { get; init; }
+
+    /// <summary>False while paused: deliveries wait.</summary>
+    /// <remarks>Settable, not init-only: the source-generated reader sets every init-only property, so a default would
+    /// be lost when an older service leaves the member out.</remarks>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How events are pushed (<see cref="PushContentModes"/>).</summary>
+    public string? ContentMode { get; init; }
+
+    /// <summary>For batched pushes: at most this many events per push.</summary>
+    public int? BatchMaxEvents { get; init; }
+
+    /// <summary>For batched pushes: at most this many bytes per push.</summary>
+    public int? BatchMaxBytes { get; init; }
+
+    /// <summary>How the endpoint is validated (<see cref="ValidationMethods"/>).</summary>
+    public string? ValidationMethod { get; init; }
+
+    /// <summary>Pushes per minute the endpoint allowed in the validation handshake, if it set a limit.</summary>
+    public int? AllowedRate { get; init; }
 
     /// <summary>The consumer that owns it.</summary>
     public string? Consumer { get; init; }
@@ -113,7 +325,7 @@ public sealed record EndpointHealth
     /// <summary>The last push error.</summary>
     public string? LastError { get; init; }
 
-    /// <summary>Deliveries waiting for the endpoint.</summary>
+    /// <summary>Deliveries waiting for a retry, for the endpoint, or for the paused subscription to be resumed.</summary>
     public long WaitingDeliveries { get; init; }
 }
 

@@ -169,7 +169,7 @@ public sealed record SecretResponse(Guid Id, string Secret);
 /// <param name="ConsecutiveFailures">Failed pushes in a row.</param>
 /// <param name="NextProbeAt">When an open endpoint is probed next.</param>
 /// <param name="LastError">The last failure: a status code or a transport error.</param>
-/// <param name="WaitingDeliveries">This subscription's deliveries waiting for a retry or for the endpoint.</param>
+/// <param name="WaitingDeliveries">This subscription's deliveries waiting for a retry, for the endpoint, or for the subscription to be resumed.</param>
 public sealed record EndpointHealthResponse(
     string State,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? FailingSince,

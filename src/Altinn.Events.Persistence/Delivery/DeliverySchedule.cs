@@ -166,7 +166,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
     private const string Health = """
         SELECT coalesce(e.state, 'healthy') AS State, e.failing_since AS FailingSince, coalesce(e.consecutive_failures, 0) AS ConsecutiveFailures,
                e.next_probe_at AS NextProbeAt, e.last_error AS LastError,
-               (SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id AND d.status IN ('waiting', 'parked')) AS Waiting
+               (SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id AND d.status IN ('waiting', 'parked', 'paused')) AS Waiting
         FROM subscriptions s LEFT JOIN endpoints e ON e.id = s.endpoint_id
         WHERE s.id = @id
         """;
