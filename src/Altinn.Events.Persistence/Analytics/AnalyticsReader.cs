@@ -39,7 +39,7 @@ public sealed class AnalyticsReader(NpgsqlDataSource dataSource)
     private const string AppDaysSql = """
         SELECT metric, sum(instances)::bigint AS instances
         FROM analytics_app_days
-        WHERE resource = @resource AND day >= @fromDay AND day < @toDay
+        WHERE resource = @resource AND day >= @fromDay::date AND day < @toDay::date
         GROUP BY metric
         HAVING sum(instances) > 0
         ORDER BY metric
@@ -48,7 +48,7 @@ public sealed class AnalyticsReader(NpgsqlDataSource dataSource)
     private const string DurationsSql = """
         SELECT metric, bucket, sum(count)::bigint AS count
         FROM analytics_durations
-        WHERE resource = @resource AND day >= @fromDay AND day < @toDay
+        WHERE resource = @resource AND day >= @fromDay::date AND day < @toDay::date
         GROUP BY metric, bucket
         HAVING sum(count) > 0
         ORDER BY metric, bucket
@@ -67,7 +67,8 @@ public sealed class AnalyticsReader(NpgsqlDataSource dataSource)
     public async Task<(IReadOnlyList<MetricCount> Counts, IReadOnlyList<MetricBucket> Durations)> ProcessFiguresAsync(string resource, DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var args = new { resource, fromDay, toDay };
+        // Dapper has no DateOnly parameters: the days go as timestamps and are cast back.
+        var args = new { resource, fromDay = fromDay.ToDateTime(TimeOnly.MinValue), toDay = toDay.ToDateTime(TimeOnly.MinValue) };
         var counts = (await connection.QueryAsync<MetricCount>(new CommandDefinition(AppDaysSql, args, cancellationToken: cancellationToken))).AsList();
         var durations = (await connection.QueryAsync<MetricBucket>(new CommandDefinition(DurationsSql, args, cancellationToken: cancellationToken))).AsList();
         return (counts, durations);

@@ -12,8 +12,8 @@ public sealed class AnalyticsRetention(NpgsqlDataSource dataSource)
     private static readonly string[] DeleteSql =
     [
         "DELETE FROM analytics_event_hours WHERE ctid = ANY(ARRAY(SELECT ctid FROM analytics_event_hours WHERE hour < @cutoff LIMIT 10000))",
-        "DELETE FROM analytics_app_days WHERE ctid = ANY(ARRAY(SELECT ctid FROM analytics_app_days WHERE day < @cutoffDay LIMIT 10000))",
-        "DELETE FROM analytics_durations WHERE ctid = ANY(ARRAY(SELECT ctid FROM analytics_durations WHERE day < @cutoffDay LIMIT 10000))",
+        "DELETE FROM analytics_app_days WHERE ctid = ANY(ARRAY(SELECT ctid FROM analytics_app_days WHERE day < @cutoffDay::date LIMIT 10000))",
+        "DELETE FROM analytics_durations WHERE ctid = ANY(ARRAY(SELECT ctid FROM analytics_durations WHERE day < @cutoffDay::date LIMIT 10000))",
         "DELETE FROM analytics_instances WHERE ctid = ANY(ARRAY(SELECT ctid FROM analytics_instances WHERE last_time < @cutoff LIMIT 10000))",
     ];
 
@@ -21,7 +21,7 @@ public sealed class AnalyticsRetention(NpgsqlDataSource dataSource)
     public async Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var args = new { cutoff = cutoff.UtcDateTime, cutoffDay = DateOnly.FromDateTime(cutoff.UtcDateTime) };
+        var args = new { cutoff = cutoff.UtcDateTime, cutoffDay = DateTime.SpecifyKind(cutoff.UtcDateTime.Date, DateTimeKind.Unspecified) };
         long total = 0;
         foreach (var sql in DeleteSql)
         {
