@@ -10,7 +10,7 @@ namespace Altinn.Events.Benchmarks;
 /// API's aggregator counts every stored event again; its rate is the cursor's progress over time. (2) Queries over the
 /// result: GET /analytics/app/{org}/{app} for 90 days by day and 31 days by hour, closed loop. (3) What the aggregator
 /// costs publishing: S1 with the aggregator paused (the bench holds the cursor row's lock, so the aggregator waits on it)
-/// and running, alternately in the same run; after each paused run the aggregator catches up before the next.
+/// and running, in alternating order in the same run; the aggregator has caught up before each run.
 /// </summary>
 internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, Scenarios scenarios)
 {
@@ -67,29 +67,35 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
         return (await CountAsync("analytics_event_hours"), await CountAsync("analytics_app_days"), await CountAsync("analytics_durations"), await ScalarAsync(connection, "SELECT count(*) FROM analytics_instances", cancellationToken));
     }
 
-    /// <summary>One S1 run with the aggregator paused, then (after it caught up) one with it running.</summary>
+    /// <summary>
+    /// One S1 run with the aggregator paused and one with it running, the order alternating with the run number (odd:
+    /// paused first) so warm-up and drift do not favour either; before a running run the aggregator has caught up.
+    /// </summary>
     public async Task<(Scenarios.PublishResult Paused, Scenarios.PublishResult Running)> PublishCostAsync(int run, int concurrency, CancellationToken cancellationToken)
     {
         await using var control = new NpgsqlConnection(settings.Database);
         await control.OpenAsync(cancellationToken);
-        await WaitCaughtUpAsync(control, await ScalarAsync(control, "SELECT coalesce(max(seq), 0) FROM events", cancellationToken), TimeSpan.FromMinutes(10), cancellationToken);
-
-        Scenarios.PublishResult paused;
-        await using (var pause = await control.BeginTransactionAsync(cancellationToken))
+        Scenarios.PublishResult? paused = null, running = null;
+        foreach (var pause in run % 2 == 1 ? new[] { true, false } : [false, true])
         {
-            await using (var hold = new NpgsqlCommand("SELECT seq FROM analytics_cursor WHERE name = 'rollup' FOR UPDATE", control, pause))
+            await WaitCaughtUpAsync(control, await ScalarAsync(control, "SELECT coalesce(max(seq), 0) FROM events", cancellationToken), TimeSpan.FromMinutes(10), cancellationToken);
+            if (!pause)
             {
-                await hold.ExecuteScalarAsync(cancellationToken);
+                running = await scenarios.PublishAsync(900 + run, concurrency, cancellationToken);
+                continue;
+            }
+
+            await using var hold = await control.BeginTransactionAsync(cancellationToken);
+            await using (var command = new NpgsqlCommand("SELECT seq FROM analytics_cursor WHERE name = 'rollup' FOR UPDATE", control, hold))
+            {
+                await command.ExecuteScalarAsync(cancellationToken);
             }
 
             paused = await scenarios.PublishAsync(800 + run, concurrency, cancellationToken);
-            await pause.RollbackAsync(cancellationToken);
+            await hold.RollbackAsync(cancellationToken);
         }
 
-        // The paused run's events are counted now, before the running run starts.
-        await WaitCaughtUpAsync(control, await ScalarAsync(control, "SELECT coalesce(max(seq), 0) FROM events", cancellationToken), TimeSpan.FromMinutes(10), cancellationToken);
-        var running = await scenarios.PublishAsync(900 + run, concurrency, cancellationToken);
-        return (paused, running);
+        return (paused!, running!);
     }
 
     private static async Task WaitCaughtUpAsync(NpgsqlConnection connection, long target, TimeSpan limit, CancellationToken cancellationToken)

@@ -414,7 +414,7 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         report.Row("S8 analytics", $"S1 POST /events rate at {concurrency} concurrent, aggregator paused", paused, null, null, null);
         var ratio = running.Median / paused.Median;
         report.Row("S8 analytics", $"S1 rate at {concurrency} concurrent, aggregator running (ratio to paused)", running, paused, ">= 0.90x paused", ratio >= 0.9);
-        report.Note($"S8: S1 runs alternate paused/running ({settings.Runs} pairs); per-pair ratios running/paused: {string.Join(", ", cost.Select(c => (c.Running.Loop.PerSecond / c.Paused.Loop.PerSecond).ToString("F2", CultureInfo.InvariantCulture)))}.");
+        report.Note($"S8: S1 runs in pairs, paused first in odd pairs and running first in even ones ({settings.Runs} pairs); per-pair ratios running/paused: {string.Join(", ", cost.Select(c => (c.Running.Loop.PerSecond / c.Paused.Loop.PerSecond).ToString("F2", CultureInfo.InvariantCulture)))}.");
         report.Errors("S8 S1", cost.Sum(c => c.Paused.Loop.Errors + c.Running.Loop.Errors), cost.Select(c => c.Paused.Loop.FirstError ?? c.Running.Loop.FirstError).FirstOrDefault(e => e is not null));
     }
 
