@@ -23,6 +23,18 @@ public sealed record SubscriptionRequest
 
     /// <summary>Also events about the subunits of the subject organisation.</summary>
     public bool? IncludeSubunits { get; init; }
+
+    /// <summary>How pushes are made: <c>structured</c> (default), <c>binary</c> or <c>batched</c> (<c>application/cloudevents-batch+json</c>).</summary>
+    public string? ContentMode { get; init; }
+
+    /// <summary>Batched: most events per push (default 100, at most 1000).</summary>
+    public int? BatchMaxEvents { get; init; }
+
+    /// <summary>Batched: most body bytes per push (default 262144, 1024 to 4194304).</summary>
+    public int? BatchMaxBytes { get; init; }
+
+    /// <summary>How the endpoint is validated: <c>event</c> (the validation event, default) or <c>options</c> (the CloudEvents webhook handshake).</summary>
+    public string? ValidationMethod { get; init; }
 }
 
 /// <summary>A subscription as the service shows it.</summary>
@@ -93,6 +105,21 @@ public sealed record Subscription
 
     /// <summary>The endpoint's health (from <c>GET /subscriptions/{id}</c>).</summary>
     public EndpointHealth? EndpointHealth { get; init; }
+
+    /// <summary><c>structured</c>, <c>binary</c> or <c>batched</c>.</summary>
+    public string? ContentMode { get; init; }
+
+    /// <summary>Batched: most events per push, when set.</summary>
+    public int? BatchMaxEvents { get; init; }
+
+    /// <summary>Batched: most body bytes per push, when set.</summary>
+    public int? BatchMaxBytes { get; init; }
+
+    /// <summary><c>event</c> or <c>options</c>.</summary>
+    public string? ValidationMethod { get; init; }
+
+    /// <summary>The push rate (requests per minute) the endpoint granted in the OPTIONS handshake; null for no limit.</summary>
+    public int? AllowedRate { get; init; }
 }
 
 /// <summary>How pushes to the subscription's endpoint are going.</summary>
