@@ -259,35 +259,58 @@ internal sealed class DeliveryPusher(
     {
         var target = unit.Target;
         var waited = false;
-
-        // The endpoint's allowed rate, one turn per request: a near turn is waited for here (no slot held), a far one in
-        // PostgreSQL. Probes of an open endpoint, at most one per retry step, do not wait.
-        if (target.AllowedRate is > 0 and var rate && !probe)
+        var rate = probe ? null : target.AllowedRate is > 0 ? target.AllowedRate : null;
+        IDisposable? line = null;
+        IDisposable? slot;
+        try
         {
-            var horizon = RateGate.Horizon(options.Value);
-            if (rates.Reserve(target.EndpointId, rate, horizon, out var turn) is not { } wait)
+            // The endpoint's allowed rate, one turn per request: a near turn is waited for here (no slot held), a far one
+            // in PostgreSQL. Then its line, so that pushes of the endpoint leave at least an interval apart whatever they
+            // waited for. Probes of an open endpoint, at most one per retry step, do not wait.
+            if (rate is { } perMinute)
             {
-                var now = time.GetUtcNow();
-                var due = turn - horizon / 2 > now ? turn - horizon / 2 : now;
-                foreach (var member in unit.Members)
+                var horizon = RateGate.Horizon(options.Value);
+                if (rates.Reserve(target.EndpointId, perMinute, horizon, out var turn) is not { } wait)
                 {
-                    deferred.Enqueue((member.Claimed, due));
+                    var now = time.GetUtcNow();
+                    var due = turn - horizon / 2 > now ? turn - horizon / 2 : now;
+                    foreach (var member in unit.Members)
+                    {
+                        deferred.Enqueue((member.Claimed, due));
+                    }
+
+                    OutboundLog.RateDeferred(logger, target.Id, unit.Members.Count, perMinute, due - now);
+                    return null;
                 }
 
-                OutboundLog.RateDeferred(logger, target.Id, unit.Members.Count, rate, due - now);
-                return null;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time);
+                    waited = true;
+                }
+
+                line = await rates.EnterAsync(target.EndpointId);
+                if (rates.UntilNext(target.EndpointId, perMinute) is var rest && rest > TimeSpan.Zero)
+                {
+                    await Task.Delay(rest, time);
+                    waited = true;
+                }
             }
 
-            if (wait > TimeSpan.Zero)
+            var acquiring = limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait);
+            waited |= !acquiring.IsCompleted;
+            slot = await acquiring;
+            if (slot is not null && rate is { } sent)
             {
-                await Task.Delay(wait, time);
-                waited = true;
+                rates.MarkSent(target.EndpointId, sent);
             }
         }
+        finally
+        {
+            line?.Dispose();
+        }
 
-        var acquiring = limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait);
-        var immediate = !waited && acquiring.IsCompleted;
-        var slot = await acquiring;
+        var immediate = !waited;
         if (slot is null)
         {
             foreach (var member in unit.Members)
