@@ -149,6 +149,9 @@ public sealed class SubscriptionProtocolTests(SubscriptionProtocolTests.Protocol
         { """{"batchMaxEvents":10}""", "batchMaxEvents" },
         { """{"contentMode":"binary","batchMaxBytes":2048}""", "batchMaxBytes" },
         { """{"validationMethod":"carrier-pigeon"}""", "validationMethod" },
+        { """{"contentMode":"batched","batchMaxEvents":"many"}""", "batchMaxEvents" },
+        { """{"contentMode":"batched","batchMaxBytes":1.5}""", "batchMaxBytes" },
+        { """{"validationMethod":7}""", "validationMethod" },
     };
 
     [Theory]
