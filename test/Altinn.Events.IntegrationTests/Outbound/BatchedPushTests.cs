@@ -147,6 +147,31 @@ public sealed class BatchedPushTests(OutboundFixture stage) : IClassFixture<Outb
             "SELECT count(*) FROM delivery_attempts WHERE subscription_id = @subscriptionId AND probe", new { subscriptionId }));
     }
 
+    [Fact]
+    public async Task ClaimsOfACrashedInstance_Lapse_AndTheirDeliveriesArePushedAsABatch_NothingLost()
+    {
+        var endpoint = _receiver.Endpoint(200);
+        var (subscriptionId, _) = await stage.SeedSubscriptionAsync(endpoint);
+        await BatchedAsync(subscriptionId, maxEvents: null, maxBytes: null);
+        var events = await stage.SeedEventsAsync(8);
+
+        // An instance claimed them (pushing) and died before recording anything: the claims' due time has passed.
+        // (One statement, so the scheduler finds them all in one round.)
+        await using (var connection = await stage.Database.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, attempts, due, claim)
+                SELECT r, s, @subscriptionId, now(), 'pushing', 0, now() - interval '1 second', @dead FROM unnest(@registereds, @seqs) AS t(r, s)
+                """,
+                new { subscriptionId, dead = Guid.NewGuid(), registereds = events.Select(e => e.Registered).ToArray(), seqs = events.Select(e => e.Seq).ToArray() });
+        }
+
+        Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.StatusesAsync(subscriptionId)).GetValueOrDefault("delivered") == 8, OutboundFixture.Patience));
+        var push = Assert.Single(_receiver.To(endpoint));
+        Assert.Equal(events.Select(e => e.Id), Decode(push).Select(e => e.Id));
+    }
+
     private static IReadOnlyList<CloudEvent> Decode(Push push) =>
         new JsonEventFormatter().DecodeBatchModeMessage(Encoding.UTF8.GetBytes(push.Body), new ContentType(push.Headers["Content-Type"]), null);
 
