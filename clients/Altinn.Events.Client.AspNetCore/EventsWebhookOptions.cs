@@ -13,10 +13,21 @@ public sealed class EventsWebhookOptions
 
     /// <summary>The largest body accepted (default 8 MB, room for a batched push); larger is 413.</summary>
     public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// The senders that may push here, by the name they give in the CloudEvents webhook handshake
+    /// (<c>WebHook-Request-Origin</c>, for a subscription with validationMethod <c>options</c>). Empty (the default): any
+    /// sender that asks is allowed, as mapping the endpoint is the consent.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>The push rate granted in the handshake (<c>WebHook-Allowed-Rate</c>, requests per minute); null (the default): no limit (<c>*</c>).</summary>
+    public int? AllowedRate { get; set; }
 }
 
 /// <summary>What the receiver knows about the push an event came in.</summary>
-/// <param name="WebhookId">The <c>webhook-id</c>: <c>{subscriptionId}:{seq}</c> for a push, <c>...:{n}</c> for the n-th redelivery.</param>
+/// <param name="WebhookId">The <c>webhook-id</c>: <c>{subscriptionId}:{seq}</c> for a push, <c>...:{n}</c> for the n-th redelivery,
+/// <c>{subscriptionId}:batch:{firstSeq}-{lastSeq}:{digest}</c> for a batched push (the same for every retry of that batch).</param>
 /// <param name="Timestamp">The <c>webhook-timestamp</c>.</param>
 /// <param name="Index">The event's place in the push (0; more in a batched push).</param>
 /// <param name="Count">Events in the push.</param>

@@ -11,6 +11,10 @@ namespace Altinn.Events.Client.AspNetCore;
 /// <summary>One push, from the raw request to the application's handler.</summary>
 internal static class EventsWebhookReceiver
 {
+    private const string RequestOriginHeader = "WebHook-Request-Origin";
+    private const string AllowedOriginHeader = "WebHook-Allowed-Origin";
+    private const string AllowedRateHeader = "WebHook-Allowed-Rate";
+
     public static async Task<IResult> ReceiveAsync(HttpContext context, EventsWebhookHandler handler)
     {
         var services = context.RequestServices;
@@ -93,6 +97,31 @@ internal static class EventsWebhookReceiver
         return Results.Ok();
     }
 
+    /// <summary>The CloudEvents webhook handshake (abuse protection): consent for the origin that asks, when it is allowed.</summary>
+    public static IResult Handshake(HttpContext context)
+    {
+        var options = context.RequestServices.GetService<IOptions<EventsWebhookOptions>>()?.Value
+            ?? throw new InvalidOperationException("Call services.AddEventsWebhooks() before MapEventsWebhook.");
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Altinn.Events.Client.AspNetCore.Webhook");
+        var origin = context.Request.Headers[RequestOriginHeader].ToString().Trim();
+        context.Response.Headers.Allow = "POST, OPTIONS";
+        if (origin.Length == 0)
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"An OPTIONS request to a webhook is the CloudEvents handshake and needs {RequestOriginHeader}.");
+        }
+
+        if (options.AllowedOrigins.Count > 0 && !options.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            WebhookLog.HandshakeRefused(logger, origin);
+            return Problem(StatusCodes.Status403Forbidden, $"Pushes from {origin} are not wanted here.");
+        }
+
+        context.Response.Headers[AllowedOriginHeader] = origin;
+        context.Response.Headers[AllowedRateHeader] = options.AllowedRate is { } rate ? rate.ToString(System.Globalization.CultureInfo.InvariantCulture) : "*";
+        WebhookLog.HandshakeAnswered(logger, origin);
+        return Results.Ok();
+    }
+
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
         var reader = request.BodyReader;
@@ -119,9 +148,15 @@ internal static class EventsWebhookReceiver
     private static IResult Problem(int status, string detail) => Results.Problem(detail, statusCode: status);
 }
 
-/// <summary>The receiver's logs (event ids 8400-8499).</summary>
+/// <summary>The receiver's logs (event ids 8400-8499, and 8710-8719 for the OPTIONS handshake).</summary>
 internal static partial class WebhookLog
 {
+    [LoggerMessage(8710, LogLevel.Information, "Webhook handshake: pushes from {Origin} allowed")]
+    public static partial void HandshakeAnswered(ILogger logger, string origin);
+
+    [LoggerMessage(8711, LogLevel.Warning, "Webhook handshake: {Origin} is not an allowed origin; refused")]
+    public static partial void HandshakeRefused(ILogger logger, string origin);
+
     [LoggerMessage(8400, LogLevel.Warning, "Webhook {WebhookId} rejected: {Result}")]
     public static partial void Rejected(ILogger logger, string webhookId, WebhookVerificationResult result);
 

@@ -196,4 +196,56 @@ public sealed class ReceiverTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
+
+    [Fact]
+    public async Task OptionsHandshake_IsAnsweredWithConsentForTheOriginThatAsks_AndNoLimit()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/hook");
+        request.Headers.Add("WebHook-Request-Origin", "platform.altinn.no");
+
+        var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("platform.altinn.no", Assert.Single(response.Headers.GetValues("WebHook-Allowed-Origin")));
+        Assert.Equal("*", Assert.Single(response.Headers.GetValues("WebHook-Allowed-Rate")));
+        Assert.Empty(_handled);
+    }
+
+    [Fact]
+    public async Task OptionsWithoutAnOrigin_Is400()
+    {
+        var response = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Options, "/hook"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.False(response.Headers.Contains("WebHook-Allowed-Origin"));
+    }
+
+    [Fact]
+    public async Task OptionsHandshake_WithAllowedOriginsAndARate_RefusesOthers_AndGrantsTheRate()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddEventsWebhooks(o =>
+        {
+            o.AllowedOrigins.Add("platform.altinn.no");
+            o.AllowedRate = 90;
+        });
+        await using var app = builder.Build();
+        app.MapEventsWebhook("/hook", (_, _, _) => Task.CompletedTask);
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+
+        using var allowed = new HttpRequestMessage(HttpMethod.Options, "/hook");
+        allowed.Headers.Add("WebHook-Request-Origin", "PLATFORM.altinn.no");
+        using var other = new HttpRequestMessage(HttpMethod.Options, "/hook");
+        other.Headers.Add("WebHook-Request-Origin", "evil.example");
+        var yes = await client.SendAsync(allowed);
+        var no = await client.SendAsync(other);
+
+        Assert.Equal(HttpStatusCode.OK, yes.StatusCode);
+        Assert.Equal("90", Assert.Single(yes.Headers.GetValues("WebHook-Allowed-Rate")));
+        Assert.Equal(HttpStatusCode.Forbidden, no.StatusCode);
+        Assert.False(no.Headers.Contains("WebHook-Allowed-Origin"));
+    }
 }

@@ -1,3 +1,4 @@
+using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Core.Delivery;
 using Altinn.Events.Core.Events;
 
@@ -159,5 +160,45 @@ public sealed class WebhookIdTests
 
         Assert.Equal(4, ids.Distinct().Count());
         Assert.Equal("0190f0c1-4a2b-7c3d-9e8f-0123456789ab:42:2", ids[2]);
+    }
+
+    [Fact]
+    public void Batch_IdFollowsFromItsMembers_InAnyOrder_AndARedeliveryOfOneMemberMakesANewId()
+    {
+        var id = WebhookIds.ForBatch(Subscription, [(42, 0), (43, 0), (45, 0)]);
+
+        Assert.StartsWith("0190f0c1-4a2b-7c3d-9e8f-0123456789ab:batch:42-45:", id, StringComparison.Ordinal);
+        Assert.Equal(16, id.Split(':')[^1].Length);
+        Assert.Equal(id, WebhookIds.ForBatch(Subscription, [(45, 0), (42, 0), (43, 0)]));
+        Assert.NotEqual(id, WebhookIds.ForBatch(Subscription, [(42, 0), (43, 1), (45, 0)]));
+        Assert.NotEqual(id, WebhookIds.ForBatch(Subscription, [(42, 0), (44, 0), (45, 0)]));
+    }
+}
+
+public sealed class WebhookHandshakeTests
+{
+    [Theory]
+    [InlineData("events.example", null, null)]
+    [InlineData("EVENTS.example", "120", 120)]
+    [InlineData("*", "*", null)]
+    [InlineData(" * ", " 5 ", 5)]
+    public void Consent_NamingUsOrAnyone_IsAccepted_WithTheRate(string allowedOrigin, string? allowedRate, int? expected)
+    {
+        Assert.Null(WebhookHandshake.Refusal("events.example", allowedOrigin, allowedRate, out var rate));
+        Assert.Equal(expected, rate);
+    }
+
+    [Theory]
+    [InlineData(null, null, "no WebHook-Allowed-Origin")]
+    [InlineData("", null, "no WebHook-Allowed-Origin")]
+    [InlineData("other.example", null, "does not name events.example")]
+    [InlineData("*", "0", "WebHook-Allowed-Rate")]
+    [InlineData("*", "-3", "WebHook-Allowed-Rate")]
+    [InlineData("*", "fast", "WebHook-Allowed-Rate")]
+    [InlineData("*", "1.5", "WebHook-Allowed-Rate")]
+    public void NoConsent_OrABadRate_IsRefused_WithWhy(string? allowedOrigin, string? allowedRate, string reason)
+    {
+        Assert.Contains(reason, WebhookHandshake.Refusal("events.example", allowedOrigin, allowedRate, out var rate), StringComparison.Ordinal);
+        Assert.Null(rate);
     }
 }

@@ -151,6 +151,36 @@ public sealed class SubscriptionRulesTests
         }
     }
 
+    [Theory]
+    [InlineData("batched", 1, 1024, "options", null)]
+    [InlineData("batched", 1000, 4194304, "event", null)]
+    [InlineData("batched", null, null, null, null)]
+    [InlineData("batched", 0, null, null, "batchMaxEvents")]
+    [InlineData("batched", 1001, null, null, "batchMaxEvents")]
+    [InlineData("batched", null, 1023, null, "batchMaxBytes")]
+    [InlineData("structured", 10, null, null, "batchMaxEvents")]
+    [InlineData("binary", null, 2048, null, "batchMaxBytes")]
+    [InlineData("carrier", null, null, null, "contentMode")]
+    [InlineData(null, null, null, "handshake", "validationMethod")]
+    public void ContentModeBatchLimitsAndValidationMethod_AreChecked_NamingTheField(string? mode, int? maxEvents, int? maxBytes, string? method, string? field)
+    {
+        var check = SubscriptionRules.Check(
+            new SubscriptionInput("https://hooks.example/x", null, "urn:altinn:resource:ttd-events-test", null, null, null, null, null, mode, maxEvents, maxBytes, method),
+            Ttd,
+            "altinn.no",
+            allowHttpLoopback: false);
+
+        Assert.Equal(field is null, check.IsValid);
+        if (field is null)
+        {
+            Assert.Equal((mode, maxEvents, maxBytes, method ?? ValidationMethods.Event), (check.Draft!.ContentMode, check.Draft.BatchMaxEvents, check.Draft.BatchMaxBytes, check.Draft.ValidationMethod));
+        }
+        else
+        {
+            Assert.Equal([field], check.Errors.Keys);
+        }
+    }
+
     [Fact]
     public void AppSourceFilter_DerivesTheAppResource_AndTrimsTheTrailingSlash()
     {

@@ -49,10 +49,10 @@ public sealed record SubscriptionRequest
     /// <summary>How events are pushed (<see cref="PushContentModes"/>); the service's default is structured.</summary>
     public string? ContentMode { get; init; }
 
-    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many events per push.</summary>
+    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many events per push (default 100, at most 1000).</summary>
     public int? BatchMaxEvents { get; init; }
 
-    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many bytes per push.</summary>
+    /// <summary>For <see cref="PushContentModes.Batched"/>: at most this many body bytes per push (default 262 144, 1 024 to 4 194 304).</summary>
     public int? BatchMaxBytes { get; init; }
 
     /// <summary>How the endpoint is validated (<see cref="ValidationMethods"/>); the service's default is the validation event.</summary>
@@ -261,7 +261,7 @@ public sealed record Subscription
     /// <summary>How the endpoint is validated (<see cref="ValidationMethods"/>).</summary>
     public string? ValidationMethod { get; init; }
 
-    /// <summary>Pushes per minute the endpoint allowed in the validation handshake, if it set a limit.</summary>
+    /// <summary>The push rate (requests per minute) the endpoint granted in the OPTIONS handshake; null for no limit.</summary>
     public int? AllowedRate { get; init; }
 
     /// <summary>The consumer that owns it.</summary>

@@ -18,13 +18,19 @@ namespace Altinn.Events.Api.Subscriptions;
 /// <param name="Filters">CloudEvents Subscriptions API filter expressions over the event's attributes, all of which must
 /// hold: <c>{"exact":{"attr":"value"}}</c>, <c>prefix</c>, <c>suffix</c>, <c>{"all":[...]}</c>, <c>{"any":[...]}</c>,
 /// <c>{"not":{...}}</c>.</param>
-/// <param name="ContentMode"><c>structured</c> (the default: one <c>application/cloudevents+json</c> event per request) or
+/// <param name="ContentMode"><c>structured</c> (the default: one <c>application/cloudevents+json</c> event per request),
 /// <c>binary</c> (attributes as percent-encoded <c>ce-</c> headers, the data as the body, datacontenttype as the
-/// Content-Type; signed over the body). <c>batched</c> is reserved and refused for now.</param>
-/// <param name="BatchMaxEvents">Reserved for contentMode batched (refused for now).</param>
-/// <param name="BatchMaxBytes">Reserved for contentMode batched (refused for now).</param>
-/// <param name="ValidationMethod"><c>event</c> (the default: the validation event, answered with a 2xx). <c>options</c>
-/// (the CloudEvents HTTP webhook handshake) is reserved and refused for now.</param>
+/// Content-Type; signed over the body) or <c>batched</c> (the waiting events, oldest first, as one
+/// <c>application/cloudevents-batch+json</c> array per request, up to batchMaxEvents events and batchMaxBytes bytes; one
+/// signature over the body; the webhook-id <c>{subscriptionId}:batch:{firstSeq}-{lastSeq}:{digest}</c> is the same on
+/// every retry of the batch).</param>
+/// <param name="BatchMaxEvents">contentMode batched only: most events per request, 1 to 1000 (default 100).</param>
+/// <param name="BatchMaxBytes">contentMode batched only: most body bytes per request, 1024 to 4194304 (default 262144); a
+/// larger event goes alone.</param>
+/// <param name="ValidationMethod"><c>event</c> (the default: the validation event, answered with a 2xx) or <c>options</c>
+/// (the CloudEvents HTTP webhook handshake: <c>OPTIONS</c> with <c>WebHook-Request-Origin</c>, answered with a 2xx and
+/// <c>WebHook-Allowed-Origin</c> naming that origin or <c>*</c>; a <c>WebHook-Allowed-Rate</c> becomes the endpoint's
+/// push rate, requests per minute).</param>
 /// <param name="Enabled">False to create it paused.</param>
 public sealed record SubscriptionRequest(
     string? EndPoint,
@@ -74,7 +80,11 @@ public sealed record SubscriptionPatch(
     };
 }
 
-/// <summary>A subscription as its consumer sees it. <see cref="Secret"/> appears only when it was just created or rotated.</summary>
+/// <summary>
+/// A subscription as its consumer sees it. <see cref="Secret"/> appears only when it was just created or rotated.
+/// <see cref="AllowedRate"/>: for validationMethod options, the push rate the endpoint granted (WebHook-Allowed-Rate,
+/// requests per minute); absent for no limit.
+/// </summary>
 public sealed record SubscriptionResponse(
     Guid Id,
     string EndPoint,

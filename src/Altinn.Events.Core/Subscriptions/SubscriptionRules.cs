@@ -43,14 +43,23 @@ public static class ContentModes
     /// <summary>Several events per request as <c>application/cloudevents-batch+json</c>.</summary>
     public const string Batched = "batched";
 
+    /// <summary>The media type of a batched push: a JSON array of structured CloudEvents.</summary>
+    public const string BatchContentType = "application/cloudevents-batch+json";
+
+    /// <summary>Events per batched push when the subscription names no batchMaxEvents.</summary>
     public const int DefaultBatchMaxEvents = 100;
+
+    /// <summary>The most batchMaxEvents may be (migration 0012 checks the same bound).</summary>
     public const int MaxBatchEvents = 1000;
-    public const int DefaultBatchMaxBytes = 1024 * 1024;
+
+    /// <summary>Bytes per batched push when the subscription names no batchMaxBytes (256 KiB).</summary>
+    public const int DefaultBatchMaxBytes = 256 * 1024;
+
     public const int MinBatchBytes = 1024;
     public const int MaxBatchBytes = 4 * 1024 * 1024;
 
-    /// <summary>The modes offered. Batched is in the schema (migration 0012) but not pushed yet, so it is refused.</summary>
-    public static bool IsKnown(string mode) => mode is Structured or Binary;
+    /// <summary>The modes offered.</summary>
+    public static bool IsKnown(string mode) => mode is Structured or Binary or Batched;
 }
 
 /// <summary>How a subscription's endpoint is validated.</summary>
@@ -62,8 +71,8 @@ public static class ValidationMethods
     /// <summary>The CloudEvents HTTP webhook handshake: OPTIONS with WebHook-Request-Origin, answered with WebHook-Allowed-Origin.</summary>
     public const string Options = "options";
 
-    /// <summary>The methods offered. The OPTIONS handshake is in the schema (migration 0012) but not performed yet, so it is refused.</summary>
-    public static bool IsKnown(string method) => method is Event;
+    /// <summary>The methods offered.</summary>
+    public static bool IsKnown(string method) => method is Event or Options;
 }
 
 /// <summary>
@@ -188,12 +197,19 @@ public static partial class SubscriptionRules
         var contentMode = input.ContentMode ?? ContentModes.Structured;
         if (!ContentModes.IsKnown(contentMode))
         {
-            errors["contentMode"] = ["The contentMode must be structured or binary."];
+            errors["contentMode"] = ["The contentMode must be structured, binary or batched."];
         }
-
-        if (contentMode != ContentModes.Batched && (input.BatchMaxEvents is not null || input.BatchMaxBytes is not null))
+        else if (contentMode != ContentModes.Batched)
         {
-            errors["contentMode"] = ["batchMaxEvents and batchMaxBytes go with contentMode batched."];
+            if (input.BatchMaxEvents is not null)
+            {
+                errors["batchMaxEvents"] = ["batchMaxEvents goes with contentMode batched."];
+            }
+
+            if (input.BatchMaxBytes is not null)
+            {
+                errors["batchMaxBytes"] = ["batchMaxBytes goes with contentMode batched."];
+            }
         }
 
         if (input.BatchMaxEvents is < 1 or > ContentModes.MaxBatchEvents)
@@ -209,7 +225,7 @@ public static partial class SubscriptionRules
         var validationMethod = input.ValidationMethod ?? ValidationMethods.Event;
         if (!ValidationMethods.IsKnown(validationMethod))
         {
-            errors["validationMethod"] = ["The validationMethod must be event (the validation event); the CloudEvents webhook handshake (options) is not offered yet."];
+            errors["validationMethod"] = ["The validationMethod must be event (the validation event, the default) or options (the CloudEvents HTTP webhook handshake)."];
         }
 
         var hasSubject = input.SubjectFilter is not null || input.AlternativeSubjectFilter is not null;

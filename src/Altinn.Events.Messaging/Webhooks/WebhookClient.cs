@@ -68,7 +68,29 @@ public sealed class WebhookClient(IHttpClientFactory clients, TimeProvider time)
         return await SendAsync(request, timeout, cancellationToken);
     }
 
-    private async Task<WebhookResult> SendAsync(HttpRequestMessage request, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the CloudEvents webhook handshake: <c>OPTIONS</c> with <see cref="WebhookHandshake.RequestOriginHeader"/> =
+    /// <paramref name="origin"/>. Returns the outcome with the answer's WebHook-Allowed-Origin and WebHook-Allowed-Rate.
+    /// </summary>
+    public async Task<(WebhookResult Result, string? AllowedOrigin, string? AllowedRate)> OptionsAsync(Uri endPoint, string origin, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, endPoint);
+        request.Headers.TryAddWithoutValidation(WebhookHandshake.RequestOriginHeader, origin);
+        string? allowedOrigin = null;
+        string? allowedRate = null;
+        var result = await SendAsync(
+            request,
+            timeout,
+            cancellationToken,
+            response =>
+            {
+                allowedOrigin = response.Headers.TryGetValues(WebhookHandshake.AllowedOriginHeader, out var o) ? string.Join(",", o) : null;
+                allowedRate = response.Headers.TryGetValues(WebhookHandshake.AllowedRateHeader, out var r) ? string.Join(",", r) : null;
+            });
+        return (result, allowedOrigin, allowedRate);
+    }
+
+    private async Task<WebhookResult> SendAsync(HttpRequestMessage request, TimeSpan timeout, CancellationToken cancellationToken, Action<HttpResponseMessage>? inspect = null)
     {
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
@@ -77,6 +99,7 @@ public sealed class WebhookClient(IHttpClientFactory clients, TimeProvider time)
             var client = clients.CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token);
             var code = (int)response.StatusCode;
+            inspect?.Invoke(response);
             return new WebhookResult(code is >= 200 and <= 299, code, null, code is 429 or 503 ? RetryAfter(response) : null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

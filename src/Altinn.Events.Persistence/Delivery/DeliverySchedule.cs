@@ -120,6 +120,15 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
           AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
         """;
 
+    // Ends claims without an attempt, each due again at its own time (an endpoint's allowed rate is used up until then):
+    // the deliveries wait in PostgreSQL, not in a process, and the scheduler takes them when they are due.
+    private const string Defer = """
+        UPDATE deliveries d SET status = CASE WHEN d.attempts = 0 THEN 'queued' ELSE 'waiting' END, claim = NULL, due = t.due, updated = @at
+        FROM unnest(@subscriptionIds, @seqs, @registereds, @dues) AS t(subscription_id, seq, registered, due)
+        WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
+          AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
+        """;
+
     // Pauses claimed deliveries of subscriptions that are still paused. The subscription rows are share-locked, so a
     // resume (which updates the row, then makes its paused deliveries due) either waits for this statement and then sees
     // what it paused, or commits first and leaves these unpaused: no delivery is paused after its subscription resumed.
@@ -154,7 +163,11 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
 
     private const string MarkDrained = "UPDATE endpoints SET drained_version = @version WHERE id = @id AND backlog_version = @version";
 
-    private const string SubscriptionsOf = "SELECT id, consumer FROM subscriptions WHERE endpoint_id = @id ORDER BY id";
+    // PerPush: the deliveries one request carries (a batched subscription's batch size), so a drain claims enough for its slots.
+    private const string SubscriptionsOf = """
+        SELECT id, consumer, CASE WHEN content_mode = 'batched' THEN coalesce(batch_max_events, @defaultBatch) ELSE 1 END AS PerPush
+        FROM subscriptions WHERE endpoint_id = @id ORDER BY id
+        """;
 
     private const string StateOf = "SELECT coalesce((SELECT state FROM endpoints WHERE id = @id), 'healthy')";
 
@@ -243,6 +256,22 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         }
     }
 
+    /// <summary>Ends claims without an attempt: each delivery is due again at its own <c>Due</c>, its attempts unchanged.</summary>
+    public async Task DeferAsync(IReadOnlyList<(ClaimedDelivery Delivery, DateTimeOffset Due)> deliveries, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        foreach (var group in deliveries.GroupBy(d => d.Delivery.Claim))
+        {
+            var items = group.ToList();
+            var references = items.Select(d => d.Delivery.Delivery).ToList();
+            var (min, max) = Bounds(references);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                Defer,
+                new { min, max, claim = group.Key, at, subscriptionIds = Ids(references), seqs = Seqs(references), registereds = Registereds(references), dues = items.Select(d => d.Due.ToUniversalTime()).ToArray() },
+                cancellationToken: cancellationToken));
+        }
+    }
+
     /// <summary>
     /// Marks claimed deliveries of paused subscriptions paused (due: never, until resumed); those whose subscription was
     /// resumed meanwhile are released instead, due at once.
@@ -307,11 +336,12 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         await connection.ExecuteAsync(new CommandDefinition(MarkDrained, new { id = endpointId, version }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>The subscriptions pushing to an endpoint, with their consumers.</summary>
-    public async Task<IReadOnlyList<(Guid Id, string Consumer)>> SubscriptionsOfAsync(Guid endpointId, CancellationToken cancellationToken)
+    /// <summary>The subscriptions pushing to an endpoint, with their consumers and how many deliveries one request carries.</summary>
+    public async Task<IReadOnlyList<(Guid Id, string Consumer, int PerPush)>> SubscriptionsOfAsync(Guid endpointId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return [.. await connection.QueryAsync<(Guid, string)>(new CommandDefinition(SubscriptionsOf, new { id = endpointId }, cancellationToken: cancellationToken))];
+        return [.. await connection.QueryAsync<(Guid, string, int)>(new CommandDefinition(
+            SubscriptionsOf, new { id = endpointId, defaultBatch = Core.Subscriptions.ContentModes.DefaultBatchMaxEvents }, cancellationToken: cancellationToken))];
     }
 
     /// <summary>An endpoint's state now.</summary>

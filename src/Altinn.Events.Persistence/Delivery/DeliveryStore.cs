@@ -39,7 +39,9 @@ public sealed record AttemptEffect(string Status, DateTimeOffset? Due = null);
 /// <param name="OpenAfter">Consecutive failures that open the endpoint.</param>
 /// <param name="ProbeSchedule">The waits between probes of an open endpoint, the last repeating.</param>
 /// <param name="RetryAfter">What the endpoint asked for (429/503); a probe waits at least this long.</param>
-public sealed record EndpointEffect(Guid EndpointId, string EndPoint, int OpenAfter, IReadOnlyList<TimeSpan> ProbeSchedule, TimeSpan? RetryAfter);
+/// <param name="Counts">Whether a failure counts against the endpoint: false for all but the first delivery of a failed
+/// batched push, so one failed request counts once however many events it carried.</param>
+public sealed record EndpointEffect(Guid EndpointId, string EndPoint, int OpenAfter, IReadOnlyList<TimeSpan> ProbeSchedule, TimeSpan? RetryAfter, bool Counts = true);
 
 /// <summary>
 /// After an attempt: since when the subscription fails (null after a success), its endpoint's state, whether the attempt
@@ -275,7 +277,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 status = effect.Status,
                 due = effect.Due,
                 // 410 is an answer from a live endpoint about one delivery: it neither counts against the endpoint nor heals it.
-                countsAsFailure = attempt.Outcome != AttemptOutcome.Gone,
+                countsAsFailure = attempt.Outcome != AttemptOutcome.Gone && endpoint.Counts,
                 endpointId = endpoint.EndpointId,
                 endPoint = endpoint.EndPoint,
                 openAfter = endpoint.OpenAfter,

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Delivery;
@@ -16,6 +17,12 @@ namespace Altinn.Events.Stages.Outbound;
 /// the inbound stage or redelivery authorized moments ago).</param>
 /// <param name="Probe">The push tests an open endpoint: it is made although the endpoint is open, and logged as a probe.</param>
 internal readonly record struct PushMode(bool Reauthorize, bool Probe = false);
+
+/// <summary>One delivery a request carries: its claim and its event.</summary>
+internal readonly record struct PushMember(ClaimedDelivery Claimed, PushEvent Event);
+
+/// <summary>One request: a delivery, or several of one batched subscription (oldest first).</summary>
+internal sealed record PushUnit(PushTarget Target, IReadOnlyList<PushMember> Members);
 
 /// <summary>
 /// What <see cref="DeliveryPusher.RunAsync"/> started: <paramref name="Pushes"/> deliveries went for a slot;
@@ -41,6 +48,7 @@ internal sealed class DeliveryPusher(
     IAuthorizationDecider decider,
     WebhookClient webhooks,
     EndpointLimiter limiter,
+    RateGate rates,
     IQueueSender queues,
     IOptions<QueueOptions> queueOptions,
     IOptions<OutboundOptions> options,
@@ -50,6 +58,9 @@ internal sealed class DeliveryPusher(
 {
     public const string CloudEventContentType = "application/cloudevents+json";
     public const string SlackHost = "hooks.slack.com";
+
+    /// <summary>The metrics' name for deliveries put off by their endpoint's allowed rate.</summary>
+    public const string RateDeferred = "ratedeferred";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan RecordPatience = TimeSpan.FromSeconds(45);
@@ -132,13 +143,14 @@ internal sealed class DeliveryPusher(
         // with one of its deliveries does, and healthy pushes in the same message must not wait in that line.
         var busy = new ConcurrentQueue<ClaimedDelivery>();
         var opened = new ConcurrentQueue<ClaimedDelivery>();
+        var deferred = new ConcurrentQueue<(ClaimedDelivery, DateTimeOffset)>();
         var slotWait = mode.Probe ? TimeSpan.Zero : options.Value.SlotWait;
         var atOnce = new ConcurrentQueue<Task>();
-        var pushes = ready.Except(open).Select(r => AcquireAndPushAsync(r.Claimed, r.Event, r.Target, slotWait, mode.Probe, busy, opened, atOnce)).ToList();
+        var pushes = Units(ready.Except(open)).Select(u => AcquireAndPushAsync(u, slotWait, mode.Probe, busy, opened, deferred, atOnce)).ToList();
         var started = PushBatch.None;
         if (pushes.Count > 0)
         {
-            var all = ParkWaitersAsync(pushes, busy, opened);
+            var all = ParkWaitersAsync(pushes, busy, opened, deferred);
             Track(all);
             started = new PushBatch(pushes.Count, all, atOnce.IsEmpty ? Task.CompletedTask : Task.WhenAll(atOnce));
         }
@@ -152,10 +164,64 @@ internal sealed class DeliveryPusher(
         return started;
     }
 
-    // Ends when every push has ended and the deliveries that got no slot, or whose endpoint opened while they waited, are parked.
-    private async Task ParkWaitersAsync(List<Task<Task?>> acquisitions, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened)
+    /// <summary>
+    /// The requests <paramref name="ready"/> makes: one per delivery, but for a batched subscription (not on Slack) its
+    /// deliveries oldest first in batches of up to its batchMaxEvents events and batchMaxBytes bytes of body (an event
+    /// larger than that goes alone).
+    /// </summary>
+    internal static List<PushUnit> Units(IEnumerable<(ClaimedDelivery Claimed, PushEvent Event, PushTarget Target)> ready)
+    {
+        var units = new List<PushUnit>();
+        foreach (var group in ready.GroupBy(r => r.Target.Id))
+        {
+            var target = group.First().Target;
+            if (!IsBatched(target))
+            {
+                units.AddRange(group.Select(r => new PushUnit(target, [new PushMember(r.Claimed, r.Event)])));
+                continue;
+            }
+
+            var maxEvents = target.BatchMaxEvents ?? ContentModes.DefaultBatchMaxEvents;
+            var maxBytes = target.BatchMaxBytes ?? ContentModes.DefaultBatchMaxBytes;
+            var current = new List<PushMember>();
+            long bytes = 2; // [ and ]
+            foreach (var r in group.OrderBy(r => r.Claimed.Delivery.Seq))
+            {
+                var size = Encoding.UTF8.GetByteCount(r.Event.CloudEvent) + 1; // and a comma
+                if (current.Count > 0 && (current.Count >= maxEvents || bytes + size - 1 > maxBytes))
+                {
+                    units.Add(new PushUnit(target, current));
+                    current = [];
+                    bytes = 2;
+                }
+
+                current.Add(new PushMember(r.Claimed, r.Event));
+                bytes += size;
+            }
+
+            if (current.Count > 0)
+            {
+                units.Add(new PushUnit(target, current));
+            }
+        }
+
+        return units;
+    }
+
+    private static bool IsBatched(PushTarget target) => target.ContentMode == ContentModes.Batched && !IsSlack(new Uri(target.EndPoint));
+
+    // Ends when every push has ended and the deliveries that got no slot, or whose endpoint opened while they waited, are
+    // parked, and those the endpoint's allowed rate put off are due again when it allows them.
+    private async Task ParkWaitersAsync(
+        List<Task<Task?>> acquisitions, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened, ConcurrentQueue<(ClaimedDelivery, DateTimeOffset)> deferred)
     {
         var pushes = await Task.WhenAll(acquisitions);
+        if (!deferred.IsEmpty)
+        {
+            await schedule.DeferAsync([.. deferred], time.GetUtcNow(), CancellationToken.None);
+            metrics.Count(RateDeferred, deferred.Count);
+        }
+
         if (!busy.IsEmpty)
         {
             await ParkAsync([.. busy], failing: false, time.GetUtcNow(), CancellationToken.None);
@@ -188,26 +254,85 @@ internal sealed class DeliveryPusher(
     }
 
     private async Task<Task?> AcquireAndPushAsync(
-        ClaimedDelivery claimed, PushEvent stored, PushTarget target, TimeSpan slotWait, bool probe, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened,
-        ConcurrentQueue<Task> atOnce)
+        PushUnit unit, TimeSpan slotWait, bool probe, ConcurrentQueue<ClaimedDelivery> busy, ConcurrentQueue<ClaimedDelivery> opened,
+        ConcurrentQueue<(ClaimedDelivery, DateTimeOffset)> deferred, ConcurrentQueue<Task> atOnce)
     {
-        var acquiring = limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait);
-        var immediate = acquiring.IsCompleted;
-        var slot = await acquiring;
+        var target = unit.Target;
+        var waited = false;
+        var rate = probe ? null : target.AllowedRate is > 0 ? target.AllowedRate : null;
+        IDisposable? line = null;
+        IDisposable? slot;
+        try
+        {
+            // The endpoint's allowed rate, one turn per request: a near turn is waited for here (no slot held), a far one
+            // in PostgreSQL. Then its line, so that pushes of the endpoint leave at least an interval apart whatever they
+            // waited for. Probes of an open endpoint, at most one per retry step, do not wait.
+            if (rate is { } perMinute)
+            {
+                var horizon = RateGate.Horizon(options.Value);
+                if (rates.Reserve(target.EndpointId, perMinute, horizon, out var turn) is not { } wait)
+                {
+                    var now = time.GetUtcNow();
+                    var due = turn - horizon / 2 > now ? turn - horizon / 2 : now;
+                    foreach (var member in unit.Members)
+                    {
+                        deferred.Enqueue((member.Claimed, due));
+                    }
+
+                    OutboundLog.RateDeferred(logger, target.Id, unit.Members.Count, perMinute, due - now);
+                    return null;
+                }
+
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time);
+                    waited = true;
+                }
+
+                line = await rates.EnterAsync(target.EndpointId);
+                if (rates.UntilNext(target.EndpointId, perMinute) is var rest && rest > TimeSpan.Zero)
+                {
+                    await Task.Delay(rest, time);
+                    waited = true;
+                }
+            }
+
+            var acquiring = limiter.AcquireAsync(new Uri(target.EndPoint), target.Consumer, slotWait);
+            waited |= !acquiring.IsCompleted;
+            slot = await acquiring;
+            if (slot is not null && rate is { } sent)
+            {
+                rates.MarkSent(target.EndpointId, sent);
+            }
+        }
+        finally
+        {
+            line?.Dispose();
+        }
+
+        var immediate = !waited;
         if (slot is null)
         {
-            busy.Enqueue(claimed);
+            foreach (var member in unit.Members)
+            {
+                busy.Enqueue(member.Claimed);
+            }
+
             return null;
         }
 
         if (!probe && _seenOpen.ContainsKey(target.EndpointId))
         {
             slot.Dispose();
-            opened.Enqueue(claimed);
+            foreach (var member in unit.Members)
+            {
+                opened.Enqueue(member.Claimed);
+            }
+
             return null;
         }
 
-        var push = PushAsync(claimed, stored, target, slot, probe);
+        var push = PushAsync(unit, slot, probe);
         if (immediate)
         {
             atOnce.Enqueue(push);
@@ -285,25 +410,41 @@ internal sealed class DeliveryPusher(
     }
 
     // Not cancelled with the message or the host: the push holds a claim, and ending it half-way would only make a duplicate.
-    private async Task PushAsync(ClaimedDelivery claimed, PushEvent stored, PushTarget target, IDisposable slot, bool probe)
+    private async Task PushAsync(PushUnit unit, IDisposable slot, bool probe)
     {
         var settings = options.Value;
-        var delivery = claimed.Delivery;
+        var target = unit.Target;
         var endPoint = new Uri(target.EndPoint);
         using var heldSlot = slot;
         await Task.Yield();
-        var webhookId = WebhookIds.For(delivery.SubscriptionId, delivery.Seq, claimed.Generation);
         var started = time.GetTimestamp();
         WebhookResult result;
-        if (target.ContentMode == ContentModes.Binary && !IsSlack(endPoint))
+        if (IsBatched(target))
         {
-            var (headers, bytes, dataContentType) = BinaryModeEvent.FromStructured(stored.CloudEvent);
-            result = await webhooks.PostAsync(endPoint, bytes, dataContentType, headers, target.Secret, webhookId, settings.Timeout, CancellationToken.None);
+            // One request for the batch, signed over the whole body; its id follows from its members (WebhookIds.ForBatch).
+            var body = new StringBuilder(unit.Members.Sum(m => m.Event.CloudEvent.Length + 1) + 1).Append('[');
+            for (var i = 0; i < unit.Members.Count; i++)
+            {
+                body.Append(i == 0 ? "" : ",").Append(unit.Members[i].Event.CloudEvent);
+            }
+
+            var webhookId = WebhookIds.ForBatch(target.Id, [.. unit.Members.Select(m => (m.Claimed.Delivery.Seq, m.Claimed.Generation))]);
+            result = await webhooks.PostAsync(endPoint, body.Append(']').ToString(), ContentModes.BatchContentType, target.Secret, webhookId, settings.Timeout, CancellationToken.None);
         }
         else
         {
-            var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
-            result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, webhookId, settings.Timeout, CancellationToken.None);
+            var (claimed, stored) = unit.Members[0];
+            var webhookId = WebhookIds.For(claimed.Delivery.SubscriptionId, claimed.Delivery.Seq, claimed.Generation);
+            if (target.ContentMode == ContentModes.Binary && !IsSlack(endPoint))
+            {
+                var (headers, bytes, dataContentType) = BinaryModeEvent.FromStructured(stored.CloudEvent);
+                result = await webhooks.PostAsync(endPoint, bytes, dataContentType, headers, target.Secret, webhookId, settings.Timeout, CancellationToken.None);
+            }
+            else
+            {
+                var (body, contentType) = Envelope(endPoint, stored.CloudEvent);
+                result = await webhooks.PostAsync(endPoint, body, contentType, target.Secret, webhookId, settings.Timeout, CancellationToken.None);
+            }
         }
 
         var duration = time.GetElapsedTime(started);
@@ -317,7 +458,59 @@ internal sealed class DeliveryPusher(
 
         var at = time.GetUtcNow();
         metrics.Pushed(duration, result.Success);
-        var endpoint = new EndpointEffect(target.EndpointId, target.EndPoint, settings.OpenAfter, settings.Schedule, result.RetryAfter);
+        if (unit.Members.Count > 1)
+        {
+            OutboundLog.BatchPushed(logger, target.Id, unit.Members.Count, unit.Members[0].Claimed.Delivery.Seq, unit.Members[^1].Claimed.Delivery.Seq, result.Reason, duration.TotalMilliseconds);
+        }
+
+        // The outcome is every member's: each gets its attempt in the delivery log and its own next step (a retry after
+        // its own attempt count). Successes share one statement (DeliveredBatcher); of a failure only the first member
+        // counts against the endpoint, as the request failed once.
+        AttemptResult[] recorded;
+        if (result.Success)
+        {
+            recorded = await Task.WhenAll(unit.Members.Select(m => RecordOutcomeAsync(m, target, result, duration, at, probe, counts: true)));
+        }
+        else
+        {
+            recorded = new AttemptResult[unit.Members.Count];
+            for (var i = 0; i < unit.Members.Count; i++)
+            {
+                recorded[i] = await RecordOutcomeAsync(unit.Members[i], target, result, duration, at, probe, counts: i == 0);
+            }
+        }
+
+        if (recorded[^1].EndpointState == EndpointState.Open)
+        {
+            _seenOpen[target.EndpointId] = true;
+        }
+        else
+        {
+            _seenOpen.TryRemove(target.EndpointId, out _);
+        }
+
+        if (recorded.Any(r => r.Opened))
+        {
+            OutboundLog.EndpointOpen(logger, target.Id, result.Reason);
+        }
+
+        if (recorded.Select(r => r.FailingSince).Min() is { } since && at - since >= settings.DisableAfter)
+        {
+            var reason = $"Disabled by the outbound stage at {at:O}: every push since {since:O} failed (last: {result.Reason}). Validate the subscription again to enable it.";
+            if (await store.DisableAsync(target.Id, at - settings.DisableAfter, reason, at, CancellationToken.None))
+            {
+                OutboundLog.Disabled(logger, target.Id, since);
+            }
+        }
+    }
+
+    /// <summary>Records what the request did for one delivery it carried: delivered, gone, a retry, or failed (poison first).</summary>
+    private async Task<AttemptResult> RecordOutcomeAsync(PushMember member, PushTarget target, WebhookResult result, TimeSpan duration, DateTimeOffset at, bool probe, bool counts)
+    {
+        var settings = options.Value;
+        var (claimed, stored) = member;
+        var delivery = claimed.Delivery;
+        var endpoint = new EndpointEffect(target.EndpointId, target.EndPoint, settings.OpenAfter, settings.Schedule, result.RetryAfter, counts);
         AttemptResult recorded;
         string outcome;
         if (result.Success)
@@ -349,28 +542,7 @@ internal sealed class DeliveryPusher(
         }
 
         metrics.Count(outcome, 1);
-        if (recorded.EndpointState == EndpointState.Open)
-        {
-            _seenOpen[target.EndpointId] = true;
-        }
-        else
-        {
-            _seenOpen.TryRemove(target.EndpointId, out _);
-        }
-
-        if (recorded.Opened)
-        {
-            OutboundLog.EndpointOpen(logger, target.Id, result.Reason);
-        }
-
-        if (recorded.FailingSince is { } since && at - since >= settings.DisableAfter)
-        {
-            var reason = $"Disabled by the outbound stage at {at:O}: every push since {since:O} failed (last: {result.Reason}). Validate the subscription again to enable it.";
-            if (await store.DisableAsync(target.Id, at - settings.DisableAfter, reason, at, CancellationToken.None))
-            {
-                OutboundLog.Disabled(logger, target.Id, since);
-            }
-        }
+        return recorded;
 
         AttemptRecord Attempt(string outcome) => new(
             delivery, stored.Id, at, result.StatusCode, duration, result.Success ? null : result.Error ?? (result.StatusCode is { } c ? $"HTTP {c}" : null), outcome, claimed.Claim, probe);

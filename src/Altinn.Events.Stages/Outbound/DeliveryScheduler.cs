@@ -24,6 +24,7 @@ internal sealed class DeliveryScheduler(
 {
     private const int ProbesPerRound = 64;
     private const int BacklogsPerRound = 256;
+    private const int MaxDrainClaim = 4000;
     private static readonly TimeSpan CountEvery = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
 
@@ -102,7 +103,7 @@ internal sealed class DeliveryScheduler(
         var settings = options.Value;
         var now = time.GetUtcNow();
         IReadOnlyList<ClaimedDelivery> claimed = [];
-        foreach (var (subscriptionId, _) in await schedule.SubscriptionsOfAsync(endpoint.Id, cancellationToken))
+        foreach (var (subscriptionId, _, _) in await schedule.SubscriptionsOfAsync(endpoint.Id, cancellationToken))
         {
             claimed = await schedule.ClaimParkedAsync(subscriptionId, 1, Guid.NewGuid(), now, now + settings.ClaimFor, cancellationToken);
             if (claimed.Count > 0)
@@ -170,7 +171,7 @@ internal sealed class DeliveryScheduler(
         while (subscriptions.Count > 0 && !cancellationToken.IsCancellationRequested)
         {
             inFlight.RemoveAll(t => t.IsCompleted);
-            var (subscriptionId, consumer) = subscriptions[next % subscriptions.Count];
+            var (subscriptionId, consumer, perPush) = subscriptions[next % subscriptions.Count];
             var free = limiter.Available(uri, consumer);
             if (free == 0)
             {
@@ -178,9 +179,11 @@ internal sealed class DeliveryScheduler(
                 continue;
             }
 
-            // As many as can start now, and as many again to wait (SlotWait) for the slots those free: fewer round trips.
+            // As many as can start now, and as many again to wait (SlotWait) for the slots those free: fewer round trips. A
+            // batched subscription's request carries up to PerPush deliveries.
             var now = time.GetUtcNow();
-            var claimed = await schedule.ClaimParkedAsync(subscriptionId, free + settings.MaxConcurrencyPerEndpoint, Guid.NewGuid(), now, now + settings.ClaimFor, cancellationToken);
+            var limit = (int)Math.Min(MaxDrainClaim, (long)(free + settings.MaxConcurrencyPerEndpoint) * perPush);
+            var claimed = await schedule.ClaimParkedAsync(subscriptionId, limit, Guid.NewGuid(), now, now + settings.ClaimFor, cancellationToken);
             if (claimed.Count == 0)
             {
                 subscriptions.RemoveAt(next % subscriptions.Count);

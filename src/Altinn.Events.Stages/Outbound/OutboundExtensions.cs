@@ -21,6 +21,7 @@ internal static class OutboundExtensions
         builder.Services.AddSingleton<DeliveredBatcher>();
         builder.Services.AddSingleton<DeliverySchedule>();
         builder.Services.AddSingleton<EndpointLimiter>();
+        builder.Services.AddSingleton<RateGate>();
         builder.Services.AddSingleton<OutboundMetrics>();
         builder.Services.AddSingleton<DeliveryPusher>();
         builder.Services.AddHostedService<DeliveryScheduler>();

@@ -1,6 +1,6 @@
 namespace Altinn.Events.Stages.Outbound;
 
-/// <summary>The outbound stage's log messages (event ids 5000-5049). Ids, sequence numbers and reasons only: never secrets, query strings or event bodies.</summary>
+/// <summary>The outbound stage's log messages (event ids 5000-5049, and 8700-8719 for batched pushes and allowed rates). Ids, sequence numbers and reasons only: never secrets, query strings or event bodies.</summary>
 internal static partial class OutboundLog
 {
     [LoggerMessage(5000, LogLevel.Debug, "Delivered event {Seq} to subscription {SubscriptionId} on attempt {Attempt} (HTTP {StatusCode}, {DurationMs} ms)")]
@@ -44,4 +44,10 @@ internal static partial class OutboundLog
 
     [LoggerMessage(5013, LogLevel.Warning, "Could not record the push of event {Seq} to subscription {SubscriptionId}; retrying in {Delay} so it is not pushed again")]
     public static partial void RecordRetried(ILogger logger, Exception exception, Guid subscriptionId, long seq, TimeSpan delay);
+
+    [LoggerMessage(8700, LogLevel.Debug, "Pushed a batch of {Count} events ({FirstSeq}..{LastSeq}) to subscription {SubscriptionId}: {Outcome} in {DurationMs} ms")]
+    public static partial void BatchPushed(ILogger logger, Guid subscriptionId, int count, long firstSeq, long lastSeq, string outcome, double durationMs);
+
+    [LoggerMessage(8701, LogLevel.Debug, "{Count} deliveries of subscription {SubscriptionId} wait {Delay} for their endpoint's allowed rate of {Rate} requests a minute")]
+    public static partial void RateDeferred(ILogger logger, Guid subscriptionId, int count, int rate, TimeSpan delay);
 }

@@ -10,8 +10,10 @@ using Microsoft.Extensions.Options;
 namespace Altinn.Events.Stages.Validation;
 
 /// <summary>
-/// The handshake of a new subscription: POSTs the validation CloudEvent (signed) to the endpoint. A 2xx validates
-/// the subscription; anything else records the reason and sends the next attempt to the queue with the next delay of
+/// The handshake of a new subscription: POSTs the validation CloudEvent (signed) to the endpoint, or, for
+/// validationMethod <c>options</c>, sends the CloudEvents webhook handshake (<see cref="WebhookHandshake"/>: OPTIONS, a 2xx
+/// with WebHook-Allowed-Origin naming this service or <c>*</c>; its WebHook-Allowed-Rate is stored as the endpoint's push
+/// rate). Success validates the subscription; anything else records the reason and sends the next attempt to the queue with the next delay of
 /// the retry schedule, until the schedule runs out and the subscription is left failed. Messages of a deleted
 /// subscription, or of an earlier validation run, complete without doing anything.
 /// </summary>
@@ -46,20 +48,19 @@ internal sealed class ValidationFunction(
             return;
         }
 
-        var eventId = Guid.NewGuid().ToString();
-        var body = new JsonObject
-        {
-            ["specversion"] = "1.0",
-            ["id"] = eventId,
-            ["type"] = EventType,
-            ["source"] = subscriptionOptions.Value.SubscriptionUrl(subscription.Id),
-        }.ToJsonString();
-
         var settings = options.Value;
-        var result = await webhooks.PostAsync(new Uri(subscription.EndPoint), body, ContentType, subscription.Secret, eventId, settings.Timeout, cancellationToken);
+        var (result, allowedRate) = subscription.ValidationMethod == ValidationMethods.Options
+            ? await HandshakeAsync(subscription, settings, cancellationToken)
+            : (await PostValidationEventAsync(subscription, settings, cancellationToken), null);
         var now = time.GetUtcNow();
         if (result.Success)
         {
+            // The granted rate first: the subscription receives pushes once validated, and never faster than granted.
+            if (subscription.ValidationMethod == ValidationMethods.Options)
+            {
+                await store.SetAllowedRateAsync(subscription.Id, request.Run, allowedRate, cancellationToken);
+            }
+
             await store.MarkValidatedAsync(subscription.Id, request.Run, request.Attempt, now, cancellationToken);
             ValidationLog.Validated(logger, subscription.Id, request.Attempt);
             return;
@@ -77,6 +78,41 @@ internal sealed class ValidationFunction(
         var next = request with { Attempt = request.Attempt + 1 };
         await queues.SendAsync(queueOptions.Value.ValidationQueue, JsonSerializer.Serialize(next, Json), delay, cancellationToken);
         ValidationLog.AttemptFailed(logger, subscription.Id, request.Attempt, result.Reason, delay);
+    }
+
+    private Task<WebhookResult> PostValidationEventAsync(Subscription subscription, ValidationOptions settings, CancellationToken cancellationToken)
+    {
+        var eventId = Guid.NewGuid().ToString();
+        var body = new JsonObject
+        {
+            ["specversion"] = "1.0",
+            ["id"] = eventId,
+            ["type"] = EventType,
+            ["source"] = subscriptionOptions.Value.SubscriptionUrl(subscription.Id),
+        }.ToJsonString();
+        return webhooks.PostAsync(new Uri(subscription.EndPoint), body, ContentType, subscription.Secret, eventId, settings.Timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// The CloudEvents webhook handshake: a 2xx with WebHook-Allowed-Origin naming this service (or <c>*</c>) validates;
+    /// a 2xx without that consent fails like a non-2xx, with the reason. The granted rate comes back with a success.
+    /// </summary>
+    private async Task<(WebhookResult Result, int? AllowedRate)> HandshakeAsync(Subscription subscription, ValidationOptions settings, CancellationToken cancellationToken)
+    {
+        var origin = settings.OriginName(subscriptionOptions.Value);
+        var (result, allowedOrigin, allowedRate) = await webhooks.OptionsAsync(new Uri(subscription.EndPoint), origin, settings.Timeout, cancellationToken);
+        if (!result.Success)
+        {
+            return (result, null);
+        }
+
+        if (WebhookHandshake.Refusal(origin, allowedOrigin, allowedRate, out var rate) is { } refusal)
+        {
+            ValidationLog.HandshakeRefused(logger, subscription.Id, refusal);
+            return (result with { Success = false, Error = refusal }, null);
+        }
+
+        return (result, rate);
     }
 
     private static ValidationMessage Parse(string body)
@@ -102,6 +138,9 @@ internal sealed class ValidationFunction(
 
 internal static partial class ValidationLog
 {
+    [LoggerMessage(8720, LogLevel.Information, "The endpoint of subscription {SubscriptionId} answered the OPTIONS handshake without consent: {Reason}")]
+    public static partial void HandshakeRefused(ILogger logger, Guid subscriptionId, string reason);
+
     [LoggerMessage(4010, LogLevel.Information, "Subscription {SubscriptionId} validated on attempt {Attempt}")]
     public static partial void Validated(ILogger logger, Guid subscriptionId, int attempt);
 

@@ -28,6 +28,17 @@ public sealed class ValidationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Validation:SweepInterval must be between {1} and {2}.")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The name this service gives in the CloudEvents webhook handshake (<c>WebHook-Request-Origin</c>), which the endpoint
+    /// must answer in <c>WebHook-Allowed-Origin</c> (or <c>*</c>). Empty: the host of <c>Subscriptions:PublicBaseUrl</c>.
+    /// </summary>
+    [RegularExpression(@"^[A-Za-z0-9.\-:]*$", ErrorMessage = "Validation:RequestOrigin must be a host name (letters, digits, '.', '-', ':').")]
+    public string RequestOrigin { get; set; } = string.Empty;
+
+    /// <summary>The origin name sent: <see cref="RequestOrigin"/>, or the public base URL's host.</summary>
+    public string OriginName(Core.Subscriptions.SubscriptionOptions subscriptions) =>
+        !string.IsNullOrEmpty(RequestOrigin) ? RequestOrigin : Uri.TryCreate(subscriptions.PublicBaseUrl, UriKind.Absolute, out var uri) ? uri.Host : "altinn-events";
+
     /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
     public IReadOnlyList<TimeSpan> Schedule => Core.Subscriptions.RetrySchedule.Parse(RetrySchedule) ?? [];
 

@@ -58,4 +58,8 @@ public sealed class FakeHttpServer : IAsyncDisposable
     }
 }
 
-public sealed record ReceivedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body);
+public sealed record ReceivedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)
+{
+    /// <summary>When it arrived (set by receivers that record it).</summary>
+    public DateTimeOffset At { get; init; }
+}

@@ -154,4 +154,42 @@ public sealed class ClientSubscriptionTests(ClientFixture fixture) : IClassFixtu
         var log = await client.GetDeliveriesAsync(subscription.Id).ToListAsync();
         Assert.Contains(log, a => a.Outcome == "retry");
     }
+
+    [Fact]
+    public async Task OptionsHandshakeAndBatchedPushes_AreHandledByMapEventsWebhook_EndToEnd()
+    {
+        var client = fixture.Client(ClientFixture.Org());
+        var type = UniqueType();
+        var (endpoint, path) = fixture.Receiver.NewEndpoint();
+        var created = await client.CreateSubscriptionAsync(new SubscriptionRequest
+        {
+            EndPoint = endpoint, ResourceFilter = EventBuilder.TestResource, TypeFilter = type, ContentMode = "batched", BatchMaxEvents = 10, ValidationMethod = "options",
+        });
+        fixture.Receiver.Secrets.Add(created.Secret!);
+
+        // Validated by the OPTIONS handshake, which MapEventsWebhook answers: no validation event is posted.
+        Assert.True(await TestQueues.EventuallyAsync(async () => (await client.GetSubscriptionAsync(created.Id))!.Validated, Patience), "the subscription was not validated");
+        var shown = (await client.GetSubscriptionAsync(created.Id))!;
+        Assert.Equal(("batched", 10, "options", (int?)null), (shown.ContentMode, shown.BatchMaxEvents, shown.ValidationMethod, shown.AllowedRate));
+        var handshake = Assert.Single(fixture.Receiver.RequestsTo(path));
+        Assert.Equal(200, handshake.Status);
+        Assert.False(string.IsNullOrEmpty(handshake.Headers["WebHook-Request-Origin"]));
+
+        CloudEvent[] events = [Generic(type), Generic(type), Generic(type)];
+        await client.PublishBatchAsync(events);
+
+        Assert.True(await HandledAsync(path, 3), "the events were not pushed");
+        var handled = fixture.Receiver.Handled.Where(h => h.Path == path).ToList();
+        Assert.Equal(events.Select(e => e.Id), handled.Select(h => h.Event.Id));
+        Assert.All(handled, h => Assert.Contains(":batch:", h.Context.WebhookId, StringComparison.Ordinal));
+        Assert.All(handled, h => Assert.Equal(created.Id, h.Context.SubscriptionId));
+        foreach (var push in handled.GroupBy(h => h.Context.WebhookId))
+        {
+            Assert.Equal(Enumerable.Range(0, push.Count()), push.Select(h => h.Context.Index));
+            Assert.All(push, h => Assert.Equal(push.Count(), h.Context.Count));
+        }
+
+        var posts = fixture.Receiver.RequestsTo(path).Where(r => r.WebhookId is not null).ToList();
+        Assert.All(posts, p => Assert.Equal((200, "application/cloudevents-batch+json"), (p.Status, p.Headers["Content-Type"].Split(';')[0])));
+    }
 }

@@ -139,17 +139,144 @@ public sealed class SubscriptionProtocolTests(SubscriptionProtocolTests.Protocol
         Assert.True(Altinn.Events.Core.Subscriptions.WebhookSignature.Verify(secret, push.Headers["webhook-id"], push.Headers["webhook-timestamp"], push.Body, push.Headers["webhook-signature"]));
     }
 
+    public static TheoryData<string, string> BadProtocolInput => new()
+    {
+        { """{"contentMode":"smoke-signals"}""", "contentMode" },
+        { """{"contentMode":"batched","batchMaxEvents":0}""", "batchMaxEvents" },
+        { """{"contentMode":"batched","batchMaxEvents":1001}""", "batchMaxEvents" },
+        { """{"contentMode":"batched","batchMaxBytes":100}""", "batchMaxBytes" },
+        { """{"contentMode":"batched","batchMaxBytes":5000000}""", "batchMaxBytes" },
+        { """{"batchMaxEvents":10}""", "batchMaxEvents" },
+        { """{"contentMode":"binary","batchMaxBytes":2048}""", "batchMaxBytes" },
+        { """{"validationMethod":"carrier-pigeon"}""", "validationMethod" },
+        { """{"contentMode":"batched","batchMaxEvents":"many"}""", "batchMaxEvents" },
+        { """{"contentMode":"batched","batchMaxBytes":1.5}""", "batchMaxBytes" },
+        { """{"validationMethod":7}""", "validationMethod" },
+    };
+
     [Theory]
-    [InlineData("contentMode", "batched")]
-    [InlineData("validationMethod", "options")]
-    public async Task NotYetOfferedModes_AreRefusedWith400_RatherThanIgnored(string field, string value)
+    [MemberData(nameof(BadProtocolInput))]
+    public async Task BadContentModeBatchSizeOrValidationMethod_Is400NamingTheField(string extra, string field)
     {
         using var organisation = fixture.Api(TestTokens.ForOrganisation("991825827"));
+        var body = JsonNode.Parse(extra)!.AsObject();
+        body["endPoint"] = fixture.Receiver.Endpoint();
+        body["resourceFilter"] = EventBuilder.TestResource;
 
-        var response = await organisation.PostAsync(Path, JsonContent.Create(new JsonObject { ["endPoint"] = fixture.Receiver.Endpoint(), ["resourceFilter"] = EventBuilder.TestResource, [field] = value }));
+        var response = await organisation.PostAsync(Path, JsonContent.Create(body));
 
         await AssertInvalidAsync(response, field);
     }
+
+    [Fact]
+    public async Task PatchToBatched_PushesWaitingDeliveriesAsSdkReadableBatchesWithinBatchMaxEvents_OldestFirst()
+    {
+        using var organisation = fixture.Api(TestTokens.ForOrganisation("991825827"));
+        var tag = Guid.NewGuid().ToString("N");
+        var (location, endpoint) = await SubscribeAsync(organisation, new JsonObject { ["filters"] = new JsonArray(new JsonObject { ["exact"] = new JsonObject { ["runtag"] = tag } }) });
+
+        var patched = await organisation.PatchAsync(location, JsonContent.Create(new JsonObject { ["contentMode"] = "batched", ["batchMaxEvents"] = 3, ["enabled"] = false }));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var shown = await patched.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("batched", 3), (shown.GetProperty("contentMode").GetString(), shown.GetProperty("batchMaxEvents").GetInt32()));
+        var ids = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            ids.Add(await PublishAsync(EventBuilder.Generic().With("runtag", tag)));
+        }
+
+        var id = Guid.Parse(location.Split('/')[^1]);
+        Assert.True(await TestQueues.EventuallyAsync(async () => await StatusCountAsync(id, "paused") == 7, Patience), "the deliveries were not paused");
+        Assert.Equal(HttpStatusCode.OK, (await organisation.PatchAsync(location, JsonContent.Create(new JsonObject { ["enabled"] = true }))).StatusCode);
+
+        Assert.True(await TestQueues.EventuallyAsync(async () => await StatusCountAsync(id, "delivered") == 7, Patience), "the deliveries were not pushed");
+        var pushes = fixture.Receiver.RequestsTo(endpoint).Where(r => r.Method == "POST" && r.Body.Contains(tag, StringComparison.Ordinal)).ToList();
+        var formatter = new CloudNative.CloudEvents.SystemTextJson.JsonEventFormatter();
+        var received = new List<string>();
+        foreach (var push in pushes)
+        {
+            Assert.StartsWith("application/cloudevents-batch+json", push.Headers["Content-Type"], StringComparison.Ordinal);
+            var batch = formatter.DecodeBatchModeMessage(Encoding.UTF8.GetBytes(push.Body), new System.Net.Mime.ContentType(push.Headers["Content-Type"]), null);
+            Assert.InRange(batch.Count, 1, 3);
+            received.AddRange(batch.Select(e => e.Id!));
+        }
+
+        Assert.Equal(ids, received);
+        Assert.True(pushes.Count is >= 3 and < 7, $"{pushes.Count} requests for 7 events in batches of 3");
+    }
+
+    [Fact]
+    public async Task OptionsValidation_ConsentingEndpoint_IsValidatedByTheHandshake_AndItsAllowedRateStoredAndEnforced()
+    {
+        using var organisation = fixture.Api(TestTokens.ForOrganisation("991825827"));
+        var endpoint = fixture.Receiver.Endpoint();
+        fixture.Receiver.AnswerOptions(endpoint, 200, ("WebHook-Allowed-Origin", Origin), ("WebHook-Allowed-Rate", "120"));
+        var tag = Guid.NewGuid().ToString("N");
+
+        var created = await organisation.PostAsync(Path, JsonContent.Create(new JsonObject
+        {
+            ["endPoint"] = endpoint,
+            ["resourceFilter"] = EventBuilder.TestResource,
+            ["validationMethod"] = "options",
+            ["filters"] = new JsonArray(new JsonObject { ["exact"] = new JsonObject { ["runtag"] = tag } }),
+        }));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var location = created.Headers.Location!.AbsolutePath;
+        await ValidatedAsync(organisation, location);
+        var shown = await organisation.GetFromJsonAsync<JsonElement>(location);
+        Assert.Equal(("options", 120), (shown.GetProperty("validationMethod").GetString(), shown.GetProperty("allowedRate").GetInt32()));
+        var handshake = Assert.Single(fixture.Receiver.RequestsTo(endpoint));
+        Assert.Equal("OPTIONS", handshake.Method);
+        Assert.Equal(Origin, handshake.Headers["WebHook-Request-Origin"]);
+
+        // 120 a minute: pushes at least half a second apart.
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add(await PublishAsync(EventBuilder.Generic().With("runtag", tag)));
+        }
+
+        Assert.True(await EventuallyReceivedAsync(endpoint, [.. ids]), "the events were not pushed");
+        var arrivals = fixture.Receiver.RequestsTo(endpoint).Where(r => r.Method == "POST").Select(r => r.At).Order().ToList();
+        Assert.Equal(6, arrivals.Count);
+        var gaps = arrivals.Zip(arrivals.Skip(1), (a, b) => b - a).ToList();
+        Assert.True(gaps.All(g => g >= TimeSpan.FromMilliseconds(375)), $"pushes came faster than 120 a minute: {string.Join(", ", gaps.Select(g => (int)g.TotalMilliseconds))} ms apart");
+        Assert.True(arrivals[^1] - arrivals[0] >= TimeSpan.FromSeconds(2.2), $"6 pushes at 120 a minute took {arrivals[^1] - arrivals[0]}");
+    }
+
+    public static TheoryData<string, int, string[]> RefusingHandshakes => new()
+    {
+        { "another origin", 200, ["WebHook-Allowed-Origin", "someone-else.example"] },
+        { "no consent header", 200, [] },
+        { "non-2xx", 403, ["WebHook-Allowed-Origin", "*"] },
+        { "a bad rate", 200, ["WebHook-Allowed-Origin", "*", "WebHook-Allowed-Rate", "fast"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusingHandshakes))]
+    public async Task OptionsValidation_RefusingEndpoint_IsRetriedThenFailed_WithTheReason_AndGetsNothing(string refusal, int status, string[] headers)
+    {
+        using var organisation = fixture.Api(TestTokens.ForOrganisation("991825827"));
+        var endpoint = fixture.Receiver.Endpoint();
+        fixture.Receiver.AnswerOptions(endpoint, status, [.. headers.Chunk(2).Select(h => (h[0], h[1]))]);
+
+        var created = await organisation.PostAsync(Path, JsonContent.Create(new JsonObject { ["endPoint"] = endpoint, ["resourceFilter"] = EventBuilder.TestResource, ["validationMethod"] = "options" }));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var location = created.Headers.Location!.AbsolutePath;
+        Assert.True(
+            await TestQueues.EventuallyAsync(async () => (await organisation.GetFromJsonAsync<JsonElement>(location)).GetProperty("validationStatus").GetString() == "failed", Patience),
+            $"{refusal}: the subscription did not fail validation");
+        var shown = await organisation.GetFromJsonAsync<JsonElement>(location);
+        Assert.False(shown.GetProperty("validated").GetBoolean());
+        Assert.Equal(2, shown.GetProperty("validationAttempts").GetInt32()); // the first and one retry (Validation:RetrySchedule 1s)
+        var reason = shown.GetProperty("lastValidationError").GetString()!;
+        Assert.Contains(status == 200 ? "WebHook-Allowed-" : "HTTP 403", reason, StringComparison.Ordinal);
+        Assert.All(fixture.Receiver.RequestsTo(endpoint), r => Assert.Equal("OPTIONS", r.Method));
+    }
+
+    private const string Origin = "events.test.altinn.example";
 
     public static TheoryData<string, string, int[]> Dialects => new()
     {
@@ -266,6 +393,8 @@ public sealed class SubscriptionProtocolTests(SubscriptionProtocolTests.Protocol
             settings["Authentication:Issuers:dev:JwksFile"] = TestTokens.Trusted.JwksPath;
             settings["Subscriptions:PublicBaseUrl"] = "http://127.0.0.1:5080";
             settings["Outbound:MaxConcurrencyPerEndpoint"] = "1";
+            settings["Validation:RetrySchedule"] = "1s";
+            settings["Validation:RequestOrigin"] = Origin;
             _api = new ApiFactory(settings);
             _stages = new StagesFactory(settings);
             _ = _api.Server;

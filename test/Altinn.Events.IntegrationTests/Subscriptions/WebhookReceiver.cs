@@ -18,6 +18,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<int>> _scripts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _last = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int Status, IReadOnlyDictionary<string, string> Headers)> _options = new(StringComparer.Ordinal);
 
     private WebhookReceiver(WebApplication app) => _app = app;
 
@@ -40,8 +41,22 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 ctx.Request.Method,
                 ctx.Request.Path.ToString(),
                 ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                await reader.ReadToEndAsync(ctx.RequestAborted));
+                await reader.ReadToEndAsync(ctx.RequestAborted))
+            {
+                At = DateTimeOffset.UtcNow,
+            };
             receiver.Received.Enqueue(received);
+            if (ctx.Request.Method == "OPTIONS" && receiver._options.TryGetValue(received.PathAndQuery, out var answer))
+            {
+                foreach (var (name, value) in answer.Headers)
+                {
+                    ctx.Response.Headers[name] = value;
+                }
+
+                ctx.Response.StatusCode = answer.Status;
+                return;
+            }
+
             ctx.Response.StatusCode = receiver.NextStatus(received.PathAndQuery);
         });
         await app.StartAsync();
@@ -57,6 +72,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
         _scripts[path] = new ConcurrentQueue<int>(statuses);
         return new Uri(BaseAddress, path).ToString();
     }
+
+    /// <summary>How <paramref name="endpoint"/> answers OPTIONS (the CloudEvents webhook handshake): a status and headers.</summary>
+    public void AnswerOptions(string endpoint, int status, params (string Name, string Value)[] headers) =>
+        _options[new Uri(endpoint).AbsolutePath] = (status, headers.ToDictionary(h => h.Name, h => h.Value, StringComparer.OrdinalIgnoreCase));
 
     public IReadOnlyList<ReceivedRequest> RequestsTo(string endpoint) =>
         [.. Received.Where(r => r.PathAndQuery == new Uri(endpoint).AbsolutePath)];
