@@ -77,8 +77,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Most parties of <see cref="EventFilter.PartyIn"/> scanned each by its index (a probe each per chunk); with more, the
-    /// scan walks the store's sequence and the party is a filter (a professional with thousands of clients: their events
-    /// are a good share of all), within the same budget.
+    /// scan walks the resource's index when the filter names one (<c>GET /events</c>), else the store's sequence, and the
+    /// party is a filter (a professional with thousands of clients: their events are a good share of all), within the
+    /// same budget.
     /// </summary>
     public const int MaxPartyProbes = 64;
 
@@ -422,6 +423,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     {
         { PartyId: { } party } => ("party_id", party),
         { PartyIn: { Count: <= MaxPartyProbes } parties } => (PartiesColumn, parties.ToArray()),
+        { PartyIn: not null, Resource: { } resource } => ("resource", resource),
         { PartyIn: not null } => (SequenceColumn, 0),
         { Subject: { } subject } => ("subject", subject),
         { AlternativeSubject: { } alternative } => ("alternative_subject", alternative),
