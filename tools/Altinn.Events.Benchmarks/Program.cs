@@ -24,7 +24,7 @@ Console.WriteLine($"bench: wrote {path}");
 return report.Failures.Count == 0 ? 0 : 1;
 
 /// <summary>Runs the baselines and scenarios in order, each several times, and records the figures in the report.</summary>
-internal sealed class BenchmarkRun(BenchSettings settings, Report report)
+internal sealed partial class BenchmarkRun(BenchSettings settings, Report report)
 {
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -104,6 +104,11 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
             report.Note($"S5: {s5[0].Events:N0} events per run in {s5[0].Messages} messages of up to 256 references; deliveries recorded per run: " +
                 string.Join("; ", s5.Select(r => string.Join(", ", r.Deliveries.Select(d => $"{d.Value:N0} {d.Key}")))) +
                 " (generated subscribers have no roles and the generated apps no policy, so the PDP denies: the deliveries are recorded as unauthorized and nothing reaches events-outbound).");
+        }
+
+        if (settings.Wants("S9"))
+        {
+            await RunAccountantAsync(scenarios, clock, client, cancellationToken);
         }
 
         if (settings.Outbound && (settings.Wants("S2") || settings.Wants("S6") || settings.Wants("S7")))
