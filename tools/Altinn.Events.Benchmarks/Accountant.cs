@@ -127,7 +127,7 @@ internal sealed class Accountant(BenchSettings settings, HttpClient client, Stop
         }
 
         // Not measured: the pushes drain before the next run, so runs do not pile up on each other.
-        await using var queued = new NpgsqlCommand("SELECT count(*) FROM deliveries WHERE event_seq BETWEEN @min AND @max AND status = 'queued'", connection);
+        await using var queued = new NpgsqlCommand("SELECT count(*) FROM deliveries WHERE event_seq BETWEEN @min AND @max AND status IN ('queued', 'pushing', 'waiting')", connection);
         queued.Parameters.AddWithValue("min", minSeq);
         queued.Parameters.AddWithValue("max", maxSeq);
         while (watch.Elapsed < elapsed + TimeSpan.FromSeconds(300) && (long)(await queued.ExecuteScalarAsync(cancellationToken))! > 0)

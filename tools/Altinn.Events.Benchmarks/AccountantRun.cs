@@ -11,9 +11,30 @@ internal sealed partial class BenchmarkRun
         await using var receiver = await Receiver.StartAsync(clock, settings.HangTime, 5, cancellationToken);
         var routed = await accountant.RouteToAsync(receiver, cancellationToken);
 
+        // With pg_stat_statements loaded (BENCH_PG_SETTINGS), where PostgreSQL's time went in each part.
+        var statements = await PublishCost.StatementsAvailableAsync(settings, cancellationToken);
+        async Task StatementsAsync(string part, string per, double count)
+        {
+            if (statements)
+            {
+                foreach (var line in await PublishCost.TopStatementsAsync(settings, count, cancellationToken))
+                {
+                    report.Note($"{Name} {part}, PostgreSQL statements (pg_stat_statements, per {per}): {line.Replace("per event", "per " + per, StringComparison.Ordinal)}");
+                }
+
+                await PublishCost.ResetStatementsAsync(settings, cancellationToken);
+            }
+        }
+
         // Inbound: the all-party mix, against S5's mix (subject-filtered subscriptions only) in this run.
         var s5 = await Repeat("S9 baseline (S5 matching)", run => scenarios.MatchingAsync(90 + run, cancellationToken));
+        if (statements)
+        {
+            await PublishCost.ResetStatementsAsync(settings, cancellationToken);
+        }
+
         var s9 = await Repeat("S9 inbound", run => accountant.MatchingAsync(run, cancellationToken));
+        await StatementsAsync("inbound (pushes included)", "event", s9.Sum(r => r.Events));
         var s5Rate = new Figure("S5", "events/s", [.. s5.Select(r => r.EventsPerSecond)]);
         var s9Rate = new Figure("S9", "events/s", [.. s9.Select(r => r.EventsPerSecond)]);
         report.Row(Name, $"inbound throughput, events about the clients, {settings.StoredSubscriptions + settings.AllPartySubscriptions:N0} subscriptions of which {settings.AllPartySubscriptions:N0} cover every party of their consumer", s9Rate, s5Rate, ">= 5 000/s", s9Rate.Median >= 5000);
@@ -24,6 +45,7 @@ internal sealed partial class BenchmarkRun
 
         // /app/party without a party for the accountant.
         var query = await Repeat("S9 /app/party", _ => accountant.QueryAsync(cancellationToken));
+        await StatementsAsync("/app/party (without and with party)", "request", query.Sum(r => (r.AllParties.PerSecond + r.OneParty.PerSecond) * (settings.Warmup + settings.Duration).TotalSeconds));
         var allP99 = new Figure("p99", "ms", [.. query.Select(r => r.AllParties.Latencies.Percentile(99))]);
         var oneP99 = new Figure("one-party p99", "ms", [.. query.Select(r => r.OneParty.Latencies.Percentile(99))]);
         report.Row(Name, $"GET /app/party without party, page of 50 at a random cursor, {settings.AccountantClients:N0} clients, p50", new Figure("p50", "ms", [.. query.Select(r => r.AllParties.Latencies.Percentile(50))]), null, null, null);
