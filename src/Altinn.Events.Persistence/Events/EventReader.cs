@@ -218,8 +218,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SeqBeforeAsync(time >= DateTimeOffset.MaxValue - StorePosition.ClockMargin ? DateTimeOffset.MaxValue : time + StorePosition.ClockMargin + TimeSpan.FromTicks(10), cancellationToken);
 
     /// <summary>
-    /// A bounded scan from <paramref name="start"/>: reads the filter's rows in chunks (the first <paramref name="want"/>, then
-    /// each two to sixteen times the one before, by the share of rows kept so far),
+    /// A bounded scan from <paramref name="start"/>: reads the filter's rows in chunks (the first <paramref name="want"/>, then each twice the one before),
     /// hands each chunk to <paramref name="keep"/>, and stops once <paramref name="want"/> events are kept, the rows run out
     /// before the end of the store (the newest event at the first chunk, or <paramref name="upper"/> when lower), or
     /// <paramref name="budget"/> rows were scanned.
@@ -279,7 +278,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             }
 
             position = summary.LastExamined!.Value;
-            chunk = NextChunk(chunk, want - kept.Count, examined, kept.Count);
+            chunk *= 2;
         }
 
         var full = kept.Count >= want;
@@ -289,15 +288,6 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     // The first chunk is what a page with nothing hidden needs (every row it reads is decided, so reading more than that
     // costs decisions); chunks after it double, so a page through many hidden rows takes few round trips.
     private static int FirstChunk(int budget, int want) => Math.Min(budget, Math.Max(want, 16));
-
-    // A chunk after the first is at least twice the one before and at most sixteen times, aimed at the rows the rest of the
-    // page needs at the share of rows kept so far: a sparse filter (an accountant's clients among all events, one row in
-    // a hundred) takes three statements for a page, not seven. The budget still caps what one page examines.
-    private static int NextChunk(int chunk, int missing, int examined, int kept)
-    {
-        var aimed = kept == 0 ? long.MaxValue : (long)Math.Ceiling(missing * 1.5 * examined / kept);
-        return (int)Math.Min(int.MaxValue, Math.Clamp(aimed, chunk * 2L, chunk * 16L));
-    }
 
     private static object ScanParameters(EventFilter filter, object key, long afterSeq, long upper, DateTimeOffset floor, int limit) => new
     {
