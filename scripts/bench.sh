@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (issue 9): starts its own PostgreSQL (durable default settings) and Azurite on free ports under
 # .data/bench-*, migrates, creates the queues, generates the stored data, starts the built API and stage host as
-# separate processes, runs tools/Altinn.Events.Benchmarks (baselines and scenarios S1-S8), stops everything and
+# separate processes, runs tools/Altinn.Events.Benchmarks (baselines and scenarios S1-S9), stops everything and
 # deletes the data. Not part of the test command, except `--smoke`.
 #
 #   scripts/bench.sh            full run: 10 000 000 events, 1 000 000 subscriptions, 3 runs per figure -> docs/benchmarks.md
@@ -16,10 +16,15 @@
 # BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
 # BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
 # BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_ONLY ("S2" or "baselines,S1,S4": the groups to run, among baselines,
-# S1, S3, S4, S5, S2, S6, S7, S8 (analytics: the aggregator's catch-up, analytics queries, its cost to S1); S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# S1, S3, S4, S5, S2, S6, S7, S8 (analytics: the aggregator's catch-up, analytics queries, its cost to S1), S9 (issue 19's accountant); S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
 # Issue 20: BENCH_S1_CONCURRENCY ("32,128": S1 and its pgbench baseline at each), BENCH_PG_SETTINGS with
 # shared_preload_libraries=pg_stat_statements (statements per event and the costliest statements), BENCH_TRACE=file
 # (a dotnet-trace CPU sample of the API during one more S1 run; BENCH_DOTNET_TRACE names the dotnet-trace binary).
+# Issue 19, S9 (the accountant; run alone with BENCH_ONLY=S9): BENCH_S9_CLIENTS (client parties the accountant holds REGNA
+# for, 10 000; smoke 200), BENCH_S9_ALL_PARTY (subscriptions without a subject filter, added to BENCH_SUBSCRIPTIONS, so
+# BENCH_SUBSCRIPTIONS=900000 makes the issue's 1 000 000; 100 000, smoke 1 000), BENCH_S9_EVENT_SHARE (share of the
+# generated events that are the bench app's, about a client, 0.01; smoke 0.05), BENCH_S9_MATCH_EVENTS (inbound events per
+# run, 10 000; smoke 512). S9 is cheap under --smoke (those sizes), not skipped.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -101,8 +106,17 @@ else
   log "generating $BENCH_SUBSCRIPTIONS subscriptions and $BENCH_EVENTS events over $BENCH_DAYS days (binary COPY)"
   gen_start=$SECONDS
   "${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS"
+  S9_EVENTS=()
+  if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY^^}," == *,S9,* ]]; then
+    # S9 (issue 19): the accountant, its clients' right holders and the all-party subscriptions; a share of the events.
+    export BENCH_S9_CLIENTS BENCH_S9_ALL_PARTY BENCH_S9_EVENT_SHARE
+    : "${BENCH_S9_CLIENTS:=$([ "$SMOKE" = 1 ] && echo 200 || echo 10000)}" "${BENCH_S9_ALL_PARTY:=$([ "$SMOKE" = 1 ] && echo 1000 || echo 100000)}"
+    : "${BENCH_S9_EVENT_SHARE:=$([ "$SMOKE" = 1 ] && echo 0.05 || echo 0.01)}"
+    "${CLI[@]}" generate accountants --clients "$BENCH_S9_CLIENTS" --all-party "$BENCH_S9_ALL_PARTY"
+    S9_EVENTS=(--accountant-clients "$BENCH_S9_CLIENTS" --accountant-share "$BENCH_S9_EVENT_SHARE")
+  fi
   sub_seconds=$((SECONDS - gen_start))
-  "${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS"
+  "${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS" "${S9_EVENTS[@]}"
   event_seconds=$((SECONDS - gen_start - sub_seconds))
   GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
 fi
@@ -141,6 +155,11 @@ cat >"$POLICIES/app_org1_app1.xml" <<'XML'
 </xacml:Policy>
 XML
 
+# S9: the bench app the accountant's clients use; DAGL, REGNA and PRIV for a party may read its events (the product's app
+# policy with the names changed).
+sed -e 's/app_ttd_apps-test/app_bench_accounts/g' -e 's/>ttd</>bench</g' -e 's/>apps-test</>accounts</g' \
+  src/Altinn.Events.Authorization/Policies/app_ttd_apps-test.xml >"$POLICIES/app_bench_accounts.xml"
+
 api_port=$(free_port)
 stages_port=$(free_port)
 # Production-like (no development appsettings), but its own environment name: webhooks go to a loopback receiver,
@@ -178,6 +197,9 @@ export BENCH_TOKEN_PUBLISH BENCH_TOKEN_SUBSCRIBE BENCH_TOKEN_QUERY
 BENCH_TOKEN_PUBLISH=$(token --org ttd --scope "altinn:events.publish")
 BENCH_TOKEN_SUBSCRIBE=$(token --org ttd --scope "altinn:events.subscribe")
 BENCH_TOKEN_QUERY=$(token --org org1 --scope "altinn:events.subscribe altinn:serviceowner")
+export BENCH_TOKEN_ACCOUNTANT BENCH_TOKEN_BENCH_APP
+BENCH_TOKEN_ACCOUNTANT=$(token --user 900000001 --party 2999999)
+BENCH_TOKEN_BENCH_APP=$(token --app bench/accounts)
 export BENCH_API_PID=$API_PID BENCH_STAGES_PID=$STAGES_PID BENCH_OUTBOUND=1 BENCH_AZURITE_PID=$AZURITE_PID
 export BENCH_PG_PID
 BENCH_PG_PID=$(head -n 1 "$(readlink -f "$RUN_DIR/pg")/postmaster.pid" 2>/dev/null || echo 0)

@@ -48,6 +48,20 @@ internal sealed class BenchSettings
 
     public int AzuritePid { get; init; }
 
+    /// <summary>S9: the accountant's client parties (BENCH_S9_CLIENTS), as generated.</summary>
+    public int AccountantClients { get; init; }
+
+    /// <summary>S9: the subscriptions without a subject filter generated (BENCH_S9_ALL_PARTY).</summary>
+    public int AllPartySubscriptions { get; init; }
+
+    /// <summary>S9: inbound events per run (BENCH_S9_MATCH_EVENTS).</summary>
+    public int AccountantMatchEvents { get; init; }
+
+    /// <summary>S9: the accountant's token (BENCH_TOKEN_ACCOUNTANT) and the bench app's (BENCH_TOKEN_BENCH_APP).</summary>
+    public string AccountantToken { get; init; } = string.Empty;
+
+    public string BenchAppToken { get; init; } = string.Empty;
+
     public int PostgresPid { get; init; }
     public bool Outbound { get; init; }
     /// <summary>BENCH_MODE: <c>full</c> (the scenarios) or <c>flood</c> (issue 15: maximum-size publishes only).</summary>
@@ -63,7 +77,7 @@ internal sealed class BenchSettings
     public required string Commit { get; init; }
     public required string Notes { get; init; }
 
-    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S2, S6, S7, S8), or empty for all.</summary>
+    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S2, S6, S7, S8, S9), or empty for all.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     /// <summary>Whether the run includes <paramref name="group"/>.</summary>
@@ -105,6 +119,11 @@ internal sealed class BenchSettings
             DeadBacklog = Int("BENCH_DEAD_BACKLOG", smoke ? 1_000 : 100_000),
             FailingWindow = TimeSpan.FromSeconds(Double("BENCH_FAILING_SECONDS", smoke ? 3 : 60)),
             AzuritePid = Int("BENCH_AZURITE_PID", 0),
+            AccountantClients = Int("BENCH_S9_CLIENTS", smoke ? 200 : 10_000),
+            AllPartySubscriptions = Int("BENCH_S9_ALL_PARTY", smoke ? 1_000 : 100_000),
+            AccountantMatchEvents = Int("BENCH_S9_MATCH_EVENTS", smoke ? 512 : 10_000),
+            AccountantToken = Env("BENCH_TOKEN_ACCOUNTANT", string.Empty),
+            BenchAppToken = Env("BENCH_TOKEN_BENCH_APP", string.Empty),
             PostgresPid = Int("BENCH_PG_PID", 0),
             Outbound = Env("BENCH_OUTBOUND", "0") == "1",
             Mode = Env("BENCH_MODE", "full"),

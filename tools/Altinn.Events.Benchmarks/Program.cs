@@ -24,7 +24,7 @@ Console.WriteLine($"bench: wrote {path}");
 return report.Failures.Count == 0 ? 0 : 1;
 
 /// <summary>Runs the baselines and scenarios in order, each several times, and records the figures in the report.</summary>
-internal sealed class BenchmarkRun(BenchSettings settings, Report report)
+internal sealed partial class BenchmarkRun(BenchSettings settings, Report report)
 {
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -109,6 +109,11 @@ internal sealed class BenchmarkRun(BenchSettings settings, Report report)
         if (settings.Wants("S8"))
         {
             await RunAnalyticsAsync(scenarios, client, cancellationToken);
+        }
+
+        if (settings.Wants("S9"))
+        {
+            await RunAccountantAsync(scenarios, clock, client, cancellationToken);
         }
 
         if (settings.Outbound && (settings.Wants("S2") || settings.Wants("S6") || settings.Wants("S7")))

@@ -23,8 +23,12 @@ internal static class CliApp
           seed      development and tests only: add the test parties and roles (Seed/dev_seed.sql); never in production
           queues    create the queues and their poison queues (needs Queues:ConnectionString or Queues:ServiceUri)
           dev-issuer [dir]  create the local development issuer's key (if missing) and print where its JWKS is
-          generate subscriptions|events --count N [--days D] [--seed S]
-                    fill the database with synthetic validated subscriptions or app events (binary COPY)
+          generate subscriptions|events --count N [--days D] [--seed S] [--accountant-clients C --accountant-share F]
+                    fill the database with synthetic validated subscriptions or app events (binary COPY); events: a
+                    share F of them the bench app's, about the accountant's C clients (benchmark S9)
+          generate accountants --clients C --all-party N
+                    benchmark S9: an accountant with REGNA for C client parties, their DAGLs and auditors, and N
+                    subscriptions without a subject filter covering every party of their consumers
         """ + "\n" + TokenCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
@@ -84,6 +88,18 @@ internal static class CliApp
                     }
 
                     return 0;
+                case "generate" when args.Length > 1 && args[1] == "accountants":
+                    builder.Services.AddEventsDatabase();
+                    using (var host = builder.Build())
+                    {
+                        var config = host.Services.GetRequiredService<IConfiguration>();
+                        var watch = System.Diagnostics.Stopwatch.StartNew();
+                        var made = await Generators.AccountantGenerator.GenerateAsync(
+                            host.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), config.GetValue("clients", 10_000), config.GetValue("all-party", 100_000), CancellationToken.None);
+                        Console.WriteLine($"generated the accountant with {config.GetValue("clients", 10_000)} clients and {made} all-party subscriptions in {watch.Elapsed.TotalSeconds:F1} s");
+                    }
+
+                    return 0;
                 case "generate" when args.Length > 1 && args[1] is "subscriptions" or "events":
                     builder.Services.AddEventsDatabase();
                     using (var host = builder.Build())
@@ -95,7 +111,8 @@ internal static class CliApp
                         var watch = System.Diagnostics.Stopwatch.StartNew();
                         var made = args[1] == "subscriptions"
                             ? await Generators.TestDataGenerator.GenerateSubscriptionsAsync(dataSource, count, seed, CancellationToken.None)
-                            : await Generators.TestDataGenerator.GenerateEventsAsync(dataSource, count, config.GetValue("days", 30), seed, CancellationToken.None);
+                            : await Generators.TestDataGenerator.GenerateEventsAsync(
+                                dataSource, count, config.GetValue("days", 30), seed, CancellationToken.None, config.GetValue("accountant-clients", 0), config.GetValue("accountant-share", 0.0));
                         Console.WriteLine($"generated {made} {args[1]} in {watch.Elapsed.TotalSeconds:F1} s");
                     }
 

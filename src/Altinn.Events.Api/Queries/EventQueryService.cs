@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
+using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Persistence.Events;
 using Microsoft.Extensions.Options;
 
@@ -34,8 +35,27 @@ internal sealed record QueryPage(IReadOnlyList<(ScannedEvent Event, string Cloud
 /// (ids are not unique; one the caller may not see answers exactly as one that is not stored: from the oldest retained
 /// event, or from <c>from</c> when given). A <c>from</c> time starts where that time lies in the store.
 /// </summary>
-internal sealed class EventQueryService(EventReader reader, IAuthorizationDecider decider, IOptions<QueryOptions> options)
+internal sealed class EventQueryService(EventReader reader, IAuthorizationDecider decider, IAuthorizedParties authorizedParties, IOptions<QueryOptions> options)
 {
+    /// <summary>
+    /// The parties a query of <paramref name="resource"/> without a subject is about for <paramref name="caller"/>: null
+    /// when the caller may <paramref name="action"/> the resource as a whole (or is not a kind that acts for parties: a
+    /// service owner), so every event of the resource is scanned and decided; otherwise the parties it holds rights for
+    /// (the reverse index, possibly empty), as a subscription without a subject filter covers them
+    /// (<see cref="SubscriptionRules.MayCoverParties"/>). Only the caller's own rights go into this, so the choice tells
+    /// nothing about anyone else's events; every event returned is still decided.
+    /// </summary>
+    public async Task<IReadOnlyList<int>?> PartiesOfAsync(Caller caller, string action, string resource, CancellationToken cancellationToken)
+    {
+        if (!SubscriptionRules.MayCoverParties(caller.Kind))
+        {
+            return null;
+        }
+
+        var whole = await decider.DecideAsync([new DecisionRequest(caller.Consumer, action, new DecisionResource(resource, null), caller.AuthenticationLevel)], cancellationToken);
+        return whole[0] ? null : await authorizedParties.GetPartiesAsync(caller.Consumer, cancellationToken);
+    }
+
     public async Task<QueryPage> QueryAsync(Caller caller, string action, EventFilter filter, EventFilter cursorScope, QueryRequest request, CancellationToken cancellationToken)
     {
         var upper = request.To is { } to ? await reader.SeqThroughAsync(to, cancellationToken) : long.MaxValue;

@@ -90,16 +90,30 @@ internal static class QueryEndpoints
             return Invalid(errors);
         }
 
+        var caller = context.RequireCaller();
+        IReadOnlyList<int>? parties = null;
+        if (subject is null && string.IsNullOrEmpty(alternativeSubject))
+        {
+            // Without a subject, a user, organisation or system user without a right on the resource as a whole gets the
+            // events of every party it holds rights for (the reverse index), as /app/party without a party does.
+            parties = await queries.PartiesOfAsync(caller, Actions.Subscribe, resource!, cancellationToken);
+            if (parties is { Count: 0 })
+            {
+                return Empty();
+            }
+        }
+
         var filter = new EventFilter
         {
             Resource = resource,
+            PartyIn = parties,
             Subject = subject,
             AlternativeSubject = string.IsNullOrEmpty(alternativeSubject) ? null : alternativeSubject,
             Types = request.Types,
             From = request.From,
             To = request.To,
         };
-        var page = await queries.QueryAsync(context.RequireCaller(), Actions.Subscribe, filter, new EventFilter { Resource = resource }, request, cancellationToken);
+        var page = await queries.QueryAsync(caller, Actions.Subscribe, filter, new EventFilter { Resource = resource, PartyIn = parties }, request, cancellationToken);
         return Page(context, page, links);
     }
 

@@ -77,8 +77,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Most parties of <see cref="EventFilter.PartyIn"/> scanned each by its index (a probe each per chunk); with more, the
-    /// scan walks the store's sequence and the party is a filter (a professional with thousands of clients: their events
-    /// are a good share of all), within the same budget.
+    /// scan walks the resource's index when the filter names one (<c>GET /events</c>), else the store's sequence, and the
+    /// party is a filter (a professional with thousands of clients: their events are a good share of all), within the
+    /// same budget.
     /// </summary>
     public const int MaxPartyProbes = 64;
 
@@ -110,10 +111,10 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     // The newest event at the start of the scan (in the same snapshot as the rows: every event up to it has committed,
     // since events commit in sequence order), and up to @limit rows of the scan column {0} after the position. Every row
     // comes back with the head and how many rows were scanned; the filters ({1}) choose which rows come back at all.
-    // The position is {3} with floor {4}: parameters, or (scanning from an id) the start CTE ({2}).
+    // The position is @afterSeq with floor @floor.
     private const string ScanSql = """
-        WITH {2}head AS MATERIALIZED (
-            SELECT seq, registered FROM events WHERE registered >= {4} ORDER BY seq DESC LIMIT 1
+        WITH head AS MATERIALIZED (
+            SELECT seq, registered FROM events WHERE registered >= @floor ORDER BY seq DESC LIMIT 1
         ), scanned AS MATERIALIZED (
             {0}
         )
@@ -128,11 +129,14 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         """;
 
     // The rows a scan walks ({0}: "{column} = @key AND ", or nothing to walk the store's sequence), from the position {1}
-    // with floor {2}.
+    // with floor {2}. No row of the statement's snapshot lies beyond the head (the same snapshot and floor), so the head
+    // is not a bound here: bounded by a subquery, the planner guessed a few rows and read every partition's rows after
+    // the position to sort them (the whole store's tail on a walk of its sequence), where a merge of the partitions'
+    // indexes reads only the rows it returns.
     private const string ScannedSql = """
         SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
         FROM events
-        WHERE {0}seq > {1} AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= {2}
+        WHERE {0}seq > {1} AND seq <= @upper AND registered >= {2}
         ORDER BY seq LIMIT @limit
         """;
 
@@ -141,19 +145,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SELECT u.* FROM unnest(@key::integer[]) AS p(pid) CROSS JOIN LATERAL (
             SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
             FROM events
-            WHERE party_id = p.pid AND seq > {1} AND seq <= least(@upper, coalesce((SELECT seq FROM head), 0)) AND registered >= {2}
+            WHERE party_id = p.pid AND seq > {1} AND seq <= @upper AND registered >= {2}
             ORDER BY seq LIMIT @limit) u
         ORDER BY u.seq LIMIT @limit
-        """;
-
-    // Scanning from an id: the position right after the earliest event with it in the scope (as StorePosition.After).
-    private const string StartFromIdCte = """
-        start AS MATERIALIZED (
-            SELECT k.seq, k.registered - @margin AS floor
-            FROM event_keys k JOIN events e ON e.seq = k.seq AND e.registered = k.registered
-            WHERE k.id = @id{0}
-            ORDER BY k.seq LIMIT 1
-        ), 
         """;
 
     /// <summary>
@@ -178,41 +172,25 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// <see cref="FindByIdAsync"/> (by the id index of event_keys) and a bounded scan from the earliest of those events, in
-    /// one round trip: most often the earliest event with the id is the one to start after. <paramref name="keep"/> is
-    /// given the candidates, to decide them with the first chunk. No candidates: nothing is scanned (the page is null).
+    /// <see cref="FindByIdAsync"/> (by the id index of event_keys) and a bounded scan from the earliest of those events: most
+    /// often the earliest event with the id is the one to start after. <paramref name="keep"/> is given the candidates, to
+    /// decide them with the first chunk. No candidates: nothing is scanned (the page is null). Two statements on one
+    /// connection: the scan's position as parameters lets the planner see how many rows lie after it (from a subquery it
+    /// guessed a few and sorted every partition's tail).
     /// </summary>
     public async Task<(IReadOnlyList<ScannedEvent> Candidates, ScannedPage? Page)> ScanAfterIdAsync(
         string id, EventFilter scope, EventFilter filter, long upper, int budget, int want, Func<IReadOnlyList<ScannedEvent>, ScanFilter> keep, CancellationToken cancellationToken)
     {
-        var (column, key) = ScanColumn(filter);
-        var scopeSql = ScopeSql(scope);
-        var sql = string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql) + ";\n" + string.Format(
-            CultureInfo.InvariantCulture,
-            ScanSql,
-            Scanned(column, "(SELECT seq FROM start)", "(SELECT floor FROM start)"),
-            Filters(filter, column),
-            string.Format(CultureInfo.InvariantCulture, StartFromIdCte, scopeSql),
-            "(SELECT seq FROM start)",
-            "(SELECT floor FROM start)");
-        var limit = FirstChunk(budget, want);
-        var parameters = new DynamicParameters(ScanParameters(filter, key, 0, upper, DateTimeOffset.MinValue, limit));
-        parameters.AddDynamicParams(new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), candidateLimit = MaxAfterCandidates, margin = StorePosition.ClockMargin });
+        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), candidateLimit = MaxAfterCandidates };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        List<ScannedEvent> candidates;
-        List<ScanRow> first;
-        using (var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)))
-        {
-            candidates = [.. (await results.ReadAsync<EventRow>()).Select(r => r.ToScanned())];
-            first = [.. await results.ReadAsync<ScanRow>()];
-        }
-
+        List<ScannedEvent> candidates = [.. (await connection.QueryAsync<EventRow>(new CommandDefinition(
+            string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, ScopeSql(scope)), parameters, cancellationToken: cancellationToken))).Select(r => r.ToScanned())];
         if (candidates.Count == 0)
         {
             return (candidates, null);
         }
 
-        var page = await ScanLoopAsync(connection, filter, candidates[0].Position, upper, budget, want, keep(candidates), first, cancellationToken);
+        var page = await ScanLoopAsync(connection, filter, candidates[0].Position, upper, budget, want, keep(candidates), cancellationToken);
         return (candidates, page);
     }
 
@@ -248,16 +226,16 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     public async Task<ScannedPage> ScanAsync(EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await ScanLoopAsync(connection, filter, start, upper, budget, want, keep, null, cancellationToken);
+        return await ScanLoopAsync(connection, filter, start, upper, budget, want, keep, cancellationToken);
     }
 
     private async Task<ScannedPage> ScanLoopAsync(
-        NpgsqlConnection connection, EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, List<ScanRow>? first, CancellationToken cancellationToken)
+        NpgsqlConnection connection, EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(want, 1);
         var (column, key) = ScanColumn(filter);
-        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, Scanned(column, "@afterSeq", "@floor"), Filters(filter, column), string.Empty, "@afterSeq", "@floor");
+        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, Scanned(column, "@afterSeq", "@floor"), Filters(filter, column));
         var kept = new List<ScannedEvent>(want);
         var position = start.Seq;
         var examined = 0;
@@ -267,9 +245,8 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         while (true)
         {
             var limit = Math.Min(chunk, budget - examined);
-            var rows = first ?? (await connection.QueryAsync<ScanRow>(new CommandDefinition(
+            var rows = (await connection.QueryAsync<ScanRow>(new CommandDefinition(
                 sql, ScanParameters(filter, key, position, end?.Seq ?? upper, start.Floor, limit), cancellationToken: cancellationToken))).ToList();
-            first = null;
             var summary = rows[0];
 
             // The end of this page is fixed by its first chunk: later chunks read no further, so the page is one snapshot's.
@@ -422,6 +399,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     {
         { PartyId: { } party } => ("party_id", party),
         { PartyIn: { Count: <= MaxPartyProbes } parties } => (PartiesColumn, parties.ToArray()),
+        { PartyIn: not null, Resource: { } resource } => ("resource", resource),
         { PartyIn: not null } => (SequenceColumn, 0),
         { Subject: { } subject } => ("subject", subject),
         { AlternativeSubject: { } alternative } => ("alternative_subject", alternative),

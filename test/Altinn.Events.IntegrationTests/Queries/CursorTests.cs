@@ -290,7 +290,7 @@ public sealed class ScanBudgetTests(SmallBudgetApiFixture api) : IClassFixture<S
     {
         var type = CursorTests.UniqueType();
         using var publisher = api.Client(TestTokens.ForOrg("ttd"));
-        var hidden = new JsonArray([.. Enumerable.Range(0, 2 * SmallBudgetApiFixture.Budget + 50).Select(_ => (JsonNode)EventBuilder.Generic().With("type", type).With("subject", "/party/50004").Build())]);
+        var hidden = new JsonArray([.. Enumerable.Range(0, 2 * SmallBudgetApiFixture.Budget + 50).Select(_ => (JsonNode)EventBuilder.Generic().With("type", type).With("subject", "/party/50010").Build())]);
         foreach (var chunk in hidden.Chunk(100))
         {
             var batch = new JsonArray([.. chunk.Select(n => n!.DeepClone())]);
@@ -300,13 +300,14 @@ public sealed class ScanBudgetTests(SmallBudgetApiFixture api) : IClassFixture<S
         var visible = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            var e = EventBuilder.Generic().With("type", type).With("subject", "/party/50001");
+            var e = EventBuilder.Generic().With("type", type).With("subject", "/party/50005");
             Assert.Equal(HttpStatusCode.OK, (await publisher.PostAsync("/events/api/v1/events", new StringContent(e.Json(), Encoding.UTF8, "application/cloudevents+json"))).StatusCode);
             visible.Add(e.Id);
         }
 
-        // User 1337 sees events about its own party 50001, not about 50004.
-        using var holder = api.Client(TestTokens.ForUser(1337, 50001));
+        // User 1338 sees events about its own party 50005, not about 50010, for which it holds REGNA: a role the
+        // resource's policy does not grant, so those events are scanned (the reverse index holds the party) and denied.
+        using var holder = api.Client(TestTokens.ForUser(1338, 50005));
         var query = $"/events?resource={EventBuilder.TestResource}&type={type}&after=0&size=2";
 
         var first = await CursorTests.PageAsync(holder, query);

@@ -114,7 +114,14 @@ public static class TestDataGenerator
     /// App events spread evenly over the last <paramref name="days"/> days (partitions are created as needed), about
     /// <paramref name="count"/> of them, each about 400 bytes of CloudEvent JSON.
     /// </summary>
-    public static async Task<long> GenerateEventsAsync(NpgsqlDataSource dataSource, int count, int days, int seed, CancellationToken cancellationToken)
+    /// <param name="dataSource">The database.</param>
+    /// <param name="count">Events to make.</param>
+    /// <param name="days">Days they spread over, up to now.</param>
+    /// <param name="seed">The random seed.</param>
+    /// <param name="accountantClients">Benchmark S9: this many client parties of the accountant (<see cref="AccountantGenerator"/>); 0: none.</param>
+    /// <param name="accountantShare">The share of the events that are the bench app's, about one of those clients.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    public static async Task<long> GenerateEventsAsync(NpgsqlDataSource dataSource, int count, int days, int seed, CancellationToken cancellationToken, int accountantClients = 0, double accountantShare = 0)
     {
         var random = new Random(seed);
         var now = DateTime.UtcNow;
@@ -137,18 +144,25 @@ public static class TestDataGenerator
                 var org = random.Next(Orgs);
                 var app = random.Next(AppsPerOrg);
                 var party = FirstParty + random.Next(Parties);
+                var (resource, appSource) = (AppResource(org, app), AppSource(org, app));
+                if (accountantClients > 0 && random.NextDouble() < accountantShare)
+                {
+                    party = AccountantGenerator.FirstClient + random.Next(accountantClients);
+                    (resource, appSource) = (AccountantGenerator.Resource, $"https://{AccountantGenerator.Org}.apps.altinn.no/{AccountantGenerator.Org}/{AccountantGenerator.App}");
+                }
+
                 var registered = start + (step * i);
                 var id = Guid.NewGuid().ToString();
-                var source = string.Create(CultureInfo.InvariantCulture, $"{AppSource(org, app)}/instances/{party}/{Guid.NewGuid()}");
+                var source = string.Create(CultureInfo.InvariantCulture, $"{appSource}/instances/{party}/{Guid.NewGuid()}");
                 var type = (i % 3) switch { 0 => "app.instance.created", 1 => "app.instance.process.movedTo.Task_1", _ => "app.instance.process.completed" };
                 var subject = string.Create(CultureInfo.InvariantCulture, $"/party/{party}");
                 var json = string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"specversion\":\"1.0\",\"id\":\"{id}\",\"source\":\"{source}\",\"type\":\"{type}\",\"subject\":\"{subject}\",\"time\":\"{registered:O}\",\"resource\":\"{AppResource(org, app)}\",\"resourceinstance\":\"{party}/{Guid.NewGuid()}\",\"alternativesubject\":\"/person/01017012345\"}}");
+                    $"{{\"specversion\":\"1.0\",\"id\":\"{id}\",\"source\":\"{source}\",\"type\":\"{type}\",\"subject\":\"{subject}\",\"time\":\"{registered:O}\",\"resource\":\"{resource}\",\"resourceinstance\":\"{party}/{Guid.NewGuid()}\",\"alternativesubject\":\"/person/01017012345\"}}");
                 await writer.StartRowAsync(cancellationToken);
                 await writer.WriteAsync(registered, NpgsqlDbType.TimestampTz, cancellationToken);
                 await writer.WriteAsync(id, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(source, NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync(AppResource(org, app), NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(resource, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(type, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(subject, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(party, NpgsqlDbType.Integer, cancellationToken);
