@@ -1,4 +1,3 @@
-using Altinn.Events.Api.Analytics;
 using Altinn.Events.Api.Delivery;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Publishing;
@@ -22,7 +21,6 @@ internal static class EventsApi
         api.MapSubscriptions();
         api.MapDelivery();
         api.MapSubscriberTools();
-        api.MapAnalytics();
         return app;
     }
 }

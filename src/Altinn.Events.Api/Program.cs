@@ -1,5 +1,4 @@
 using Altinn.Events.Api;
-using Altinn.Events.Api.Analytics;
 using Altinn.Events.Api.Errors;
 using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
@@ -29,7 +28,6 @@ builder.AddRateLimits();
 builder.AddDelivery();
 builder.AddSubscriberTools();
 builder.AddPortal();
-builder.AddAnalytics();
 builder.AddOperations();
 builder.AddOpenApiDocument();
 
