@@ -377,9 +377,11 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
             ("endPoint", Json("https://hooks.example.com/fuzz/patched/" + random.Next(1000))),
             ("typeFilter", random.Next(2) == 0 ? "[\"fuzz.created\",\"fuzz.process.*\"]" : "null"),
             ("filters", "[{\"prefix\":{\"source\":\"https://fuzz.example/\"}},{\"not\":{\"exact\":{\"type\":\"fuzz.deleted\"}}}]"),
-            ("contentMode", Json(random.Next(2) == 0 ? "binary" : "structured")),
+            ("contentMode", Json(Pick(["binary", "structured", "batched"]))),
+            ("batchMaxEvents", random.Next(1, 1001).ToString(CultureInfo.InvariantCulture)),
+            ("batchMaxBytes", random.Next(1024, 4_194_305).ToString(CultureInfo.InvariantCulture)),
             ("enabled", random.Next(2) == 0 ? "true" : "false"),
-            ("validationMethod", Json("event")),
+            ("validationMethod", Json(random.Next(2) == 0 ? "event" : "options")),
         };
 
         // A patch names a few members; the validated subscription is patched only without a new endpoint (so it stays
@@ -449,7 +451,10 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
         ("typeFilter", random.Next(2) == 0 ? Json("fuzz.created") : "[\"fuzz.created\",\"fuzz.process.*\"]"),
         ("includeSubunits", "false"),
         ("filters", "[{\"any\":[{\"exact\":{\"type\":\"fuzz.created\"}},{\"suffix\":{\"source\":\"/7\"}}]}]"),
-        ("contentMode", Json(random.Next(2) == 0 ? "binary" : "structured")),
+        .. random.Next(3) == 0
+            ? [("contentMode", Json("batched")), ("batchMaxEvents", "50"), ("batchMaxBytes", "65536")]
+            : new List<(string, string)> { ("contentMode", Json(random.Next(2) == 0 ? "binary" : "structured")) },
+        ("validationMethod", Json(random.Next(3) == 0 ? "options" : "event")),
         ("enabled", random.Next(4) == 0 ? "false" : "true"),
     ], Token("org"), "application/json", []);
 
