@@ -111,8 +111,8 @@ internal sealed class AnalyticsService(AnalyticsReader reader, IAuthorizationDec
     public async Task<AppAnalytics> AppAsync(string org, string app, AnalyticsRange range, CancellationToken cancellationToken)
     {
         var resource = AppResources.For(org, app);
-        var events = await EventsAsync(resource, range, cancellationToken);
-        var (counts, buckets) = await reader.ProcessFiguresAsync(resource, range.FromDay, range.ToDay.AddDays(1), cancellationToken);
+        var (rows, counts, buckets) = await reader.AppFiguresAsync(resource, range.From, range.To, range.ByDay, range.FromDay, range.ToDay.AddDays(1), cancellationToken);
+        var events = EventCounts(rows);
         var byMetric = counts.ToDictionary(c => c.Metric, c => c.Instances, StringComparer.Ordinal);
         var funnel = counts
             .Where(c => c.Metric.StartsWith(InstanceTimeline.TaskMetricPrefix, StringComparison.Ordinal))
@@ -141,11 +141,11 @@ internal sealed class AnalyticsService(AnalyticsReader reader, IAuthorizationDec
     public async Task<ResourceAnalytics> ResourceAsync(string resource, AnalyticsRange range, CancellationToken cancellationToken) =>
         new(resource, range.From, range.To, range.Interval, await EventsAsync(resource, range, cancellationToken));
 
-    private async Task<IReadOnlyList<EventTypeCount>> EventsAsync(string resource, AnalyticsRange range, CancellationToken cancellationToken)
-    {
-        var rows = await reader.EventCountsAsync(resource, range.From, range.To, range.ByDay, cancellationToken);
-        return [.. rows.Select(r => new EventTypeCount(r.Type, new DateTimeOffset(DateTime.SpecifyKind(r.Start, DateTimeKind.Utc)), r.Events))];
-    }
+    private async Task<IReadOnlyList<EventTypeCount>> EventsAsync(string resource, AnalyticsRange range, CancellationToken cancellationToken) =>
+        EventCounts(await reader.EventCountsAsync(resource, range.From, range.To, range.ByDay, cancellationToken));
+
+    private static List<EventTypeCount> EventCounts(IReadOnlyList<TypePeriodCount> rows) =>
+        [.. rows.Select(r => new EventTypeCount(r.Type, new DateTimeOffset(DateTime.SpecifyKind(r.Start, DateTimeKind.Utc)), r.Events))];
 
     private static DurationSummary Summarize(string? task, List<(short Bucket, long Count)> buckets) =>
         new(task, buckets.Sum(b => b.Count), DurationHistogram.PercentileSeconds(buckets, 0.5)!.Value, DurationHistogram.PercentileSeconds(buckets, 0.9)!.Value);

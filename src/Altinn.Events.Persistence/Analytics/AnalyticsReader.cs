@@ -1,3 +1,4 @@
+using System.Data;
 using Dapper;
 using Npgsql;
 
@@ -11,6 +12,9 @@ public sealed record MetricCount(string Metric, long Instances);
 
 /// <summary>Durations per metric and histogram bucket over the days asked for.</summary>
 public sealed record MetricBucket(string Metric, short Bucket, long Count);
+
+/// <summary>An app's roll-ups over a range, read in one snapshot.</summary>
+public sealed record AppRollups(IReadOnlyList<TypePeriodCount> Events, IReadOnlyList<MetricCount> Counts, IReadOnlyList<MetricBucket> Durations);
 
 /// <summary>
 /// Reads the analytics roll-ups: index range scans on the roll-up tables' primary keys (resource first, then the time),
@@ -58,19 +62,34 @@ public sealed class AnalyticsReader(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<TypePeriodCount>> EventCountsAsync(string resource, DateTimeOffset from, DateTimeOffset to, bool byDay, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<TypePeriodCount>(new CommandDefinition(
-            byDay ? DaysSql : HoursSql, new { resource, from = from.UtcDateTime, to = to.UtcDateTime }, cancellationToken: cancellationToken));
-        return rows.AsList();
+        return await EventCountsAsync(connection, null, resource, from, to, byDay, cancellationToken);
     }
 
-    /// <summary>The app's instance counts and duration histograms over the UTC days [fromDay, toDay).</summary>
-    public async Task<(IReadOnlyList<MetricCount> Counts, IReadOnlyList<MetricBucket> Durations)> ProcessFiguresAsync(string resource, DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
+    /// <summary>
+    /// An app's figures: its events per type per period in [from, to), and its instance counts and duration histograms
+    /// over the UTC days [fromDay, toDay). Read in one snapshot (a read-only repeatable-read transaction): the aggregator
+    /// commits batches while the three queries run, and figures read at different moments would disagree (completed
+    /// instances whose events are not counted yet).
+    /// </summary>
+    public async Task<AppRollups> AppFiguresAsync(string resource, DateTimeOffset from, DateTimeOffset to, bool byDay, DateOnly fromDay, DateOnly toDay, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: cancellationToken));
+        var events = await EventCountsAsync(connection, transaction, resource, from, to, byDay, cancellationToken);
+
         // Dapper has no DateOnly parameters: the days go as timestamps and are cast back.
         var args = new { resource, fromDay = fromDay.ToDateTime(TimeOnly.MinValue), toDay = toDay.ToDateTime(TimeOnly.MinValue) };
-        var counts = (await connection.QueryAsync<MetricCount>(new CommandDefinition(AppDaysSql, args, cancellationToken: cancellationToken))).AsList();
-        var durations = (await connection.QueryAsync<MetricBucket>(new CommandDefinition(DurationsSql, args, cancellationToken: cancellationToken))).AsList();
-        return (counts, durations);
+        var counts = (await connection.QueryAsync<MetricCount>(new CommandDefinition(AppDaysSql, args, transaction, cancellationToken: cancellationToken))).AsList();
+        var durations = (await connection.QueryAsync<MetricBucket>(new CommandDefinition(DurationsSql, args, transaction, cancellationToken: cancellationToken))).AsList();
+        await transaction.CommitAsync(cancellationToken);
+        return new AppRollups(events, counts, durations);
+    }
+
+    private static async Task<IReadOnlyList<TypePeriodCount>> EventCountsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string resource, DateTimeOffset from, DateTimeOffset to, bool byDay, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<TypePeriodCount>(new CommandDefinition(
+            byDay ? DaysSql : HoursSql, new { resource, from = from.UtcDateTime, to = to.UtcDateTime }, transaction, cancellationToken: cancellationToken));
+        return rows.AsList();
     }
 }
