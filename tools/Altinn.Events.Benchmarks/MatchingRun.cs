@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Altinn.Events.Benchmarks;
+
+/// <summary>S5 and S5P (issue 18), beside the other scenarios of <see cref="BenchmarkRun"/>.</summary>
+internal sealed partial class BenchmarkRun
+{
+    /// <summary>
+    /// S5: inbound matching among the stored subscriptions, events built from random ones of the generated mix (issue 18's
+    /// type lists, prefixes and filters included), against the same built from subscriptions without those filters in
+    /// this run (S5 plain, the baseline). S5P: the same with the matched consumers permitted (a DAGL role for the party,
+    /// a policy for the app), so the permit path runs and the pushes are made to a receiver in this process.
+    /// </summary>
+    private async Task RunMatchingAsync(Scenarios scenarios, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var statements = await PublishCost.StatementsAvailableAsync(settings, cancellationToken);
+        async Task StatementsAsync(string part, double events)
+        {
+            if (statements)
+            {
+                foreach (var line in await PublishCost.TopStatementsAsync(settings, events, cancellationToken))
+                {
+                    report.Note($"{part}, PostgreSQL statements (pg_stat_statements over the runs, picking and storing the events included): {line}");
+                }
+            }
+        }
+
+        Figure? plainRate = null;
+        if (settings.Wants("S5"))
+        {
+            var plain = await Repeat("S5 matching, plain subscriptions", run => scenarios.MatchingAsync(50 + run, cancellationToken, Scenarios.MatchPick.Plain));
+            plainRate = new Figure("S5 plain", "events/s", [.. plain.Select(r => r.EventsPerSecond)]);
+            report.Row("S5 matching", $"inbound throughput, events from subscriptions without typeFilter or filters (the baseline), {settings.StoredSubscriptions:N0} subscriptions stored", plainRate, null, null, null);
+            report.Note($"S5 plain: {string.Join("; ", plain.Select(r => r.Describe()))}.");
+        }
+
+        if (statements)
+        {
+            await PublishCost.ResetStatementsAsync(settings, cancellationToken);
+        }
+
+        var s5 = await Repeat("S5 matching", run => scenarios.MatchingAsync(run, cancellationToken));
+        await StatementsAsync("S5 matching", s5.Sum(r => r.Events));
+        var s5Rate = new Figure("S5", "events/s", [.. s5.Select(r => r.EventsPerSecond)]);
+        report.Row("S5 matching", $"inbound throughput, events from the generated mix (issue 18's type lists, prefixes and filters), {settings.StoredSubscriptions:N0} subscriptions stored", s5Rate, plainRate, ">= 5 000/s", s5Rate.Median >= 5000);
+        report.Row("S5 matching", "decisions (deliveries decided) per second", new Figure("decisions", "decisions/s", [.. s5.Select(r => r.DecisionsPerSecond)]), null, null, null);
+        report.Note($"S5: {s5[0].Events:N0} events per run in {s5[0].Messages} messages of up to 256 references, each built from a random stored subscription with its " +
+            "resource, subject and source and one of three types at random (so type lists, prefixes and filters let some through and not others); done when every " +
+            $"event's outbox row is gone and the queue is empty. Per run: {string.Join("; ", s5.Select(r => r.Describe()))}. The generated subscribers hold no roles, " +
+            "so every decision is a deny (recorded unauthorized; nothing reaches events-outbound): S5P measures the permit path.");
+
+        if (!settings.Wants("S5P"))
+        {
+            return;
+        }
+
+        if (statements)
+        {
+            await PublishCost.ResetStatementsAsync(settings, cancellationToken);
+        }
+
+        await using var receiver = await Receiver.StartAsync(clock, settings.HangTime, 5, cancellationToken);
+        List<Scenarios.MatchingResult> s5p;
+        try
+        {
+            s5p = await Repeat("S5P matching, permitted", run => scenarios.MatchingAsync(run, cancellationToken, Scenarios.MatchPick.Permitted, receiver));
+        }
+        finally
+        {
+            await scenarios.WithdrawPermitsAsync(CancellationToken.None);
+        }
+
+        await StatementsAsync("S5P matching (pushes included)", s5p.Sum(r => r.Events));
+        var s5pRate = new Figure("S5P", "events/s", [.. s5p.Select(r => r.EventsPerSecond)]);
+        report.Row("S5P matching, permitted", $"inbound throughput with the matched consumers permitted (pushes made meanwhile), {settings.StoredSubscriptions:N0} subscriptions stored", s5pRate, s5Rate, ">= 5 000/s", s5pRate.Median >= 5000);
+        report.Row("S5P matching, permitted", "decisions (deliveries decided) per second", new Figure("decisions", "decisions/s", [.. s5p.Select(r => r.DecisionsPerSecond)]),
+            new Figure("S5 decisions", "decisions/s", [.. s5.Select(r => r.DecisionsPerSecond)]), null, null);
+        report.Row("S5P matching, permitted", "permits (deliveries queued for a push) per second", new Figure("permits", "deliveries/s", [.. s5p.Select(r => r.PermitsPerSecond)]), null, null, null);
+        report.Note($"S5P: as S5, but the events are built from subscriptions to the generated apps of org10 to org19 (1 000 apps with a bench policy letting DAGL, " +
+            "REGNA and PRIV of the party read), whose consumers are granted DAGL for the subscription's party (and the party put in the register) before each run, " +
+            $"and whose endpoints point at a receiver in the benchmark process (5 ports); the roles are withdrawn afterwards. Per run: {string.Join("; ", s5p.Select(r => r.Describe()))}; " +
+            $"pushes received {string.Join(", ", s5p.Select(r => r.Pushed.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}, drained " +
+            $"{string.Join(", ", s5p.Select(r => $"{r.Drained.TotalSeconds:F0} s"))} after matching (not measured).");
+    }
+}
