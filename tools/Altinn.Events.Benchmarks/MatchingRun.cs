@@ -93,9 +93,20 @@ internal sealed partial class BenchmarkRun
         }
 
         await using var receiver = await Receiver.StartAsync(clock, settings.HangTime, 5, cancellationToken);
+        var routed = await scenarios.RoutePermitAppsAsync(receiver, cancellationToken);
         List<Scenarios.MatchingResult> s5p;
+        Scenarios.MatchingResult permitWarm;
         try
         {
+            // Warm-up, not reported: the first pushes carry the outbound stage's JIT, its connections to the receiver and
+            // the first reads of the apps' policies.
+            permitWarm = await scenarios.MatchingAsync(0, cancellationToken, Scenarios.MatchPick.Permitted, receiver);
+            Console.WriteLine($"bench: S5P warm-up done ({Figure.Fmt(permitWarm.EventsPerSecond)} events/s, not reported)");
+            if (statements)
+            {
+                await PublishCost.ResetStatementsAsync(settings, cancellationToken);
+            }
+
             s5p = await Repeat("S5P matching, permitted", run => scenarios.MatchingAsync(run, cancellationToken, Scenarios.MatchPick.Permitted, receiver));
         }
         finally
@@ -111,7 +122,8 @@ internal sealed partial class BenchmarkRun
         report.Row("S5P matching, permitted", "permits (deliveries queued for a push) per second", new Figure("permits", "deliveries/s", [.. s5p.Select(r => r.PermitsPerSecond)]), null, null, null);
         report.Note($"S5P: as S5, but the events are built from subscriptions to the generated apps of org10 to org19 (1 000 apps with a bench policy letting DAGL, " +
             "REGNA and PRIV of the party read), whose consumers are granted DAGL for the subscription's party (and the party put in the register) before each run, " +
-            $"and whose endpoints point at a receiver in the benchmark process (5 ports); the roles are withdrawn afterwards. Per run: {string.Join("; ", s5p.Select(r => r.Describe()))}; " +
+            $"and whose endpoints point at a receiver in the benchmark process (5 ports; {routed:N0} subscriptions of those apps pointed there once, then VACUUM); the roles are withdrawn afterwards. " +
+            $"A warm-up run ({Figure.Fmt(permitWarm.EventsPerSecond)} events/s) comes first and is not reported. Per run: {string.Join("; ", s5p.Select(r => r.Describe()))}; " +
             $"pushes received {string.Join(", ", s5p.Select(r => r.Pushed.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}, drained " +
             $"{string.Join(", ", s5p.Select(r => $"{r.Drained.TotalSeconds:F0} s"))} after matching (not measured).");
     }

@@ -215,8 +215,8 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
     /// filter and filters let some through and not others; sends their references to events-inbound in messages of 256
     /// as the relay does, and measures until every event's outbox row is gone (the inbound stage deletes it with the
     /// event's deliveries, also when nothing matched) and the queue is empty. For <see cref="MatchPick.Permitted"/> the
-    /// picked consumers are granted DAGL for their party and their endpoints point at <paramref name="receiver"/>; after
-    /// the measurement the pushes are waited for (not measured).
+    /// picked consumers are granted DAGL for their party (their endpoints point at <paramref name="receiver"/>:
+    /// <see cref="RoutePermitAppsAsync"/>); after the measurement the pushes are waited for (not measured).
     /// </summary>
     public async Task<MatchingResult> MatchingAsync(int run, CancellationToken cancellationToken, MatchPick pick = MatchPick.Mix, Receiver? receiver = null)
     {
@@ -256,15 +256,12 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
                 FROM s5_picked ON CONFLICT DO NOTHING;
                 INSERT INTO party_roles (subject, party_id, role_code)
                 SELECT DISTINCT consumer, substr(subject_filter, 8)::int, 'DAGL' FROM s5_picked ON CONFLICT DO NOTHING;
-                UPDATE subscriptions s SET end_point = (@hooks)[1 + abs(hashtext(s.id::text)) % cardinality(@hooks)]
-                FROM s5_picked p WHERE s.id = p.id;
                 """, connection);
-            grant.Parameters.AddWithValue("hooks", receiver!.BaseUrls.Select(u => u + "/hook/s5p").ToArray());
             grant.CommandTimeout = 600;
             await grant.ExecuteNonQueryAsync(cancellationToken);
-            if (run == 1 && !settings.Smoke)
+            if (run == 0 && !settings.Smoke)
             {
-                // Decisions are cached for Authorization:DecisionCacheSeconds (10): a deny from an earlier S5 run about the
+                // The first S5P run (the warm-up, 0): decisions are cached for Authorization:DecisionCacheSeconds (10), so a deny from an earlier S5 run about the
                 // same consumer and party must expire first (the smoke run, which only proves the path, does not wait).
                 await Task.Delay(TimeSpan.FromSeconds(11), cancellationToken);
             }
@@ -384,6 +381,29 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         var matchedEvents = (long)(await matched.ExecuteScalarAsync(cancellationToken))!;
         var pushed = receiver?.Count(prefix) ?? 0;
         return new MatchingResult(references.Count / elapsed.TotalSeconds, references.Count, elapsed, statuses, messages.Count, matchedEvents, typed, filtered, pushed, drained);
+    }
+
+    /// <summary>
+    /// S5P, once before its runs: points every subscription to <see cref="PermitApps"/> at <paramref name="receiver"/> (by
+    /// their id over its ports), then vacuums, so the runs' match probes do not meet the dead row versions of the update.
+    /// </summary>
+    public async Task<int> RoutePermitAppsAsync(Receiver receiver, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(settings.Database);
+        await connection.OpenAsync(cancellationToken);
+        int routed;
+        await using (var route = new NpgsqlCommand(
+            "UPDATE subscriptions SET end_point = (@hooks)[1 + abs(hashtext(id::text)) % cardinality(@hooks)] WHERE resource_filter = ANY(@apps) AND subject_filter IS NOT NULL", connection))
+        {
+            route.Parameters.AddWithValue("hooks", receiver.BaseUrls.Select(u => u + "/hook/s5p").ToArray());
+            route.Parameters.AddWithValue("apps", PermitApps().ToArray());
+            route.CommandTimeout = 600;
+            routed = await route.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var vacuum = new NpgsqlCommand("VACUUM (ANALYZE) subscriptions", connection) { CommandTimeout = 600 };
+        await vacuum.ExecuteNonQueryAsync(cancellationToken);
+        return routed;
     }
 
     /// <summary>S5P: withdraws the DAGL roles it granted (generated parties only), so later scenarios' decisions are denies again.</summary>
