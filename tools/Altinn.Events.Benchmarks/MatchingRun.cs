@@ -10,6 +10,18 @@ internal sealed partial class BenchmarkRun
     /// this run (S5 plain, the baseline). S5P: the same with the matched consumers permitted (a DAGL role for the party,
     /// a policy for the app), so the permit path runs and the pushes are made to a receiver in this process.
     /// </summary>
+    private void Cpu(string scenario, List<Scenarios.MatchingResult> runs)
+    {
+        foreach (var (what, pick) in new (string, Func<Scenarios.MatchingCpu, double>)[]
+        {
+            ("stage host CPU per event", c => c.StagesMicros), ("PostgreSQL CPU per event (all backends)", c => c.PostgresMicros),
+            ("Azurite CPU per event", c => c.AzuriteMicros), ("benchmark process CPU per event (the receiver, in S5P)", c => c.BenchMicros),
+        })
+        {
+            report.Row(scenario, what, new Figure(what, "µs", [.. runs.Select(r => pick(r.Cpu))]), null, null, null);
+        }
+    }
+
     private async Task<List<T>> Repeat1<T>(string name, int run, Func<Task<T>> once)
     {
         var watch = Stopwatch.StartNew();
@@ -75,6 +87,7 @@ internal sealed partial class BenchmarkRun
 
         var s5Rate = new Figure("S5", "events/s", [.. s5.Select(r => r.EventsPerSecond)]);
         report.Row("S5 matching", $"inbound throughput, events from the generated mix (issue 18's type lists, prefixes and filters), {settings.StoredSubscriptions:N0} subscriptions stored", s5Rate, plainRate, ">= 5 000/s", s5Rate.Median >= 5000);
+        Cpu("S5 matching", s5);
         report.Row("S5 matching", "decisions (deliveries decided) per second", new Figure("decisions", "decisions/s", [.. s5.Select(r => r.DecisionsPerSecond)]), null, null, null);
         report.Note($"S5: {s5[0].Events:N0} events per run in {s5[0].Messages} messages of up to 256 references, each built from a random stored subscription with its " +
             "resource, subject and source and one of three types at random (so type lists, prefixes and filters let some through and not others); done when every " +
@@ -120,6 +133,7 @@ internal sealed partial class BenchmarkRun
         report.Row("S5P matching, permitted", "decisions (deliveries decided) per second", new Figure("decisions", "decisions/s", [.. s5p.Select(r => r.DecisionsPerSecond)]),
             new Figure("S5 decisions", "decisions/s", [.. s5.Select(r => r.DecisionsPerSecond)]), null, null);
         report.Row("S5P matching, permitted", "permits (deliveries queued for a push) per second", new Figure("permits", "deliveries/s", [.. s5p.Select(r => r.PermitsPerSecond)]), null, null, null);
+        Cpu("S5P matching, permitted", s5p);
         report.Note($"S5P: as S5, but the events are built from subscriptions to the generated apps of org10 to org19 (1 000 apps with a bench policy letting DAGL, " +
             "REGNA and PRIV of the party read), whose consumers are granted DAGL for the subscription's party (and the party put in the register) before each run, " +
             $"and whose endpoints point at a receiver in the benchmark process (5 ports; {routed:N0} subscriptions of those apps pointed there once, then VACUUM); the roles are withdrawn afterwards. " +

@@ -193,7 +193,7 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
 
     public sealed record MatchingResult(
         double EventsPerSecond, int Events, TimeSpan Elapsed, IReadOnlyDictionary<string, long> Deliveries, int Messages,
-        long MatchedEvents, long TypedPicks, long FilteredPicks, long Pushed, TimeSpan Drained)
+        long MatchedEvents, long TypedPicks, long FilteredPicks, long Pushed, TimeSpan Drained, MatchingCpu Cpu)
     {
         /// <summary>Deliveries recorded (each one decided by the PDP) per second of the run.</summary>
         public double DecisionsPerSecond => Deliveries.Values.Sum() / Elapsed.TotalSeconds;
@@ -205,8 +205,28 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         {
             var deliveries = string.Join(", ", Deliveries.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Value:N0} {d.Key}")));
             return string.Create(CultureInfo.InvariantCulture,
-                $"{MatchedEvents:N0} of {Events:N0} events matched ({TypedPicks:N0} built from a subscription with a type filter, {FilteredPicks:N0} with filters); deliveries {deliveries}");
+                $"{MatchedEvents:N0} of {Events:N0} events matched ({TypedPicks:N0} built from a subscription with a type filter, {FilteredPicks:N0} with filters); deliveries {deliveries}; {Cpu.Describe()}");
         }
+    }
+
+    /// <summary>
+    /// CPU per event in the measured window (from sending the messages until every event was matched), in µs: the stage
+    /// host, PostgreSQL (postmaster and backends), Azurite and this process (which holds S5P's receiver).
+    /// </summary>
+    public sealed record MatchingCpu(double StagesMicros, double PostgresMicros, double AzuriteMicros, double BenchMicros)
+    {
+        public string Describe() => string.Create(CultureInfo.InvariantCulture,
+            $"CPU per event: stage host {StagesMicros:F0} µs, PostgreSQL {PostgresMicros:F0} µs, Azurite {AzuriteMicros:F0} µs, benchmark process {BenchMicros:F0} µs");
+    }
+
+    private (double? Stages, double? Postgres, double? Azurite, double? Bench) CpuNow() =>
+        (ProcessCpu.Seconds(settings.StagesPid, withChildren: false), ProcessCpu.Seconds(settings.PostgresPid, withChildren: true),
+         ProcessCpu.Seconds(settings.AzuritePid, withChildren: false), ProcessCpu.Seconds(Environment.ProcessId, withChildren: false));
+
+    private static MatchingCpu CpuPerEvent((double? Stages, double? Postgres, double? Azurite, double? Bench) start, (double? Stages, double? Postgres, double? Azurite, double? Bench) end, int events)
+    {
+        static double Per(double? a, double? b, int n) => a is { } x && b is { } y && n > 0 ? (y - x) * 1e6 / n : double.NaN;
+        return new MatchingCpu(Per(start.Stages, end.Stages, events), Per(start.Postgres, end.Postgres, events), Per(start.Azurite, end.Azurite, events), Per(start.Bench, end.Bench, events));
     }
 
     /// <summary>
@@ -309,6 +329,7 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         var messages = references.Chunk(256).Select(chunk => JsonSerializer.Serialize(new InboundMessage(chunk), Json)).ToList();
         var minSeq = references.Min(r => r.Seq);
         var maxSeq = references.Max(r => r.Seq);
+        var cpuStart = CpuNow();
         var watch = Stopwatch.StartNew();
         using (var gate = new SemaphoreSlim(16))
         {
@@ -343,6 +364,7 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         }
 
         var elapsed = watch.Elapsed;
+        var cpu = CpuPerEvent(cpuStart, CpuNow(), references.Count);
         if (waiting > 0)
         {
             throw new TimeoutException($"S5: {waiting} of {references.Count} events were not matched within {deadline.TotalSeconds:F0} s");
@@ -380,7 +402,7 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         matched.Parameters.AddWithValue("max", maxSeq);
         var matchedEvents = (long)(await matched.ExecuteScalarAsync(cancellationToken))!;
         var pushed = receiver?.Count(prefix) ?? 0;
-        return new MatchingResult(references.Count / elapsed.TotalSeconds, references.Count, elapsed, statuses, messages.Count, matchedEvents, typed, filtered, pushed, drained);
+        return new MatchingResult(references.Count / elapsed.TotalSeconds, references.Count, elapsed, statuses, messages.Count, matchedEvents, typed, filtered, pushed, drained, cpu);
     }
 
     /// <summary>
