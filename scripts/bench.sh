@@ -16,7 +16,8 @@
 # BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
 # BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
 # BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_ONLY ("S2" or "baselines,S1,S4": the groups to run, among baselines,
-# S1, S3, S4, S5, S5P, S2, S6, S7, S9 (issue 19's accountant); S2 brings validation and S2i, S6/S7 bring S2, S5P brings S5's
+# S1, S3, S4, S5, S5P, S2, S6, S7, S8 (analytics: the aggregator's catch-up, analytics queries, its cost to S1), S9 (issue
+# 19's accountant); S2 brings validation and S2i, S6/S7 bring S2, S5P brings S5's
 # mix run as its baseline; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
 # Issue 18, the generated subscriptions' mix (see tools/Altinn.Events.Cli/Generators/SubscriptionMix.cs): BENCH_TYPE_LIST_SHARE
 # (0.2: a typeFilter list), BENCH_TYPE_PREFIX_SHARE (0.1: a trailing-wildcard prefix such as app.instance.process.*),
