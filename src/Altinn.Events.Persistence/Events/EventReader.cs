@@ -128,6 +128,35 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         ORDER BY s.seq
         """;
 
+    // A walk of the store's sequence with filters that keep few of its rows (a caller with many parties, see
+    // MaxPartyProbes): up to @limit rows after the position (the rest of the budget), but it stops at the @matches-th row
+    // the filters ({1}) keep, so a page whose events are a small share of the store takes one statement, not one per
+    // doubling chunk of rows (each planned afresh over every day partition). The walk keeps the merge of the partitions'
+    // primary keys under a limit (it reads only the rows it returns); the walked rows are numbered in sequence order and
+    // kept's LIMIT reads them in that order (a materialized CTE is read in the order its plan produced the rows), so the
+    // walk stops where the last kept row lies. Examined and LastExamined are the rows walked up to that row, or all of
+    // them (up to @limit, or fewer at the end of the store) when fewer rows were kept.
+    private const string FilteredScanSql = """
+        WITH head AS MATERIALIZED (
+            SELECT seq, registered FROM events WHERE registered >= @floor ORDER BY seq DESC LIMIT 1
+        ), scanned AS MATERIALIZED (
+            SELECT w.*, row_number() OVER (ORDER BY w.seq) AS n FROM ({0}) w
+        ), kept AS MATERIALIZED (
+            SELECT * FROM scanned WHERE true{1} LIMIT @matches
+        ), tally AS MATERIALIZED (
+            SELECT CASE WHEN (SELECT count(*) FROM kept) < @matches THEN (SELECT count(*) FROM scanned) ELSE (SELECT max(n) FROM kept) END AS examined,
+                   CASE WHEN (SELECT count(*) FROM kept) < @matches THEN (SELECT max(seq) FROM scanned) ELSE (SELECT max(seq) FROM kept) END AS last
+        )
+        SELECT h.seq AS HeadSeq, h.registered AS HeadRegistered, t.examined::int AS Examined, t.last AS LastExamined,
+               s.seq AS Seq, s.registered AS Registered, s.id AS Id, s.resource AS Resource, s.source AS Source, s.type AS Type,
+               s.subject AS Subject, s.party_id AS PartyId
+        FROM (SELECT 1) one
+        CROSS JOIN tally t
+        LEFT JOIN head h ON true
+        LEFT JOIN kept s ON true
+        ORDER BY s.seq
+        """;
+
     // The rows a scan walks ({0}: "{column} = @key AND ", or nothing to walk the store's sequence), from the position {1}
     // with floor {2}. No row of the statement's snapshot lies beyond the head (the same snapshot and floor), so the head
     // is not a bound here: bounded by a subquery, the planner guessed a few rows and read every partition's rows after
@@ -218,7 +247,8 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SeqBeforeAsync(time >= DateTimeOffset.MaxValue - StorePosition.ClockMargin ? DateTimeOffset.MaxValue : time + StorePosition.ClockMargin + TimeSpan.FromTicks(10), cancellationToken);
 
     /// <summary>
-    /// A bounded scan from <paramref name="start"/>: reads the filter's rows in chunks (the first <paramref name="want"/>, then each twice the one before),
+    /// A bounded scan from <paramref name="start"/>: reads the filter's rows in chunks (the first <paramref name="want"/>, then each twice the one before;
+    /// a walk of the store's sequence counts a chunk in rows its filters keep, walking up to the rest of the budget for it),
     /// hands each chunk to <paramref name="keep"/>, and stops once <paramref name="want"/> events are kept, the rows run out
     /// before the end of the store (the newest event at the first chunk, or <paramref name="upper"/> when lower), or
     /// <paramref name="budget"/> rows were scanned.
@@ -235,7 +265,10 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(want, 1);
         var (column, key) = ScanColumn(filter);
-        var sql = string.Format(CultureInfo.InvariantCulture, ScanSql, Scanned(column, "@afterSeq", "@floor"), Filters(filter, column));
+
+        // A walk of the store's sequence counts its chunks in rows kept by the filters, each up to the rest of the budget.
+        var filtered = column == SequenceColumn;
+        var sql = string.Format(CultureInfo.InvariantCulture, filtered ? FilteredScanSql : ScanSql, Scanned(column, "@afterSeq", "@floor"), Filters(filter, column));
         var kept = new List<ScannedEvent>(want);
         var position = start.Seq;
         var examined = 0;
@@ -244,9 +277,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         var exhausted = false;
         while (true)
         {
-            var limit = Math.Min(chunk, budget - examined);
+            var limit = filtered ? budget - examined : Math.Min(chunk, budget - examined);
             var rows = (await connection.QueryAsync<ScanRow>(new CommandDefinition(
-                sql, ScanParameters(filter, key, position, end?.Seq ?? upper, start.Floor, limit), cancellationToken: cancellationToken))).ToList();
+                sql, ScanParameters(filter, key, position, end?.Seq ?? upper, start.Floor, limit, chunk), cancellationToken: cancellationToken))).ToList();
             var summary = rows[0];
 
             // The end of this page is fixed by its first chunk: later chunks read no further, so the page is one snapshot's.
@@ -266,7 +299,8 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
                 break;
             }
 
-            if (summary.Examined < limit)
+            // Fewer rows than asked for: the rows ran out (a filtered walk also kept fewer than it stops at).
+            if (summary.Examined < limit && !(filtered && chunkEvents.Count >= chunk))
             {
                 exhausted = true;
                 break;
@@ -289,13 +323,14 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     // costs decisions); chunks after it double, so a page through many hidden rows takes few round trips.
     private static int FirstChunk(int budget, int want) => Math.Min(budget, Math.Max(want, 16));
 
-    private static object ScanParameters(EventFilter filter, object key, long afterSeq, long upper, DateTimeOffset floor, int limit) => new
+    private static object ScanParameters(EventFilter filter, object key, long afterSeq, long upper, DateTimeOffset floor, int limit, int matches) => new
     {
         key,
         afterSeq,
         upper,
         floor,
         limit,
+        matches,
         filter.Resource,
         filter.PartyId,
         PartyIn = filter.PartyIn?.ToArray(),
