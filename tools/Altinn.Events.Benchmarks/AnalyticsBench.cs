@@ -91,14 +91,14 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
 
             // Paused by the aggregators' advisory lock, held by this idle session outside any transaction: no snapshot is
             // kept open, so vacuum is not held back and the paused run pays nothing the running one does not.
-            await ScalarAsync(control, $"SELECT pg_advisory_lock({TurnLockKey})::int", cancellationToken);
+            await ExecuteAsync(control, $"SELECT pg_advisory_lock({TurnLockKey})", cancellationToken);
             try
             {
                 paused = await scenarios.PublishAsync(800 + run, concurrency, cancellationToken);
             }
             finally
             {
-                await ScalarAsync(control, $"SELECT pg_advisory_unlock({TurnLockKey})::int", cancellationToken);
+                await ExecuteAsync(control, $"SELECT pg_advisory_unlock({TurnLockKey})", cancellationToken);
             }
         }
 
@@ -117,6 +117,12 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
 
             await Task.Delay(200, cancellationToken);
         }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
