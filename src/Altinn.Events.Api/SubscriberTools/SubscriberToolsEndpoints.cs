@@ -2,7 +2,7 @@ using System.Globalization;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Subscriptions;
-using Altinn.Events.Persistence.Delivery;
+using Altinn.Events.Core.Delivery;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Altinn.Events.Api.SubscriberTools;

@@ -103,7 +103,7 @@ public sealed record SubscriptionDraft(
     public bool IsApp => AppOrg is not null;
 
     /// <summary>The authorization action the subscription needs: <c>read</c> on an app, <c>subscribe</c> otherwise.</summary>
-    public string Action => Actions.ToReceive(ResourceFilter);
+    public string Action => Actions.For(ResourceFilter);
 
     /// <summary>No subject filter or alternative subject filter: about every party (or, for its owner, every event).</summary>
     public bool HasSubject => SubjectFilter is not null || AlternativeSubjectFilter is not null;
