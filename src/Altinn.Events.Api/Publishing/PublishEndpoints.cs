@@ -71,7 +71,7 @@ internal static class PublishEndpoints
         var binary = IsBinaryMode(context.Request, mediaType);
         if (!batch && !binary && mediaType != CloudEventsJson)
         {
-            return UnsupportedMediaType($"Send one event as {CloudEventsJson}, a batch as {CloudEventsBatchJson}, or one event in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
+            return Problems.UnsupportedMediaType($"Send one event as {CloudEventsJson}, a batch as {CloudEventsBatchJson}, or one event in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
         }
 
         var maxBytes = batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes;
@@ -80,7 +80,7 @@ internal static class PublishEndpoints
             : $"An event may be at most {limits.MaxEventBytes} bytes.";
         if (context.Request.ContentLength > maxBytes)
         {
-            return TooLarge(tooLarge);
+            return Problems.TooLarge(tooLarge);
         }
 
         using var reservation = admission.TryEnter(context.Request.ContentLength ?? maxBytes);
@@ -89,27 +89,13 @@ internal static class PublishEndpoints
             return Busy(context);
         }
 
-        var body = await JsonBody.ReadAsync(context.Request, maxBytes, cancellationToken);
-        if (body is null)
-        {
-            return TooLarge(tooLarge);
-        }
-
-        if (binary)
-        {
-            if (FromBinaryMode(context.Request, body.Value, limits.MaxEventBytes, out var problem) is not { } structured)
-            {
-                return problem!;
-            }
-
-            body = structured;
-        }
-
-        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
+        var (document, readProblem) = await ReadDocumentAsync(context.Request, binary, maxBytes, tooLarge, limits.MaxEventBytes, cancellationToken);
         if (document is null)
         {
-            return Invalid(jsonProblem!.Field, jsonProblem.Message);
+            return readProblem!;
         }
+
+        using var disposeDocument = document;
 
         var elements = new List<(JsonElement Element, string Prefix)>();
         if (batch)
@@ -139,7 +125,7 @@ internal static class PublishEndpoints
 
             if (oversized.Count > 0)
             {
-                return TooLarge($"Entries {string.Join(", ", oversized)} exceed {limits.MaxEventBytes} bytes.");
+                return Problems.TooLarge($"Entries {string.Join(", ", oversized)} exceed {limits.MaxEventBytes} bytes.");
             }
         }
         else
@@ -196,7 +182,7 @@ internal static class PublishEndpoints
             var denied = resources.Where((_, i) => !decisions[i]).ToArray();
             if (denied.Length > 0)
             {
-                return Forbidden($"{caller.Consumer} may not publish events for {string.Join(", ", denied)}.");
+                return Problems.Forbidden($"{caller.Consumer} may not publish events for {string.Join(", ", denied)}.");
             }
         }
 
@@ -227,12 +213,12 @@ internal static class PublishEndpoints
         var binary = IsBinaryMode(context.Request, mediaType);
         if (!binary && mediaType is not (CloudEventsJson or "application/json"))
         {
-            return UnsupportedMediaType($"Send the event as {CloudEventsJson}, or in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
+            return Problems.UnsupportedMediaType($"Send the event as {CloudEventsJson}, or in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
         }
 
         if (context.Request.ContentLength > limits.MaxEventBytes)
         {
-            return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+            return Problems.TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
         }
 
         using var reservation = admission.TryEnter(context.Request.ContentLength ?? limits.MaxEventBytes);
@@ -241,27 +227,13 @@ internal static class PublishEndpoints
             return Busy(context);
         }
 
-        var body = await JsonBody.ReadAsync(context.Request, limits.MaxEventBytes, cancellationToken);
-        if (body is null)
-        {
-            return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
-        }
-
-        if (binary)
-        {
-            if (FromBinaryMode(context.Request, body.Value, limits.MaxEventBytes, out var problem) is not { } structured)
-            {
-                return problem!;
-            }
-
-            body = structured;
-        }
-
-        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
+        var (document, readProblem) = await ReadDocumentAsync(context.Request, binary, limits.MaxEventBytes, $"An event may be at most {limits.MaxEventBytes} bytes.", limits.MaxEventBytes, cancellationToken);
         if (document is null)
         {
-            return Invalid(jsonProblem!.Field, jsonProblem.Message);
+            return readProblem!;
         }
+
+        using var disposeDocument = document;
 
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         CloudEventValidator.ValidateApp(document.RootElement, string.Empty, errors);
@@ -327,6 +299,33 @@ internal static class PublishEndpoints
     }
 
     /// <summary>
+    /// The body as one JSON document: read within <paramref name="maxBytes"/> (413 with <paramref name="tooLarge"/> beyond),
+    /// a binary-mode event first turned into the structured event it stands for; or the answer instead.
+    /// </summary>
+    private static async Task<(JsonDocument? Document, IResult? Problem)> ReadDocumentAsync(
+        HttpRequest request, bool binary, int maxBytes, string tooLarge, int maxEventBytes, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync(request, maxBytes, cancellationToken);
+        if (body is null)
+        {
+            return (null, Problems.TooLarge(tooLarge));
+        }
+
+        if (binary)
+        {
+            if (FromBinaryMode(request, body.Value, maxEventBytes, out var problem) is not { } structured)
+            {
+                return (null, problem);
+            }
+
+            body = structured;
+        }
+
+        var document = JsonBody.Parse(body.Value, out var jsonProblem);
+        return document is null ? (null, Invalid(jsonProblem!.Field, jsonProblem.Message)) : (document, null);
+    }
+
+    /// <summary>
     /// Binary content mode: the request carries <c>ce-specversion</c> and is not in a structured or batched media type
     /// (those win, as the HTTP binding says).
     /// </summary>
@@ -350,7 +349,7 @@ internal static class PublishEndpoints
 
         if (structured.Length > maxEventBytes)
         {
-            problem = TooLarge($"An event may be at most {maxEventBytes} bytes as stored (in structured mode, binary data in base64); this one is {structured.Length}.");
+            problem = Problems.TooLarge($"An event may be at most {maxEventBytes} bytes as stored (in structured mode, binary data in base64); this one is {structured.Length}.");
             return null;
         }
 
@@ -364,13 +363,8 @@ internal static class PublishEndpoints
     private static ValidationProblem Invalid(string field, string message) => Invalid(new Dictionary<string, List<string>> { [field] = [message] });
 
     private static ValidationProblem Invalid(Dictionary<string, List<string>> errors) =>
-        TypedResults.ValidationProblem(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), title: "The event is not valid.");
+        Problems.Invalid(errors.Select(e => KeyValuePair.Create(e.Key, e.Value.ToArray())), "The event is not valid.");
 
-    private static ProblemHttpResult UnsupportedMediaType(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
-
-    private static ProblemHttpResult TooLarge(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large");
 
     /// <summary>503 with Retry-After: the bytes in flight are at <see cref="PublishingOptions.MaxBytesInFlight"/>; nothing was read or stored.</summary>
     private static ProblemHttpResult Busy(HttpContext context)
@@ -382,6 +376,4 @@ internal static class PublishEndpoints
             title: "Too busy");
     }
 
-    private static ProblemHttpResult Forbidden(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 }

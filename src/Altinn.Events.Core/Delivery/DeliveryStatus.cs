@@ -1,6 +1,10 @@
 namespace Altinn.Events.Core.Delivery;
 
-/// <summary>Values of <c>deliveries.status</c> (migration 0008 describes each).</summary>
+/// <summary>
+/// Values of <c>deliveries.status</c> (migration 0008 describes each). SQL takes them from here by interpolating the
+/// constants into its own constant statements, not as parameters: partial indexes (migrations 0008 and 0012) name
+/// statuses, and an auto-prepared statement's generic plan could not use them for a status given as a parameter.
+/// </summary>
 public static class DeliveryStatus
 {
     /// <summary>Handed to <c>events-outbound</c>; not pushed yet.</summary>
