@@ -207,6 +207,6 @@ internal sealed class DeliveryService(
 
 internal static partial class DeliveryLog
 {
-    [LoggerMessage(5050, LogLevel.Information, "Redelivery for subscription {SubscriptionId} queued {Queued} events ({Scanned} examined, complete: {Complete})")]
+    [LoggerMessage(LogEventIds.Redelivered, LogLevel.Information, "Redelivery for subscription {SubscriptionId} queued {Queued} events ({Scanned} examined, complete: {Complete})")]
     public static partial void Redelivered(ILogger logger, Guid subscriptionId, int queued, int scanned, bool complete);
 }

@@ -220,7 +220,7 @@ internal sealed partial class InboundFunction(
 
     private static partial class Log
     {
-        [LoggerMessage(6001, LogLevel.Debug, "Inbound message {MessageId}: {Events} events, {Matches} matches, {Queued} queued for delivery")]
+        [LoggerMessage(LogEventIds.Matched, LogLevel.Debug, "Inbound message {MessageId}: {Events} events, {Matches} matches, {Queued} queued for delivery")]
         public static partial void Matched(ILogger logger, string messageId, int events, int matches, int queued);
     }
 }
