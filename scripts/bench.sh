@@ -16,7 +16,7 @@
 # BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
 # BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
 # BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_ONLY ("S2" or "baselines,S1,S4": the groups to run, among baselines,
-# S1, S3, S4, S5, S2, S6, S7, S9 (issue 19's accountant); S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# S1, S3, S4, S5, S2, S6, S7, S8 (analytics: the aggregator's catch-up, analytics queries, its cost to S1), S9 (issue 19's accountant); S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
 # Issue 20: BENCH_S1_CONCURRENCY ("32,128": S1 and its pgbench baseline at each), BENCH_PG_SETTINGS with
 # shared_preload_libraries=pg_stat_statements (statements per event and the costliest statements), BENCH_TRACE=file
 # (a dotnet-trace CPU sample of the API during one more S1 run; BENCH_DOTNET_TRACE names the dotnet-trace binary).

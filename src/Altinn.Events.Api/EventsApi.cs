@@ -1,3 +1,4 @@
+using Altinn.Events.Api.Analytics;
 using Altinn.Events.Api.Delivery;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Publishing;
@@ -21,6 +22,7 @@ internal static class EventsApi
         api.MapSubscriptions();
         api.MapDelivery();
         api.MapSubscriberTools();
+        api.MapAnalytics();
         return app;
     }
 }

@@ -15,13 +15,13 @@ namespace Altinn.Events.Api;
 /// <item><term>6000-6099</term><description>operations: poison queues</description></item>
 /// <item><term>8100-8149</term><description>subscriptions: changes</description></item>
 /// <item><term>8500-8599</term><description>subscriber tools</description></item>
-/// <item><term>8650-8699</term><description>analytics endpoints (issue 24)</description></item>
+/// <item><term>8600-8699</term><description>analytics: the aggregator and its retention</description></item>
 /// </list>
 /// </remarks>
 internal static class LogEventIds
 {
     /// <summary>The ranges this project owns, inclusive.</summary>
-    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(3200, 3299), (3300, 3399), (4000, 4009), (5050, 5099), (6000, 6099), (8100, 8149), (8500, 8599), (8650, 8699)];
+    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(3200, 3299), (3300, 3399), (4000, 4009), (5050, 5099), (6000, 6099), (8100, 8149), (8500, 8599), (8600, 8699)];
 
     // publishing: the outbox relay
     public const int RelayFailed = 3201;
@@ -48,4 +48,9 @@ internal static class LogEventIds
     // subscriber tools
     public const int TestEventQueued = 8500;
     public const int TestEventMessageFailed = 8501;
+
+    // analytics: the aggregator and its retention
+    public const int AnalyticsCounted = 8600;
+    public const int AnalyticsFailed = 8601;
+    public const int AnalyticsRowsDeleted = 8602;
 }

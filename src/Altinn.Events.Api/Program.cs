@@ -1,4 +1,5 @@
 using Altinn.Events.Api;
+using Altinn.Events.Api.Analytics;
 using Altinn.Events.Api.Errors;
 using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
@@ -28,6 +29,7 @@ builder.AddRateLimits();
 builder.AddDelivery();
 builder.AddSubscriberTools();
 builder.AddPortal();
+builder.AddAnalytics();
 builder.AddOperations();
 builder.AddOpenApiDocument();
 

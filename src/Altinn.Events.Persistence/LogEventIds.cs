@@ -10,13 +10,12 @@ namespace Altinn.Events.Persistence;
 /// <list type="table">
 /// <item><term>2000-2099</term><description>migrations</description></item>
 /// <item><term>3100-3199</term><description>event storage: partitions, group commit</description></item>
-/// <item><term>8600-8649</term><description>analytics roll-ups (issue 24)</description></item>
 /// </list>
 /// </remarks>
 internal static class LogEventIds
 {
     /// <summary>The ranges this project owns, inclusive.</summary>
-    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(2000, 2099), (3100, 3199), (8600, 8649)];
+    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(2000, 2099), (3100, 3199)];
 
     // migrations
     public const int MigrationApplied = 2001;

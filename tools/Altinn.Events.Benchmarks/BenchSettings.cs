@@ -77,7 +77,7 @@ internal sealed class BenchSettings
     public required string Commit { get; init; }
     public required string Notes { get; init; }
 
-    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S2, S6, S7, S9), or empty for all.</summary>
+    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S2, S6, S7, S8, S9), or empty for all.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     /// <summary>Whether the run includes <paramref name="group"/>.</summary>

@@ -106,6 +106,11 @@ internal sealed partial class BenchmarkRun(BenchSettings settings, Report report
                 " (generated subscribers have no roles and the generated apps no policy, so the PDP denies: the deliveries are recorded as unauthorized and nothing reaches events-outbound).");
         }
 
+        if (settings.Wants("S8"))
+        {
+            await RunAnalyticsAsync(scenarios, client, cancellationToken);
+        }
+
         if (settings.Wants("S9"))
         {
             await RunAccountantAsync(scenarios, clock, client, cancellationToken);
@@ -375,6 +380,47 @@ internal sealed partial class BenchmarkRun(BenchSettings settings, Report report
     private sealed record Window(double DeadPerMinute, double HungPerMinute, double AzuriteCpu, double PostgresCpu)
     {
         public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{DeadPerMinute:F1} dead and {HungPerMinute:F1} hanging requests/min, Azurite {AzuriteCpu:F1} %, PostgreSQL {PostgresCpu:F1} % of a core");
+    }
+
+    /// <summary>S8 (issue 24): the analytics aggregator's catch-up over the stored events, analytics queries, and its cost to S1.</summary>
+    private async Task RunAnalyticsAsync(Scenarios scenarios, HttpClient client, CancellationToken cancellationToken)
+    {
+        var analytics = new AnalyticsBench(settings, client, scenarios);
+        var catchUp = await analytics.CatchUpFromScratchAsync(cancellationToken);
+        report.Row("S8 analytics", $"aggregator catch-up over {catchUp.Events:N0} stored events (roll-ups emptied first)", new Figure("catch-up", "events/s", [catchUp.PerSecond]), null, null, null);
+        report.Note($"S8: the aggregator counted {catchUp.Events:N0} events in {catchUp.Seconds:F0} s from an empty set of roll-ups, while nothing else ran.");
+        var sizes = await analytics.SizesAsync(cancellationToken);
+        report.Note($"S8: the query app {settings.QueryOrg}/{settings.QueryApp} has {sizes.Hours:N0} hour rows, {sizes.Days:N0} day rows and {sizes.Durations:N0} duration-bucket rows; {sizes.Instances:N0} instance states in all.");
+        foreach (var hourly in new[] { false, true })
+        {
+            var name = hourly ? "GET /analytics/app/{org}/{app} 30 days by hour" : "GET /analytics/app/{org}/{app} 89 days by day";
+            var q = await Repeat("S8 " + name, run => analytics.QueryAsync(hourly, cancellationToken));
+            var p99 = new Figure("p99", "ms", [.. q.Select(r => r.Latencies.Percentile(99))]);
+            report.Row("S8 analytics", $"{name}, p50", new Figure("p50", "ms", [.. q.Select(r => r.Latencies.Percentile(50))]), null, null, null);
+            report.Row("S8 analytics", $"{name}, p99 at {settings.QueryConcurrency} concurrent", p99, null, "< 100 ms", p99.Median < 100);
+            report.Errors("S8 " + name, q.Sum(r => r.Errors), q.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
+        }
+
+        var concurrency = settings.Concurrency;
+        // As "S1 publish alone": the stage host is stopped, so the API (with its relay and aggregator) has the machine.
+        List<(Scenarios.PublishResult Paused, Scenarios.PublishResult Running)> cost;
+        Signal("STOP", settings.StagesPid);
+        try
+        {
+            cost = await Repeat("S8 S1 paused/running", run => analytics.PublishCostAsync(run, concurrency, cancellationToken));
+        }
+        finally
+        {
+            Signal("CONT", settings.StagesPid);
+        }
+
+        var paused = new Figure("aggregator paused", "events/s", [.. cost.Select(c => c.Paused.Loop.PerSecond)]);
+        var running = new Figure("aggregator running", "events/s", [.. cost.Select(c => c.Running.Loop.PerSecond)]);
+        report.Row("S8 analytics", $"S1 POST /events rate at {concurrency} concurrent, aggregator paused", paused, null, null, null);
+        var ratio = running.Median / paused.Median;
+        report.Row("S8 analytics", $"S1 rate at {concurrency} concurrent, aggregator running (ratio to paused)", running, paused, ">= 0.90x paused", ratio >= 0.9);
+        report.Note($"S8: S1 runs in pairs, paused first in odd pairs and running first in even ones ({settings.Runs} pairs); per-pair ratios running/paused: {string.Join(", ", cost.Select(c => (c.Running.Loop.PerSecond / c.Paused.Loop.PerSecond).ToString("F2", CultureInfo.InvariantCulture)))}.");
+        report.Errors("S8 S1", cost.Sum(c => c.Paused.Loop.Errors + c.Running.Loop.Errors), cost.Select(c => c.Paused.Loop.FirstError ?? c.Running.Loop.FirstError).FirstOrDefault(e => e is not null));
     }
 
     private async Task<List<T>> Repeat<T>(string name, Func<int, Task<T>> run)

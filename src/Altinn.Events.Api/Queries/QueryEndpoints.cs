@@ -122,9 +122,9 @@ internal static class QueryEndpoints
     private static async Task<IResult> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
     {
         var caller = context.RequireCaller();
-        if (caller.Kind != CallerKind.Org || !string.Equals(caller.Org, org, StringComparison.Ordinal))
+        if (AppOwner.Refusal(caller, org, app, "others use /app/party") is { } refusal)
         {
-            return Problems.Forbidden($"Only the application owner {org} may read all events of {org}/{app}; others use /app/party.");
+            return Problems.Forbidden(refusal);
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);

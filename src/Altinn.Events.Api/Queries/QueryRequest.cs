@@ -131,7 +131,8 @@ internal sealed partial record QueryRequest
         return values.Count == 1 && !string.IsNullOrWhiteSpace(values[0]) ? values[0] : null;
     }
 
-    private static DateTimeOffset? Time(IQueryCollection query, string name, Dictionary<string, string[]> errors)
+    /// <summary>An RFC 3339 time parameter, in UTC; null when absent (or invalid, with the error recorded).</summary>
+    public static DateTimeOffset? Time(IQueryCollection query, string name, Dictionary<string, string[]> errors)
     {
         if (Single(query, name, errors) is not { } text)
         {

@@ -236,7 +236,7 @@ public static partial class SubscriptionRules
 
         if (app is { } a)
         {
-            var isOwner = caller.Kind == CallerKind.Org && string.Equals(caller.Org, a.Org, StringComparison.Ordinal);
+            var isOwner = AppOwner.Owns(caller, a.Org);
             if (!isOwner && !hasSubject && !MayCoverParties(caller.Kind))
             {
                 errors.TryAdd("subjectFilter", [$"A subscription to the app {a.Org}/{a.App} needs a subjectFilter (or alternativeSubjectFilter) unless the caller is its owner {a.Org}, a user, an organisation or a system user (who then get the events of every party they may read)."]);

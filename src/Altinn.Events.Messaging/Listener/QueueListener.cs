@@ -256,7 +256,8 @@ public sealed class QueueListener<TFunction> : BackgroundService
 
     private async Task RenewAsync(QueueClient queue, string messageId, Lease lease, CancellationToken cancellationToken)
     {
-        var interval = _options.VisibilityTimeout / 2;
+        // A third of the timeout: one renewal may fail, or be slow, and the next still lands before the lease lapses.
+        var interval = _options.VisibilityTimeout / 3;
         while (true)
         {
             try

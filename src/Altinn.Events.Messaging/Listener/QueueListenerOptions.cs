@@ -20,7 +20,7 @@ public sealed class QueueListenerOptions
     [Range(1, 1024)]
     public int MaxConcurrency { get; set; } = 32;
 
-    /// <summary>How long a received message stays invisible to others; renewed at half time while it is processed.</summary>
+    /// <summary>How long a received message stays invisible to others; renewed every third of it while it is processed, so one failed renewal does not lose the lease.</summary>
     [Range(typeof(TimeSpan), "00:00:02", "07.00:00:00")]
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
 

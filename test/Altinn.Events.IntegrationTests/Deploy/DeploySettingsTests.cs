@@ -42,6 +42,7 @@ public sealed class DeploySettingsTests
         (Altinn.Events.Api.Operations.OperatorOptions.SectionName, typeof(Altinn.Events.Api.Operations.OperatorOptions)),
         (Altinn.Events.Api.Links.PublicUrlOptions.SectionName, typeof(Altinn.Events.Api.Links.PublicUrlOptions)),
         (Altinn.Events.Api.Queries.QueryOptions.SectionName, typeof(Altinn.Events.Api.Queries.QueryOptions)),
+        (Altinn.Events.Api.Analytics.AnalyticsOptions.SectionName, typeof(Altinn.Events.Api.Analytics.AnalyticsOptions)),
     ];
 
     private static readonly Lazy<JsonElement> Settings = new(() =>
