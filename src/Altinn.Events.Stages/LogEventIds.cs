@@ -11,14 +11,14 @@ namespace Altinn.Events.Stages;
 /// <item><term>4010-4019</term><description>endpoint validation</description></item>
 /// <item><term>5000-5049</term><description>outbound pushes</description></item>
 /// <item><term>6100-6199</term><description>inbound matching</description></item>
-/// <item><term>8700-8719</term><description>outbound: batched pushes, allowed rate</description></item>
+/// <item><term>8700-8709</term><description>outbound: batched pushes, allowed rate</description></item>
 /// <item><term>8720-8799</term><description>validation: the OPTIONS handshake</description></item>
 /// </list>
 /// </remarks>
 internal static class LogEventIds
 {
     /// <summary>The ranges this project owns, inclusive.</summary>
-    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(4010, 4019), (5000, 5049), (6100, 6199), (8700, 8719), (8720, 8799)];
+    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(4010, 4019), (5000, 5049), (6100, 6199), (8700, 8709), (8720, 8799)];
 
     // endpoint validation
     public const int Validated = 4010;
