@@ -16,7 +16,15 @@
 # BENCH_MATCH_EVENTS (S5 events per run), BENCH_E2E_RATE (S2 events/s), BENCH_PUSH_EVENTS (S6 events per run),
 # BENCH_HANG_SECONDS (30), BENCH_DEAD_BACKLOG (S7 deliveries waiting for the dead endpoint, 100 000),
 # BENCH_FAILING_SECONDS (S7 watch window, 60), BENCH_ONLY ("S2" or "baselines,S1,S4": the groups to run, among baselines,
-# S1, S3, S4, S5, S2, S6, S7, S8 (analytics: the aggregator's catch-up, analytics queries, its cost to S1), S9 (issue 19's accountant); S2 brings validation and S2i, S6/S7 bring S2; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# S1, S3, S4, S5, S5P, S2, S6, S7, S8 (analytics: the aggregator's catch-up, analytics queries, its cost to S1), S9 (issue
+# 19's accountant); S2 brings validation and S2i, S6/S7 bring S2, S5P brings S5's
+# mix run as its baseline; a partial run writes .data/bench-only.md), BENCH_NOTES ("a | b": lines added to the report), BENCH_KEEP=1 keeps the data directory.
+# Issue 18, the generated subscriptions' mix (see tools/Altinn.Events.Cli/Generators/SubscriptionMix.cs): BENCH_TYPE_LIST_SHARE
+# (0.2: a typeFilter list), BENCH_TYPE_PREFIX_SHARE (0.1: a trailing-wildcard prefix such as app.instance.process.*),
+# BENCH_FILTERS_SHARE (0.2: CloudEvents filters, nested all/any/not included); the rest have neither. S5 measures the mix
+# against S5 plain (events from subscriptions without those filters) in the same run. S5P (BENCH_S5P_MATCH_EVENTS, as
+# BENCH_MATCH_EVENTS): the permit path, events from subscriptions to the generated apps of org10-org19 (which get a bench
+# policy below) whose consumers are granted DAGL for their party and pushed to a receiver in the benchmark process.
 # Issue 20: BENCH_S1_CONCURRENCY ("32,128": S1 and its pgbench baseline at each), BENCH_PG_SETTINGS with
 # shared_preload_libraries=pg_stat_statements (statements per event and the costliest statements), BENCH_TRACE=file
 # (a dotnet-trace CPU sample of the API during one more S1 run; BENCH_DOTNET_TRACE names the dotnet-trace binary).
@@ -105,7 +113,8 @@ if [ "$FLOOD" = 1 ]; then
 else
   log "generating $BENCH_SUBSCRIPTIONS subscriptions and $BENCH_EVENTS events over $BENCH_DAYS days (binary COPY)"
   gen_start=$SECONDS
-  "${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS"
+  "${CLI[@]}" generate subscriptions --count "$BENCH_SUBSCRIPTIONS" --type-list-share "${BENCH_TYPE_LIST_SHARE:-0.2}" \
+    --type-prefix-share "${BENCH_TYPE_PREFIX_SHARE:-0.1}" --filters-share "${BENCH_FILTERS_SHARE:-0.2}"
   S9_EVENTS=()
   if [ -z "${BENCH_ONLY:-}" ] || [[ ",${BENCH_ONLY^^}," == *,S9,* ]]; then
     # S9 (issue 19): the accountant, its clients' right holders and the all-party subscriptions; a share of the events.
@@ -159,6 +168,61 @@ XML
 # policy with the names changed).
 sed -e 's/app_ttd_apps-test/app_bench_accounts/g' -e 's/>ttd</>bench</g' -e 's/>apps-test</>accounts</g' \
   src/Altinn.Events.Authorization/Policies/app_ttd_apps-test.xml >"$POLICIES/app_bench_accounts.xml"
+
+# S5P (issue 18): the generated apps of org10-org19 get the product app policy's party rule (DAGL, REGNA and PRIV for the
+# party may read), without its owner rule, so the generated owners' subscriptions stay denied and nothing is pushed to the
+# generated endpoints (hooks.example.com); S5P grants its consumers DAGL and points their endpoints at loopback.
+read -r -d '' GENERATED_POLICY <<'XML' || true
+<?xml version="1.0" encoding="utf-8"?>
+<!-- Benchmark only (written by scripts/bench.sh for S5P): DAGL, REGNA and PRIV for the party may read the generated app's events. -->
+<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:bench:@ID@" Version="1.0"
+              RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
+  <xacml:Target/>
+  <xacml:Rule RuleId="urn:altinn:bench:@ID@:party-roles" Effect="Permit">
+    <xacml:Target>
+      <xacml:AnyOf>
+        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
+          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">DAGL</xacml:AttributeValue>
+          <xacml:AttributeDesignator AttributeId="urn:altinn:rolecode" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+        </xacml:Match></xacml:AllOf>
+        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
+          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">REGNA</xacml:AttributeValue>
+          <xacml:AttributeDesignator AttributeId="urn:altinn:rolecode" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+        </xacml:Match></xacml:AllOf>
+        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
+          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">PRIV</xacml:AttributeValue>
+          <xacml:AttributeDesignator AttributeId="urn:altinn:rolecode" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+        </xacml:Match></xacml:AllOf>
+      </xacml:AnyOf>
+      <xacml:AnyOf>
+        <xacml:AllOf>
+          <xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal">
+            <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">@ORG@</xacml:AttributeValue>
+            <xacml:AttributeDesignator AttributeId="urn:altinn:org" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:resource" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+          </xacml:Match>
+          <xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal">
+            <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">@APP@</xacml:AttributeValue>
+            <xacml:AttributeDesignator AttributeId="urn:altinn:app" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:resource" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+          </xacml:Match>
+        </xacml:AllOf>
+      </xacml:AnyOf>
+      <xacml:AnyOf>
+        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
+          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">read</xacml:AttributeValue>
+          <xacml:AttributeDesignator AttributeId="urn:oasis:names:tc:xacml:1.0:action:action-id" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:action" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
+        </xacml:Match></xacml:AllOf>
+      </xacml:AnyOf>
+    </xacml:Target>
+  </xacml:Rule>
+</xacml:Policy>
+XML
+for o in $(seq 10 19); do
+  for a in $(seq 0 99); do
+    id="app_org${o}_app${a}" policy=${GENERATED_POLICY//@ID@/app_org${o}_app${a}}
+    policy=${policy//@ORG@/org$o}
+    printf '%s\n' "${policy//@APP@/app$a}" >"$POLICIES/$id.xml"
+  done
+done
 
 api_port=$(free_port)
 stages_port=$(free_port)

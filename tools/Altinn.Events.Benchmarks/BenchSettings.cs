@@ -34,6 +34,9 @@ internal sealed class BenchSettings
     public long StoredEvents { get; init; }
     public long StoredSubscriptions { get; init; }
     public int MatchEvents { get; init; }
+
+    /// <summary>S5P: inbound events per run on the permit path (BENCH_S5P_MATCH_EVENTS, as BENCH_MATCH_EVENTS by default).</summary>
+    public int PermitMatchEvents { get; init; }
     public int FreshnessEvents { get; init; }
     public int EndToEndRate { get; init; }
     public int EndToEndSubscriptions { get; init; }
@@ -77,7 +80,7 @@ internal sealed class BenchSettings
     public required string Commit { get; init; }
     public required string Notes { get; init; }
 
-    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S2, S6, S7, S8, S9), or empty for all.</summary>
+    /// <summary>BENCH_ONLY: the scenario groups to run (baselines, S1, S3, S4, S5, S5P, S2, S6, S7, S8, S9), or empty for all.</summary>
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     /// <summary>Whether the run includes <paramref name="group"/>.</summary>
@@ -111,6 +114,7 @@ internal sealed class BenchSettings
             StoredEvents = Int("BENCH_EVENTS", 0),
             StoredSubscriptions = Int("BENCH_SUBSCRIPTIONS", 0),
             MatchEvents = Int("BENCH_MATCH_EVENTS", smoke ? 512 : 10_000),
+            PermitMatchEvents = Int("BENCH_S5P_MATCH_EVENTS", Int("BENCH_MATCH_EVENTS", smoke ? 512 : 10_000)),
             FreshnessEvents = Int("BENCH_FRESHNESS_EVENTS", smoke ? 40 : 200),
             EndToEndRate = Int("BENCH_E2E_RATE", smoke ? 50 : 200),
             EndToEndSubscriptions = Int("BENCH_E2E_SUBSCRIPTIONS", 10),

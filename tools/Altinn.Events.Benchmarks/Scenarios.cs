@@ -165,34 +165,139 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         return new QueryResult(app, events, ids.Count, pages == 0 ? 0 : (double)rows / pages);
     }
 
-    public sealed record MatchingResult(double EventsPerSecond, int Events, TimeSpan Elapsed, IReadOnlyDictionary<string, long> Deliveries, int Messages);
+    /// <summary>Which stored subscriptions S5's events are built from.</summary>
+    public enum MatchPick
+    {
+        /// <summary>Any validated subscription with a subject filter: the generated mix, issue 18's filters included.</summary>
+        Mix,
+
+        /// <summary>Only those without a type filter or <c>filters</c> (the subscriptions of before issue 18): S5's baseline.</summary>
+        Plain,
+
+        /// <summary>
+        /// S5P: those to the apps with a bench policy (<see cref="PermitApps"/>), whose consumers are granted DAGL for the
+        /// subscription's party before the run and whose endpoints are pointed at the receiver, so the PDP permits and the
+        /// pushes are made.
+        /// </summary>
+        Permitted,
+    }
 
     /// <summary>
-    /// S5: stores N events (with their outbox rows), each built from a random stored subscription so it matches it
-    /// (resource, subject, type), sends their references to events-inbound in messages of 256 as the relay does, and measures until every event has its
-    /// deliveries recorded and the queue is empty.
+    /// S5P's apps: the generated apps of org10 to org19 (1 000 apps), for which bench.sh writes a policy letting DAGL,
+    /// REGNA and PRIV of the party read (the product app policy's party rule, without its owner rule).
     /// </summary>
-    public async Task<MatchingResult> MatchingAsync(int run, CancellationToken cancellationToken)
+    public static IEnumerable<string> PermitApps() =>
+        from org in Enumerable.Range(10, 10)
+        from app in Enumerable.Range(0, 100)
+        select string.Create(CultureInfo.InvariantCulture, $"urn:altinn:resource:app_org{org}_app{app}");
+
+    public sealed record MatchingResult(
+        double EventsPerSecond, int Events, TimeSpan Elapsed, IReadOnlyDictionary<string, long> Deliveries, int Messages,
+        long MatchedEvents, long TypedPicks, long FilteredPicks, long Pushed, TimeSpan Drained, MatchingCpu Cpu)
     {
-        var prefix = Prefix("s5", run);
+        /// <summary>Deliveries recorded (each one decided by the PDP) per second of the run.</summary>
+        public double DecisionsPerSecond => Deliveries.Values.Sum() / Elapsed.TotalSeconds;
+
+        /// <summary>Permitted deliveries (queued for a push) per second of the run.</summary>
+        public double PermitsPerSecond => Deliveries.Where(d => d.Key != "unauthorized").Sum(d => d.Value) / Elapsed.TotalSeconds;
+
+        public string Describe()
+        {
+            var deliveries = string.Join(", ", Deliveries.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Value:N0} {d.Key}")));
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{MatchedEvents:N0} of {Events:N0} events matched ({TypedPicks:N0} built from a subscription with a type filter, {FilteredPicks:N0} with filters); deliveries {deliveries}; {Cpu.Describe()}");
+        }
+    }
+
+    /// <summary>
+    /// CPU per event in the measured window (from sending the messages until every event was matched), in µs: the stage
+    /// host, PostgreSQL (postmaster and backends), Azurite and this process (which holds S5P's receiver).
+    /// </summary>
+    public sealed record MatchingCpu(double StagesMicros, double PostgresMicros, double AzuriteMicros, double BenchMicros)
+    {
+        public string Describe() => string.Create(CultureInfo.InvariantCulture,
+            $"CPU per event: stage host {StagesMicros:F0} µs, PostgreSQL {PostgresMicros:F0} µs, Azurite {AzuriteMicros:F0} µs, benchmark process {BenchMicros:F0} µs");
+    }
+
+    private (double? Stages, double? Postgres, double? Azurite, double? Bench) CpuNow() =>
+        (ProcessCpu.Seconds(settings.StagesPid, withChildren: false), ProcessCpu.Seconds(settings.PostgresPid, withChildren: true),
+         ProcessCpu.Seconds(settings.AzuritePid, withChildren: false), ProcessCpu.Seconds(Environment.ProcessId, withChildren: false));
+
+    private static MatchingCpu CpuPerEvent((double? Stages, double? Postgres, double? Azurite, double? Bench) start, (double? Stages, double? Postgres, double? Azurite, double? Bench) end, int events)
+    {
+        static double Per(double? a, double? b, int n) => a is { } x && b is { } y && n > 0 ? (y - x) * 1e6 / n : double.NaN;
+        return new MatchingCpu(Per(start.Stages, end.Stages, events), Per(start.Postgres, end.Postgres, events), Per(start.Azurite, end.Azurite, events), Per(start.Bench, end.Bench, events));
+    }
+
+    /// <summary>
+    /// S5: stores N events (with their outbox rows), each built from a random stored subscription (<paramref name="pick"/>)
+    /// with its resource, subject and source and one of the three generated types at random, so the subscription's type
+    /// filter and filters let some through and not others; sends their references to events-inbound in messages of 256
+    /// as the relay does, and measures until every event's outbox row is gone (the inbound stage deletes it with the
+    /// event's deliveries, also when nothing matched) and the queue is empty. For <see cref="MatchPick.Permitted"/> the
+    /// picked consumers are granted DAGL for their party (their endpoints point at <paramref name="receiver"/>:
+    /// <see cref="RoutePermitAppsAsync"/>); after the measurement the pushes are waited for (not measured).
+    /// </summary>
+    public async Task<MatchingResult> MatchingAsync(int run, CancellationToken cancellationToken, MatchPick pick = MatchPick.Mix, Receiver? receiver = null)
+    {
+        var prefix = Prefix(pick == MatchPick.Permitted ? "s5p" : "s5", run);
         var references = new List<EventReference>();
         await using var connection = new NpgsqlConnection(settings.Database);
         await connection.OpenAsync(cancellationToken);
+        var where = pick switch
+        {
+            MatchPick.Plain => "AND type_filter IS NULL AND filters IS NULL",
+            MatchPick.Permitted => "AND resource_filter = ANY(@apps)",
+            _ => string.Empty,
+        };
+        await using (var picked = new NpgsqlCommand($"""
+            DROP TABLE IF EXISTS s5_picked;
+            CREATE TEMP TABLE s5_picked AS
+            SELECT id, consumer, resource_filter, subject_filter, type_filter IS NOT NULL AS typed, filters IS NOT NULL AS filtered,
+                   (ARRAY['app.instance.created', 'app.instance.process.movedTo.Task_1', 'app.instance.process.completed'])[1 + floor(random() * 3)::int] AS type
+            FROM subscriptions
+            WHERE subject_filter IS NOT NULL AND validation_status = 'validated' AND NOT all_parties {where}
+            ORDER BY random() LIMIT @n
+            """, connection))
+        {
+            picked.Parameters.AddWithValue("n", pick == MatchPick.Permitted ? settings.PermitMatchEvents : settings.MatchEvents);
+            picked.Parameters.AddWithValue("apps", PermitApps().ToArray());
+            picked.CommandTimeout = 600;
+            await picked.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (pick == MatchPick.Permitted)
+        {
+            // The picked consumers may read their parties' events (DAGL of an organisation party the register knows), and
+            // their pushes go to the receiver on loopback.
+            await using var grant = new NpgsqlCommand("""
+                INSERT INTO parties (party_id, party_type, name, organisation_number)
+                SELECT DISTINCT substr(subject_filter, 8)::int, 'organisation', 'Bench S5P party', lpad((substr(subject_filter, 8)::int - 1000000 + 100000000)::text, 9, '0')
+                FROM s5_picked ON CONFLICT DO NOTHING;
+                INSERT INTO party_roles (subject, party_id, role_code)
+                SELECT DISTINCT consumer, substr(subject_filter, 8)::int, 'DAGL' FROM s5_picked ON CONFLICT DO NOTHING;
+                """, connection);
+            grant.CommandTimeout = 600;
+            await grant.ExecuteNonQueryAsync(cancellationToken);
+            if (run == 0 && !settings.Smoke)
+            {
+                // The first S5P run (the warm-up, 0): decisions are cached for Authorization:DecisionCacheSeconds (10), so a deny from an earlier S5 run about the
+                // same consumer and party must expire first (the smoke run, which only proves the path, does not wait).
+                await Task.Delay(TimeSpan.FromSeconds(11), cancellationToken);
+            }
+        }
+
         await using (var insert = new NpgsqlCommand("""
-            WITH picked AS (
-                SELECT s.resource_filter, s.subject_filter, m[1] AS org, m[2] AS app, substr(s.subject_filter, 8) AS party, gen_random_uuid() AS guid
-                FROM (SELECT resource_filter, subject_filter FROM subscriptions
-                      WHERE subject_filter IS NOT NULL AND validation_status = 'validated' ORDER BY random() LIMIT @n) s
-                CROSS JOIN LATERAL regexp_match(s.resource_filter, '^urn:altinn:resource:app_([^_]+)_(.+)$') m
-            ), shaped AS (
+            WITH shaped AS (
                 SELECT @prefix || guid AS id, format('https://%s.apps.altinn.no/%s/%s/instances/%s/%s', org, org, app, party, guid) AS source, *
-                FROM picked
-            )
-            , stored AS (
+                FROM (SELECT p.resource_filter, p.subject_filter, p.type, m[1] AS org, m[2] AS app, substr(p.subject_filter, 8) AS party, gen_random_uuid() AS guid
+                      FROM s5_picked p CROSS JOIN LATERAL regexp_match(p.resource_filter, '^urn:altinn:resource:app_([^_]+)_(.+)$') m) x
+            ), stored AS (
                 INSERT INTO events (registered, id, source, resource, type, subject, party_id, time, cloudevent)
-                SELECT now(), id, source, resource_filter, 'app.instance.process.completed', subject_filter, party::int, now(),
-                       json_build_object('specversion', '1.0', 'id', id, 'source', source, 'type', 'app.instance.process.completed',
-                                         'subject', subject_filter, 'resource', resource_filter, 'resourceinstance', party || '/' || guid)::text
+                SELECT now(), id, source, resource_filter, type, subject_filter, party::int, now(),
+                       json_build_object('specversion', '1.0', 'id', id, 'source', source, 'type', type, 'time', now(),
+                                         'subject', subject_filter, 'resource', resource_filter, 'resourceinstance', party || '/' || guid,
+                                         'alternativesubject', '/person/01017012345')::text
                 FROM shaped
                 RETURNING seq, registered
             ), leased AS (
@@ -203,7 +308,6 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
             SELECT seq, registered FROM stored
             """, connection))
         {
-            insert.Parameters.AddWithValue("n", settings.MatchEvents);
             insert.Parameters.AddWithValue("prefix", prefix);
             insert.CommandTimeout = 600;
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
@@ -213,10 +317,19 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
             }
         }
 
+        long typed, filtered;
+        await using (var kinds = new NpgsqlCommand("SELECT count(*) FILTER (WHERE typed), count(*) FILTER (WHERE filtered) FROM s5_picked", connection))
+        await using (var reader = await kinds.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            (typed, filtered) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
         var queue = new QueueClient(settings.Queues, "events-inbound");
         var messages = references.Chunk(256).Select(chunk => JsonSerializer.Serialize(new InboundMessage(chunk), Json)).ToList();
         var minSeq = references.Min(r => r.Seq);
         var maxSeq = references.Max(r => r.Seq);
+        var cpuStart = CpuNow();
         var watch = Stopwatch.StartNew();
         using (var gate = new SemaphoreSlim(16))
         {
@@ -235,13 +348,14 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         }
 
         var deadline = TimeSpan.FromSeconds(Math.Max(60, references.Count / 50.0));
-        await using var done = new NpgsqlCommand("SELECT count(DISTINCT event_seq) FROM deliveries WHERE event_seq BETWEEN @min AND @max", connection);
-        done.Parameters.AddWithValue("min", minSeq);
-        done.Parameters.AddWithValue("max", maxSeq);
+        await using var left = new NpgsqlCommand("SELECT count(*) FROM outbox WHERE seq BETWEEN @min AND @max", connection);
+        left.Parameters.AddWithValue("min", minSeq);
+        left.Parameters.AddWithValue("max", maxSeq);
+        long waiting = references.Count;
         while (watch.Elapsed < deadline)
         {
-            if ((long)(await done.ExecuteScalarAsync(cancellationToken))! >= references.Count
-                && (await queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount == 0)
+            waiting = (long)(await left.ExecuteScalarAsync(cancellationToken))!;
+            if (waiting == 0 && (await queue.GetPropertiesAsync(cancellationToken)).Value.ApproximateMessagesCount == 0)
             {
                 break;
             }
@@ -250,7 +364,27 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         }
 
         var elapsed = watch.Elapsed;
-        var finished = (long)(await done.ExecuteScalarAsync(cancellationToken))!;
+        var cpu = CpuPerEvent(cpuStart, CpuNow(), references.Count);
+        if (waiting > 0)
+        {
+            throw new TimeoutException($"S5: {waiting} of {references.Count} events were not matched within {deadline.TotalSeconds:F0} s");
+        }
+
+        // Not measured: the permitted pushes drain before the next run, so runs do not pile up on each other.
+        var drained = TimeSpan.Zero;
+        if (pick == MatchPick.Permitted)
+        {
+            await using var queued = new NpgsqlCommand("SELECT count(*) FROM deliveries WHERE event_seq BETWEEN @min AND @max AND status IN ('queued', 'pushing', 'waiting')", connection);
+            queued.Parameters.AddWithValue("min", minSeq);
+            queued.Parameters.AddWithValue("max", maxSeq);
+            while (watch.Elapsed < elapsed + TimeSpan.FromSeconds(300) && (long)(await queued.ExecuteScalarAsync(cancellationToken))! > 0)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+
+            drained = watch.Elapsed - elapsed;
+        }
+
         var statuses = new Dictionary<string, long>(StringComparer.Ordinal);
         await using (var count = new NpgsqlCommand("SELECT status, count(*) FROM deliveries WHERE event_seq BETWEEN @min AND @max GROUP BY status", connection))
         {
@@ -263,12 +397,48 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
             }
         }
 
-        if (finished < references.Count)
+        await using var matched = new NpgsqlCommand("SELECT count(DISTINCT event_seq) FROM deliveries WHERE event_seq BETWEEN @min AND @max", connection);
+        matched.Parameters.AddWithValue("min", minSeq);
+        matched.Parameters.AddWithValue("max", maxSeq);
+        var matchedEvents = (long)(await matched.ExecuteScalarAsync(cancellationToken))!;
+        var pushed = receiver?.Count(prefix) ?? 0;
+        return new MatchingResult(references.Count / elapsed.TotalSeconds, references.Count, elapsed, statuses, messages.Count, matchedEvents, typed, filtered, pushed, drained, cpu);
+    }
+
+    /// <summary>
+    /// S5P, once before its runs: points every subscription to <see cref="PermitApps"/> at <paramref name="receiver"/> (by
+    /// their id over its ports), then vacuums, so the runs' match probes do not meet the dead row versions of the update.
+    /// </summary>
+    public async Task<int> RoutePermitAppsAsync(Receiver receiver, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(settings.Database);
+        await connection.OpenAsync(cancellationToken);
+        int routed;
+        await using (var route = new NpgsqlCommand(
+            "UPDATE subscriptions SET end_point = (@hooks)[1 + abs(hashtext(id::text)) % cardinality(@hooks)] WHERE resource_filter = ANY(@apps) AND subject_filter IS NOT NULL", connection))
         {
-            throw new TimeoutException($"S5: only {finished} of {references.Count} events were matched within {deadline.TotalSeconds:F0} s");
+            route.Parameters.AddWithValue("hooks", receiver.BaseUrls.Select(u => u + "/hook/s5p").ToArray());
+            route.Parameters.AddWithValue("apps", PermitApps().ToArray());
+            route.CommandTimeout = 600;
+            routed = await route.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return new MatchingResult(references.Count / elapsed.TotalSeconds, references.Count, elapsed, statuses, messages.Count);
+        await using var vacuum = new NpgsqlCommand("VACUUM (ANALYZE) subscriptions", connection) { CommandTimeout = 600 };
+        await vacuum.ExecuteNonQueryAsync(cancellationToken);
+        return routed;
+    }
+
+    /// <summary>S5P: withdraws the DAGL roles it granted (generated parties only), so later scenarios' decisions are denies again.</summary>
+    public async Task WithdrawPermitsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(settings.Database);
+        await connection.OpenAsync(cancellationToken);
+        await using var withdraw = new NpgsqlCommand(
+            "DELETE FROM party_roles WHERE role_code = 'DAGL' AND subject LIKE '/user/%' AND party_id BETWEEN @first AND @last", connection);
+        withdraw.Parameters.AddWithValue("first", 1_000_000);
+        withdraw.Parameters.AddWithValue("last", 1_999_999);
+        withdraw.CommandTimeout = 600;
+        await withdraw.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Creates a subscription to the test resource at <paramref name="endPoint"/> and waits until it is validated.</summary>

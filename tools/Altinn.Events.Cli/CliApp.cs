@@ -24,8 +24,12 @@ internal static class CliApp
           queues    create the queues and their poison queues (needs Queues:ConnectionString or Queues:ServiceUri)
           dev-issuer [dir]  create the local development issuer's key (if missing) and print where its JWKS is
           generate subscriptions|events --count N [--days D] [--seed S] [--accountant-clients C --accountant-share F]
+                    [--type-list-share L --type-prefix-share P --filters-share F]
                     fill the database with synthetic validated subscriptions or app events (binary COPY); events: a
-                    share F of them the bench app's, about the accountant's C clients (benchmark S9)
+                    share F of them the bench app's, about the accountant's C clients (benchmark S9); subscriptions:
+                    shares of the end users' with a typeFilter list (L, default 0.2), a trailing-wildcard prefix such
+                    as app.instance.process.* (P, 0.1) and CloudEvents filters (exact, prefix, suffix, all, any, not;
+                    F, 0.2), the rest with neither, stored as the API stores them; the same seed gives the same mix
           generate accountants --clients C --all-party N
                     benchmark S9: an accountant with REGNA for C client parties, their DAGLs and auditors, and N
                     subscriptions without a subject filter covering every party of their consumers
@@ -110,7 +114,10 @@ internal static class CliApp
                         var dataSource = host.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
                         var watch = System.Diagnostics.Stopwatch.StartNew();
                         var made = args[1] == "subscriptions"
-                            ? await Generators.TestDataGenerator.GenerateSubscriptionsAsync(dataSource, count, seed, CancellationToken.None)
+                            ? await Generators.TestDataGenerator.GenerateSubscriptionsAsync(dataSource, count, seed, CancellationToken.None, new Generators.SubscriptionMix(
+                                config.GetValue("type-list-share", Generators.SubscriptionMix.Default.TypeListShare),
+                                config.GetValue("type-prefix-share", Generators.SubscriptionMix.Default.TypePrefixShare),
+                                config.GetValue("filters-share", Generators.SubscriptionMix.Default.FiltersShare)))
                             : await Generators.TestDataGenerator.GenerateEventsAsync(
                                 dataSource, count, config.GetValue("days", 30), seed, CancellationToken.None, config.GetValue("accountant-clients", 0), config.GetValue("accountant-share", 0.0));
                         Console.WriteLine($"generated {made} {args[1]} in {watch.Elapsed.TotalSeconds:F1} s");
@@ -125,6 +132,11 @@ internal static class CliApp
         catch (Microsoft.Extensions.Options.OptionsValidationException ex)
         {
             await Console.Error.WriteLineAsync($"{command}: invalid settings: {string.Join("; ", ex.Failures)}");
+            return 1;
+        }
+        catch (ArgumentException ex) when (command == "generate")
+        {
+            await Console.Error.WriteLineAsync($"{command}: {ex.Message}");
             return 1;
         }
     }

@@ -7,7 +7,7 @@ namespace Altinn.Events.Api.Analytics;
 /// <summary>
 /// Keeps the analytics roll-ups up to date: a loop of its own, off the publish path, that counts the stored events after
 /// its cursor in batches (<see cref="AnalyticsStore"/>) until it has caught up, then waits <see cref="AnalyticsOptions.PollInterval"/>.
-/// Every API instance may run one; the cursor row makes them take turns. Once per <c>Retention:Interval</c> it deletes
+/// Every API instance may run one; one at a time counts (the store's advisory lock), the others skip the round. Once per <c>Retention:Interval</c> it deletes
 /// the roll-ups older than <c>Retention:Days</c>, as partition maintenance drops the events.
 /// </summary>
 internal sealed partial class AnalyticsAggregatorService(

@@ -10,12 +10,15 @@ namespace Altinn.Events.Persistence.Analytics;
 /// <summary>What one aggregation batch did.</summary>
 /// <param name="Events">Events counted (0: caught up).</param>
 /// <param name="Instances">App instances whose process figures changed.</param>
-/// <param name="Cursor">The last sequence number counted.</param>
-public readonly record struct AggregationResult(int Events, int Instances, long Cursor);
+/// <param name="Cursor">The last sequence number counted (-1 when <paramref name="Busy"/>).</param>
+/// <param name="Busy">Another aggregator had the turn: nothing was read; try again later.</param>
+public readonly record struct AggregationResult(int Events, int Instances, long Cursor, bool Busy = false);
 
 /// <summary>
-/// The analytics roll-ups' writer (migration 0014). A batch takes the cursor row <c>FOR UPDATE</c> (so instances of the
-/// aggregator take turns), reads the next events in sequence order (events commit in sequence order, so nothing below the
+/// The analytics roll-ups' writer (migration 0014). A batch first tries the aggregator's advisory lock
+/// (<see cref="TurnLockKey"/>, for the transaction): an instance that does not get it skips the round instead of waiting
+/// with an open transaction, and an operator (or the benchmark) can pause every aggregator by holding the lock in an idle
+/// session, which holds back no vacuum. The batch then takes the cursor row <c>FOR UPDATE</c>, reads the next events in sequence order (events commit in sequence order, so nothing below the
 /// cursor can still appear), adds their counts with <c>INSERT ... ON CONFLICT DO UPDATE</c>, corrects the process figures
 /// of the instances they belong to, and advances the cursor, all in one transaction: a batch is counted exactly once,
 /// whatever crashes. The publish path is untouched: this only reads the events table.
@@ -25,6 +28,11 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
     public const string CursorName = "rollup";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The advisory lock whose holder counts ("AltnEvAn"); per database.</summary>
+    public const long TurnLockKey = 0x416c746e4576416e;
+
+    private const string TryTurnSql = "SELECT pg_try_advisory_xact_lock(@key)";
 
     private const string LockCursorSql = "SELECT seq, registered FROM analytics_cursor WHERE name = @name FOR UPDATE";
 
@@ -76,6 +84,12 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(TryTurnSql, new { key = TurnLockKey }, transaction, cancellationToken: cancellationToken)))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return new AggregationResult(0, 0, -1, Busy: true);
+        }
+
         var (after, registered) = await connection.QuerySingleAsync<(long, DateTime)>(new CommandDefinition(LockCursorSql, new { name = CursorName }, transaction, cancellationToken: cancellationToken));
         var floor = registered <= DateTime.MinValue.AddDays(1) ? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc) : DateTime.SpecifyKind(registered.AddMinutes(-5), DateTimeKind.Utc);
         var events = (await connection.QueryAsync<StoredEventRow>(new CommandDefinition(

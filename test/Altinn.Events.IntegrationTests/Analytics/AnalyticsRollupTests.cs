@@ -79,6 +79,27 @@ public sealed class AnalyticsRollupTests(DatabaseFixture database) : IClassFixtu
     }
 
     [Fact]
+    public async Task WhileTheTurnLockIsHeldElsewhere_AnAggregatorSkipsItsRound_WithoutWaiting_AndCountsOnceItIsFree()
+    {
+        var resource = $"urn:altinn:resource:pause-{Guid.NewGuid():N}";
+        await InsertAsync([new NewEvent(Guid.NewGuid().ToString(), "https://pause.example", resource, "pause.tested", null, null, null, DateTimeOffset.UtcNow, "{}", "/org/ttd")]);
+        var store = new AnalyticsStore(database.DataSource);
+        await using var holder = await database.DataSource.OpenConnectionAsync();
+        await holder.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = AnalyticsStore.TurnLockKey });
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var skipped = await store.AggregateNextAsync(100, CancellationToken.None);
+        Assert.True(skipped.Busy);
+        Assert.Equal(0, skipped.Events);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"The aggregator waited {watch.Elapsed} for the lock.");
+        Assert.Null(await holder.ExecuteScalarAsync<long?>("SELECT sum(events) FROM analytics_event_hours WHERE resource = @resource", new { resource }));
+
+        await holder.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = AnalyticsStore.TurnLockKey });
+        await AggregateAsync(store, 100);
+        Assert.Equal(1, await holder.ExecuteScalarAsync<long>("SELECT sum(events) FROM analytics_event_hours WHERE resource = @resource", new { resource }));
+    }
+
+    [Fact]
     public async Task Retention_DeletesRollUpsOlderThanTheCutoff_AndKeepsTheRest()
     {
         var resource = $"urn:altinn:resource:retention-{Guid.NewGuid():N}";
@@ -171,10 +192,16 @@ public sealed class AnalyticsRollupTests(DatabaseFixture database) : IClassFixtu
         await transaction.CommitAsync();
     }
 
+    // Until caught up; an aggregator that finds the other one counting waits its turn.
     private static async Task AggregateAsync(AnalyticsStore store, int batch)
     {
-        while ((await store.AggregateNextAsync(batch, CancellationToken.None)).Events > 0)
+        AggregationResult result;
+        while ((result = await store.AggregateNextAsync(batch, CancellationToken.None)).Events > 0 || result.Busy)
         {
+            if (result.Busy)
+            {
+                await Task.Delay(5);
+            }
         }
     }
 

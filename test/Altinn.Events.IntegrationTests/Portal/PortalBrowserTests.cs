@@ -143,6 +143,73 @@ public sealed partial class PortalBrowserTests(PortalFixture portal) : IClassFix
         Assert.DoesNotContain("{", await message.InnerTextAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AppOwner_SeesItsAppsAnalytics_ChartFunnelAndDurations_OthersAreRefusedInWords()
+    {
+        // Two instances of ttd/apps-test reach Task_1; one completes.
+        using var app = portal.Client(TestTokens.ForApp("ttd", "apps-test"));
+        for (var i = 0; i < 2; i++)
+        {
+            var source = $"https://ttd.apps.altinn.no/ttd/apps-test/instances/50001/{Guid.NewGuid()}";
+            var types = i == 0
+                ? new[] { "app.instance.created", "app.instance.process.movedTo.Task_1", "app.instance.process.completed" }
+                : ["app.instance.created", "app.instance.process.movedTo.Task_1"];
+            foreach (var type in types)
+            {
+                var body = EventBuilder.App().With("source", source).With("type", type).Json();
+                var published = await app.PostAsync("/events/api/v1/app", new StringContent(body, Encoding.UTF8, "application/cloudevents+json"));
+                Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+            }
+        }
+
+        var page = await NewPageAsync(1200, 1400);
+        await SignInAsync(page, "org-ttd");
+        var target = page.GetByRole(AriaRole.Textbox, new() { Name = "App (org/app) or resource" });
+
+        // Not an app or a resource: the field says what to write, and nothing is asked of the API.
+        await target.FillAsync("apps-test");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show analytics" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#analytics-target-error")).ToContainTextAsync("org/app");
+        await Assertions.Expect(target).ToHaveAttributeAsync("aria-invalid", "true");
+
+        await target.FillAsync("ttd/apps-test");
+        await page.GetByLabel("Period").SelectOptionAsync("1:hour");
+        var funnelRow = page.Locator("#funnel tbody tr").Filter(new() { HasText = "Task_1" });
+        var until = DateTime.UtcNow + Patience;
+        do
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Show analytics" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#analytics-result")).ToBeVisibleAsync();
+            await Task.Delay(300);
+        }
+        while (!(await page.Locator("#analytics-facts").InnerTextAsync()).Contains("Instances completed\n1", StringComparison.Ordinal) && DateTime.UtcNow < until);
+
+        var facts = page.Locator("#analytics-facts");
+        await Assertions.Expect(facts).ToContainTextAsync("urn:altinn:resource:app_ttd_apps-test");
+        await Assertions.Expect(facts).ToContainTextAsync(new Regex(@"Instances created\s*2"));
+        await Assertions.Expect(facts).ToContainTextAsync(new Regex(@"Instances completed\s*1"));
+        await Assertions.Expect(funnelRow).ToContainTextAsync("2");
+        await Assertions.Expect(page.Locator("#durations tbody tr").Filter(new() { HasText = "Task_1" })).ToHaveCountAsync(1);
+
+        // The chart stacks the events of each type in their hour; its legend counts them.
+        await Assertions.Expect(page.Locator("#analytics-chart svg rect[data-type='app.instance.created']")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#analytics-chart .legend")).ToContainTextAsync("app.instance.created: 2");
+        await Assertions.Expect(page.Locator("#analytics-chart .legend")).ToContainTextAsync("app.instance.process.completed: 1");
+        await Assertions.Expect(page.Locator("#analytics-chart svg")).ToHaveAttributeAsync("aria-label", new Regex("^5 events per hour"));
+        await page.Locator("#analytics").ScrollIntoViewIfNeededAsync();
+        await ScreenshotAsync(page, "portal-analytics.png");
+
+        // A person is not the app's owner: the API's reason is shown, with no figures.
+        var user = await NewPageAsync(1000, 900);
+        await SignInAsync(user, "user-1337");
+        await user.GetByRole(AriaRole.Textbox, new() { Name = "App (org/app) or resource" }).FillAsync("ttd/apps-test");
+        await user.GetByRole(AriaRole.Button, new() { Name = "Show analytics" }).ClickAsync();
+        var alert = user.GetByRole(AriaRole.Alert);
+        await Assertions.Expect(alert).ToBeVisibleAsync();
+        await Assertions.Expect(alert).ToContainTextAsync("/app/party");
+        await Assertions.Expect(user.Locator("#analytics-result")).ToBeHiddenAsync();
+    }
+
     private async Task<IPage> NewPageAsync(int width, int height)
     {
         var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = portal.BaseAddress.ToString() });

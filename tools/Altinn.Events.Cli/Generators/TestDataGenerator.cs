@@ -24,11 +24,28 @@ public static class TestDataGenerator
 
     /// <summary>
     /// Validated subscriptions of end users (one app each, with a subject filter, like real ones) and a few of owners
-    /// (an app without a subject filter). Nothing generated matches the seeded test resources.
+    /// (an app without a subject filter, one in a thousand). The end users' carry issue 18's filters in the shares of
+    /// <paramref name="mix"/> (<see cref="SubscriptionMix.Default"/> when null): type lists, trailing-wildcard prefixes and
+    /// <c>filters</c>, stored as the API stores them. Nothing generated matches the seeded test resources.
     /// </summary>
-    public static async Task<long> GenerateSubscriptionsAsync(NpgsqlDataSource dataSource, int count, int seed, CancellationToken cancellationToken)
+    public static async Task<long> GenerateSubscriptionsAsync(NpgsqlDataSource dataSource, int count, int seed, CancellationToken cancellationToken, SubscriptionMix? mix = null)
     {
+        mix = (mix ?? SubscriptionMix.Default).Validated();
         var random = new Random(seed);
+        var stored = new Dictionary<(SubscriptionKind, int, int, int), (string[]?, string?)>();
+        (string[]? Types, string? Filters) Stored(SubscriptionKind kind, int variant, int org, int app)
+        {
+            // Type filters do not depend on the app; filters name it. At most 10 000 apps x 6 variants go through the rules.
+            var key = kind == SubscriptionKind.Filters ? (kind, variant, org, app) : (kind, variant, -1, -1);
+            if (!stored.TryGetValue(key, out var value))
+            {
+                value = SubscriptionMix.Stored(kind, variant, FormattableString.Invariant($"org{org}"), FormattableString.Invariant($"app{app}"));
+                stored[key] = value;
+            }
+
+            return value;
+        }
+
         var created = DateTime.UtcNow;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var writer = await connection.BeginBinaryImportAsync(
@@ -66,14 +83,11 @@ public static class TestDataGenerator
                     await writer.WriteAsync(string.Create(CultureInfo.InvariantCulture, $"/party/{FirstParty + random.Next(Parties)}"), NpgsqlDbType.Text, cancellationToken);
                 }
 
-                // Type filters: an exact type, a list, or a prefix wildcard; filters in the CloudEvents dialects on some.
-                string[]? types = (i % 6) switch
-                {
-                    0 => ["app.instance.process.completed"],
-                    2 => ["app.instance.created", "app.instance.process.completed"],
-                    4 => ["app.instance.process.*"],
-                    _ => null,
-                };
+                // Issue 18's filters on a share of the end users' subscriptions (owners' stay plain), as the API stores them.
+                var (kind, variant) = mix.Pick(random);
+                var (types, filters) = owner || kind == SubscriptionKind.Plain
+                    ? (null, null)
+                    : Stored(kind, variant, org, app);
                 if (types is null)
                 {
                     await writer.WriteNullAsync(cancellationToken);
@@ -86,12 +100,6 @@ public static class TestDataGenerator
                 await writer.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken);
                 await writer.WriteAsync("whsec_Z2VuZXJhdGVkLXN1YnNjcmlwdGlvbi1zZWNyZXQ=", NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync("validated", NpgsqlDbType.Text, cancellationToken);
-                var filters = (i % 5) switch
-                {
-                    1 => """[{"prefix":{"source":"https://org"}}]""",
-                    3 => """[{"any":[{"suffix":{"type":".completed"}},{"not":{"exact":{"type":"app.instance.created"}}}]}]""",
-                    _ => null,
-                };
                 if (filters is null)
                 {
                     await writer.WriteNullAsync(cancellationToken);

@@ -569,6 +569,147 @@
     box.appendChild(legend);
   }
 
+  // ---- event analytics ----
+
+  const TYPE_COLORS = ['#0a58ca', '#067647', '#9a6700', '#6941c6', '#b42318', '#0e7490'];
+
+  function analyticsPath(target, days, interval) {
+    const to = new Date();
+    const from = new Date(to.getTime() - days * 86400000);
+    const query = `?interval=${interval}&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+    const app = /^([a-z0-9-]+)\/([A-Za-z0-9_-]+)$/.exec(target);
+    if (app) return { path: `/analytics/app/${app[1]}/${app[2]}${query}`, app: true };
+    if (/^urn:altinn:resource:\S+$/.test(target)) return { path: `/analytics/resources/${encodeURIComponent(target)}${query}`, app: false };
+    return null;
+  }
+
+  async function showAnalytics(event) {
+    event.preventDefault();
+    const target = $('analytics-target').value.trim();
+    const [days, interval] = $('analytics-period').value.split(':');
+    const request = analyticsPath(target, Number(days), interval);
+    if (!request) {
+      $('analytics-target-error').textContent = 'Write an app as org/app (ttd/apps-test) or a resource as its urn (urn:altinn:resource:...).';
+      $('analytics-target').setAttribute('aria-invalid', 'true');
+      $('analytics-target').focus();
+      return;
+    }
+    $('analytics-result').hidden = true;
+    const figures = await call('GET', request.path);
+    renderAnalytics(figures, request.app);
+    say(`Analytics of ${figures.resource} from ${new Date(figures.from).toLocaleString()} to ${new Date(figures.to).toLocaleString()}.`);
+  }
+
+  function renderAnalytics(figures, app) {
+    const hourly = figures.interval === 'hour';
+    const step = hourly ? 3600000 : 86400000;
+    const periods = [];
+    for (let t = Date.parse(figures.from); t < Date.parse(figures.to); t += step) periods.push(t);
+    const totals = new Map();
+    for (const e of figures.events) totals.set(e.type, (totals.get(e.type) || 0) + e.count);
+    const types = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a) || a.localeCompare(b));
+    const shown = types.slice(0, TYPE_COLORS.length);
+    const colorOf = (type) => { const i = shown.indexOf(type); return i < 0 ? '#98a2b3' : TYPE_COLORS[i]; };
+    const byPeriod = new Map(periods.map((p) => [p, []]));
+    for (const e of figures.events) {
+      const slot = byPeriod.get(Date.parse(e.start));
+      if (slot) slot.push(e);
+    }
+
+    const box = $('analytics-chart');
+    box.textContent = '';
+    const width = 720; const height = 200; const left = 44; const bottom = 24; const top = 8;
+    const max = Math.max(1, ...periods.map((p) => byPeriod.get(p).reduce((n, e) => n + e.count, 0)));
+    const total = figures.events.reduce((n, e) => n + e.count, 0);
+    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `${total} events per ${figures.interval} over ${periods.length} ${figures.interval}s: ${types.map((t) => `${totals.get(t)} ${t}`).join(', ') || 'none'}.` });
+    chart.appendChild(svg('line', { x1: left, y1: height - bottom, x2: width, y2: height - bottom, stroke: '#98a2b3' }));
+    const maxLabel = svg('text', { x: left - 4, y: top + 10, 'text-anchor': 'end', 'font-size': 11, fill: '#555' });
+    maxLabel.textContent = String(max);
+    chart.appendChild(maxLabel);
+    const w = (width - left) / Math.max(1, periods.length);
+    const label = (t) => hourly ? new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : new Date(t).toLocaleDateString([], { month: 'short', day: 'numeric', timeZone: 'UTC' });
+    const every = Math.max(1, Math.ceil(periods.length / 8));
+    periods.forEach((p, i) => {
+      let y = height - bottom;
+      const x = left + i * w + 1;
+      for (const e of byPeriod.get(p).sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type))) {
+        const h = (e.count / max) * (height - bottom - top);
+        y -= h;
+        const rect = svg('rect', { x, y, width: Math.max(1, w - 2), height: h, fill: colorOf(e.type), 'data-type': e.type });
+        const title = svg('title');
+        title.textContent = `${hourly ? new Date(p).toLocaleString() : label(p)}: ${e.count} ${e.type}`;
+        rect.appendChild(title);
+        chart.appendChild(rect);
+      }
+      if (i % every === 0) {
+        const edge = x + w / 2 > width - 32;
+        const text = svg('text', { x: edge ? width : x + w / 2, y: height - 8, 'text-anchor': edge ? 'end' : 'middle', 'font-size': 11, fill: '#555' });
+        text.textContent = label(p);
+        chart.appendChild(text);
+      }
+    });
+    box.appendChild(chart);
+    const legend = document.createElement('ul');
+    legend.className = 'legend';
+    for (const type of types) {
+      const li = document.createElement('li');
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = colorOf(type);
+      li.append(swatch, `${type}: ${totals.get(type)}`);
+      legend.appendChild(li);
+    }
+    if (!types.length) { const li = document.createElement('li'); li.textContent = 'No events in this period.'; legend.appendChild(li); }
+    box.appendChild(legend);
+
+    const facts = $('analytics-facts');
+    facts.textContent = '';
+    const fact = (name, value) => { const dt = document.createElement('dt'); dt.textContent = name; const dd = document.createElement('dd'); dd.textContent = value; facts.append(dt, dd); };
+    fact('Resource', figures.resource);
+    fact('Events', String(total));
+    $('analytics-process').hidden = !app;
+    if (app) {
+      fact('Instances created', String(figures.instancesCreated));
+      fact('Instances completed', String(figures.instancesCompleted));
+      fact('Days (UTC)', `${figures.fromDay} to ${figures.toDay}`);
+      if (figures.completion) fact('Creation to completion', `median ${duration(figures.completion.p50Seconds)}, 90 % within ${duration(figures.completion.p90Seconds)} (${figures.completion.count} ${figures.completion.count === 1 ? 'instance' : 'instances'})`);
+      const funnel = $('funnel').querySelector('tbody');
+      funnel.textContent = '';
+      const most = Math.max(1, ...figures.funnel.map((f) => f.instances));
+      for (const f of figures.funnel) {
+        const tr = document.createElement('tr');
+        const bar = document.createElement('span');
+        bar.className = 'meter';
+        bar.style.width = `${Math.max(2, Math.round((f.instances / most) * 100))}%`;
+        const cell = document.createElement('td');
+        cell.appendChild(bar);
+        tr.append(textCell(f.task), textCell(String(f.instances)), cell);
+        funnel.appendChild(tr);
+      }
+      $('funnel').hidden = !figures.funnel.length;
+      $('funnel-empty').hidden = figures.funnel.length > 0;
+      const durations = $('durations').querySelector('tbody');
+      durations.textContent = '';
+      for (const d of figures.taskDurations) {
+        const tr = document.createElement('tr');
+        tr.append(textCell(d.task), textCell(String(d.count)), textCell(duration(d.p50Seconds)), textCell(duration(d.p90Seconds)));
+        durations.appendChild(tr);
+      }
+      $('durations').hidden = !figures.taskDurations.length;
+      $('durations-empty').hidden = figures.taskDurations.length > 0;
+    }
+    $('analytics-result').hidden = false;
+  }
+
+  function textCell(text) { const td = document.createElement('td'); td.textContent = text; return td; }
+
+  function duration(seconds) {
+    if (seconds < 90) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+    if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
+    if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
+    return `${(seconds / 86400).toFixed(1)} days`;
+  }
+
   // ---- refresh while something is under way ----
 
   function schedule() {
@@ -608,6 +749,7 @@
     $('refresh-log').addEventListener('click', () => attempt(() => Promise.all([loadLog(true), loadChart()])));
     $('log-more').addEventListener('click', () => attempt(() => loadLog(false)));
     $('redeliver-form').addEventListener('submit', redeliver);
+    $('analytics-form').addEventListener('submit', (e) => attempt(() => showAnalytics(e), 'analytics-'));
     for (const radio of $('redeliver-form').elements.mode) radio.addEventListener('change', modeChanged);
 
     await attempt(async () => {
