@@ -3,6 +3,8 @@ using Altinn.Events.Api.Analytics;
 using Altinn.Events.Api.Errors;
 using Altinn.Events.Api.Delivery;
 using Altinn.Events.Authorization;
+using Altinn.Events.Messaging;
+using Altinn.Events.Persistence;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
@@ -18,6 +20,8 @@ using Altinn.Events.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.Services.AddEventsDatabase();
+builder.Services.AddEventQueues();
 builder.AddPublicLinks();
 builder.AddEventsAuthentication();
 builder.AddEventsAuthorization();

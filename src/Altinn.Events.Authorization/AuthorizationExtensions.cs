@@ -26,7 +26,7 @@ public static class AuthorizationExtensions
     /// Registers <see cref="IAuthorizationDecider"/> (embedded XACML PDP or the platform's PDP, by
     /// <c>Authorization:Pdp:Mode</c>, behind a decision cache) and <see cref="IPartyRegister"/> (local table or remote,
     /// by <c>Register:Mode</c>). Settings are validated at start. Embedded modes read PostgreSQL through the
-    /// <c>NpgsqlDataSource</c> that <c>AddEventsDatabase</c> (part of the service defaults) registers.
+    /// <c>NpgsqlDataSource</c> that <c>AddEventsDatabase</c> (each host calls it) registers.
     /// </summary>
     public static IHostApplicationBuilder AddEventsAuthorization(this IHostApplicationBuilder builder)
     {

@@ -6,30 +6,30 @@ namespace Altinn.Events.Authorization;
 // counts, status codes and exception types.
 internal static partial class Log
 {
-    [LoggerMessage(3001, LogLevel.Warning, "No policy for resource {ResourceId}; denying")]
+    [LoggerMessage(LogEventIds.PolicyMissing, LogLevel.Warning, "No policy for resource {ResourceId}; denying")]
     public static partial void PolicyMissing(ILogger logger, string resourceId);
 
-    [LoggerMessage(3002, LogLevel.Error, "Policy for resource {ResourceId} could not be read; denying")]
+    [LoggerMessage(LogEventIds.PolicyUnreadable, LogLevel.Error, "Policy for resource {ResourceId} could not be read; denying")]
     public static partial void PolicyUnreadable(ILogger logger, Exception exception, string resourceId);
 
-    [LoggerMessage(3006, LogLevel.Error, "Policy for resource {ResourceId} could not be read now ({ExceptionType}); denying, and reading it again on the next request")]
+    [LoggerMessage(LogEventIds.PolicyReadFailed, LogLevel.Error, "Policy for resource {ResourceId} could not be read now ({ExceptionType}); denying, and reading it again on the next request")]
     public static partial void PolicyReadFailed(ILogger logger, string resourceId, string exceptionType);
 
-    [LoggerMessage(3003, LogLevel.Error, "Embedded PDP failed on resource {ResourceId} ({ExceptionType}); denying")]
+    [LoggerMessage(LogEventIds.EvaluationFailed, LogLevel.Error, "Embedded PDP failed on resource {ResourceId} ({ExceptionType}); denying")]
     public static partial void EvaluationFailed(ILogger logger, string resourceId, string exceptionType);
 
-    [LoggerMessage(3004, LogLevel.Warning, "Resource urn is not a policy-backed resource; denying")]
+    [LoggerMessage(LogEventIds.UnsupportedResource, LogLevel.Warning, "Resource urn is not a policy-backed resource; denying")]
     public static partial void UnsupportedResource(ILogger logger);
 
-    [LoggerMessage(3005, LogLevel.Warning, "Consumer kind {ConsumerKind} cannot be authorized; denying")]
+    [LoggerMessage(LogEventIds.UnsupportedConsumer, LogLevel.Warning, "Consumer kind {ConsumerKind} cannot be authorized; denying")]
     public static partial void UnsupportedConsumer(ILogger logger, string consumerKind);
 
-    [LoggerMessage(3010, LogLevel.Error, "Remote PDP call for {Count} requests failed ({Reason}); denying all")]
+    [LoggerMessage(LogEventIds.RemoteFailed, LogLevel.Error, "Remote PDP call for {Count} requests failed ({Reason}); denying all")]
     public static partial void RemoteFailed(ILogger logger, int count, string reason);
 
-    [LoggerMessage(3011, LogLevel.Error, "Remote register call {Operation} failed ({Reason})")]
+    [LoggerMessage(LogEventIds.RegisterFailed, LogLevel.Error, "Remote register call {Operation} failed ({Reason})")]
     public static partial void RegisterFailed(ILogger logger, string operation, string reason);
 
-    [LoggerMessage(3020, LogLevel.Error, "Could not get an Entra ID token for platform calls ({ExceptionType})")]
+    [LoggerMessage(LogEventIds.TokenFailed, LogLevel.Error, "Could not get an Entra ID token for platform calls ({ExceptionType})")]
     public static partial void TokenFailed(ILogger logger, string exceptionType);
 }

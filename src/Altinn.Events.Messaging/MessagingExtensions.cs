@@ -15,8 +15,8 @@ public static class MessagingExtensions
     /// <summary>Queue options (validated at start), the client factory, the sender, and a readiness check on the queues.</summary>
     public static IServiceCollection AddEventQueues(this IServiceCollection services)
     {
-        // Called by the service defaults and again by every AddQueueFunction: register once, or the health check
-        // name and the provisioning service would be added twice.
+        // Called by each host and again by every AddQueueFunction: register once, or the health check name and the
+        // provisioning service would be added twice.
         if (services.Any(d => d.ServiceType == typeof(QueueProvisioner)))
         {
             return services;

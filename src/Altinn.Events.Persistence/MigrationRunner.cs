@@ -145,10 +145,10 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
     [GeneratedRegex(@"^(?<version>\d{4})_[a-z0-9_]+\.sql$")]
     private static partial Regex FileNamePattern();
 
-    [LoggerMessage(2001, LogLevel.Information, "Applied migration {Migration}")]
+    [LoggerMessage(LogEventIds.MigrationApplied, LogLevel.Information, "Applied migration {Migration}")]
     private static partial void LogApplied(ILogger logger, string migration);
 
-    [LoggerMessage(2002, LogLevel.Information, "Migration {Migration} was rewritten after this database applied it (as its header allows); its record now has the new checksum")]
+    [LoggerMessage(LogEventIds.MigrationRewritten, LogLevel.Information, "Migration {Migration} was rewritten after this database applied it (as its header allows); its record now has the new checksum")]
     private static partial void LogRewritten(ILogger logger, string migration);
 }
 

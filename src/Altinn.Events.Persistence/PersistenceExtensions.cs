@@ -14,6 +14,12 @@ public static class PersistenceExtensions
     /// <summary>The singleton <see cref="NpgsqlDataSource"/>, the migration runner, and a readiness check on the database.</summary>
     public static IServiceCollection AddEventsDatabase(this IServiceCollection services)
     {
+        // Register once, or the health check name and the migration service would be added twice.
+        if (services.Any(d => d.ServiceType == typeof(MigrationRunner)))
+        {
+            return services;
+        }
+
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp =>

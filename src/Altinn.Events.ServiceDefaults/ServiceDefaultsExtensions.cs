@@ -1,6 +1,4 @@
 using Altinn.Events.Core;
-using Altinn.Events.Messaging;
-using Altinn.Events.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -25,8 +23,6 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddTelemetry();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy());
-        builder.Services.AddEventsDatabase();
-        builder.Services.AddEventQueues();
         builder.Services.AddProblemDetails();
         return builder;
     }

@@ -1,9 +1,13 @@
+using Altinn.Events.Messaging;
+using Altinn.Events.Persistence;
 using Altinn.Events.ServiceDefaults;
 using Altinn.Events.Stages;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.Services.AddEventsDatabase();
+builder.Services.AddEventQueues();
 builder.AddStages();
 
 var app = builder.Build();

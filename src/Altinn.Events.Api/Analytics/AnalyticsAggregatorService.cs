@@ -60,12 +60,12 @@ internal sealed partial class AnalyticsAggregatorService(
         }
     }
 
-    [LoggerMessage(8600, LogLevel.Debug, "Analytics counted {Events} events ({Instances} instances changed), up to sequence {Cursor}")]
+    [LoggerMessage(LogEventIds.AnalyticsCounted, LogLevel.Debug, "Analytics counted {Events} events ({Instances} instances changed), up to sequence {Cursor}")]
     private static partial void LogCounted(ILogger logger, int events, int instances, long cursor);
 
-    [LoggerMessage(8601, LogLevel.Warning, "Analytics aggregation failed; the batch is counted again at the next round")]
+    [LoggerMessage(LogEventIds.AnalyticsFailed, LogLevel.Warning, "Analytics aggregation failed; the batch is counted again at the next round")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(8602, LogLevel.Information, "Deleted {Rows} expired analytics roll-up rows")]
+    [LoggerMessage(LogEventIds.AnalyticsRowsDeleted, LogLevel.Information, "Deleted {Rows} expired analytics roll-up rows")]
     private static partial void LogExpired(ILogger logger, long rows);
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Altinn.Events.Api.Endpoints;
-using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
 using Altinn.Events.Api.Subscriptions;
@@ -15,50 +14,31 @@ internal static class DeliveryEndpoints
 
     public static IEndpointRouteBuilder MapDelivery(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/subscriptions").RequireAuthorization(AuthorizationPolicies.AnyCaller).WithTags("Subscriptions");
+        var group = api.MapOwnedSubscription();
 
-        group.MapGet("/{id:guid}/deliveries", ListAsync)
+        group.MapGet("/deliveries", ListAsync)
             .WithName("ListSubscriptionDeliveries")
             .WithSummary("The delivery log of one of the caller's subscriptions: every push attempt, newest first")
             .WithDescription("Parameters: size (default 50, at most 1000), cursor (from the previous page's 'next'). Each attempt has the event id and sequence number, the attempt number, when, the status code or the transport error, the duration and the outcome (delivered, retry, failed, gone). The 'next' header and field hold the URL of the following, older page; none when this page is the last. Attempts are kept as long as events.")
-            .Produces<DeliveryLogPage>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithRateLimit(RateLimitPolicies.Queries);
 
-        group.MapPost("/{id:guid}/redeliver", RedeliverAsync)
+        group.MapPost("/redeliver", RedeliverAsync)
             .WithName("RedeliverSubscription")
             .WithSummary("Pushes the subscription's retained events again, from an event id or a time")
             .WithDescription("Body {\"after\": \"<event id>\"}, {\"from\": \"<RFC 3339 time>\"} or {\"cursor\": \"<from an earlier answer>\"}. Queues the events after that point that the subscription's filters match and its consumer may still see, as new deliveries (attempt 1, a webhook-id of their own: {subscription}:{seq}:{n} for the n-th redelivery), at most Redelivery:MaxEvents per call and Redelivery:MaxScanned examined; 202 says how many were queued, the last one's id, and when the cap stopped it a cursor to continue from. An 'after' id that several events share counts from the earliest the consumer may see. The subscription must be validated (409 otherwise).")
             .Accepts<RedeliveryRequest>("application/json")
-            .Produces<RedeliveryResponse>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithRateLimit(RateLimitPolicies.Redeliver);
         return api;
     }
 
-    private static async Task<IResult> ListAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, PublicLinks links, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DeliveryLogPage>, ValidationProblem>> ListAsync(Guid id, HttpContext context, DeliveryService deliveries, PublicLinks links, CancellationToken cancellationToken)
     {
-        var (ownership, _) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
-        if (ownership != Ownership.Owner)
-        {
-            return NotOwned(ownership, id);
-        }
-
         var query = context.Request.Query;
         var size = DefaultSize;
         if (query.TryGetValue("size", out var sizeText)
             && (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1))
         {
-            return Invalid("size", $"size must be a whole number from 1 (at most {MaxSize} are returned).");
+            return Problems.Invalid("size", $"size must be a whole number from 1 (at most {MaxSize} are returned).");
         }
 
         (DateTimeOffset At, long Id)? before = null;
@@ -67,7 +47,7 @@ internal static class DeliveryEndpoints
             before = DeliveryService.DecodeCursor(cursorText.ToString());
             if (before is null)
             {
-                return Invalid("cursor", "cursor must be the value from a previous page's 'next' URL.");
+                return Problems.Invalid("cursor", "cursor must be the value from a previous page's 'next' URL.");
             }
         }
 
@@ -82,37 +62,22 @@ internal static class DeliveryEndpoints
         return TypedResults.Ok(new DeliveryLogPage([.. page.Select(DeliveryAttemptResponse.From)], next));
     }
 
-    private static async Task<IResult> RedeliverAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryService deliveries, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<RedeliveryResponse>, ValidationProblem, JsonBodyProblem, ProblemResult<Conflict409>>> RedeliverAsync(
+        Guid id, HttpContext context, DeliveryService deliveries, CancellationToken cancellationToken)
     {
-        var (ownership, subscription) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
-        if (ownership != Ownership.Owner)
-        {
-            return NotOwned(ownership, id);
-        }
-
-        var (request, error) = await JsonBody.ReadAsync<RedeliveryRequest>(context.Request, "The request is not valid.", cancellationToken);
+        var (request, error) = await JsonBody.ReadAsync<RedeliveryRequest>(context.Request, Problems.InvalidRequest, cancellationToken);
         if (error is not null)
         {
             return error;
         }
 
-        var result = await deliveries.RedeliverAsync(subscription!, request!, cancellationToken);
+        var result = await deliveries.RedeliverAsync(context.OwnedSubscription(), request!, cancellationToken);
         return result switch
         {
-            RedeliveryResult.Invalid invalid => Invalid(invalid.Field, invalid.Message),
-            RedeliveryResult.NotValidated notValidated => TypedResults.Problem(
-                $"Subscription {id} is {notValidated.Status}; only validated subscriptions receive events. Validate it again first (POST /subscriptions/{id}/validate).",
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Subscription not validated"),
+            RedeliveryResult.Invalid invalid => Problems.Invalid(invalid.Field, invalid.Message),
+            RedeliveryResult.NotValidated notValidated => OwnedSubscriptions.NotValidated(id, notValidated.Status),
             RedeliveryResult.Queued queued => TypedResults.Accepted((string?)null, queued.Response),
             _ => throw new InvalidOperationException($"Unhandled result {result}."),
         };
     }
-
-    private static ProblemHttpResult NotOwned(Ownership ownership, Guid id) => ownership == Ownership.NotFound
-        ? TypedResults.Problem($"There is no subscription {id}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
-        : TypedResults.Problem($"Subscription {id} belongs to another consumer; only the consumer that created it may see or change it.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
-
-    private static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid.");
 }

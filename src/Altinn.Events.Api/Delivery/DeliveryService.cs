@@ -198,7 +198,7 @@ internal sealed class DeliveryService(
         }
 
         var decisions = await decider.DecideAsync(
-            [.. keys.Select(k => new DecisionRequest(subscription.Consumer, Actions.ToReceive(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
+            [.. keys.Select(k => new DecisionRequest(subscription.Consumer, Actions.For(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
             cancellationToken);
         var permitted = keys.Where((_, i) => decisions[i]).ToHashSet();
         return [.. events.Where(e => permitted.Contains((e.Resource, e.PartyId)))];
@@ -207,6 +207,6 @@ internal sealed class DeliveryService(
 
 internal static partial class DeliveryLog
 {
-    [LoggerMessage(5050, LogLevel.Information, "Redelivery for subscription {SubscriptionId} queued {Queued} events ({Scanned} examined, complete: {Complete})")]
+    [LoggerMessage(LogEventIds.Redelivered, LogLevel.Information, "Redelivery for subscription {SubscriptionId} queued {Queued} events ({Scanned} examined, complete: {Complete})")]
     public static partial void Redelivered(ILogger logger, Guid subscriptionId, int queued, int scanned, bool complete);
 }

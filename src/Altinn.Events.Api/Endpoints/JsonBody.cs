@@ -67,26 +67,26 @@ internal static class JsonBody
     }
 
     /// <summary>
-    /// The body as a <typeparamref name="T"/>; or the answer to give instead: 415 when it is not <c>application/json</c>,
-    /// 413 above <see cref="InputLimits.MaxRequestBodyBytes"/> (both a <see cref="ProblemHttpResult"/>), 400 naming the
-    /// field when it is not JSON of that shape (a <see cref="ValidationProblem"/>).
+    /// The body as a <typeparamref name="T"/>; or the answer to give instead (a <see cref="JsonBodyProblem"/>): 415 when
+    /// it is not <c>application/json</c>, 413 above <see cref="InputLimits.MaxRequestBodyBytes"/>, 400 naming the field
+    /// when it is not JSON of that shape.
     /// </summary>
-    public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request, string title, CancellationToken cancellationToken)
+    public static async Task<(T? Value, JsonBodyProblem? Error)> ReadAsync<T>(HttpRequest request, string title, CancellationToken cancellationToken)
         where T : class
     {
         if (!request.HasJsonContentType())
         {
-            return (null, TypedResults.Problem("Send the request as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type"));
+            return (null, new(Problems.UnsupportedMediaType("Send the request as application/json.")));
         }
 
         if (await ReadAsync(request, InputLimits.MaxRequestBodyBytes, cancellationToken) is not { } body)
         {
-            return (null, TypedResults.Problem($"The body may be at most {InputLimits.MaxRequestBodyBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large"));
+            return (null, new(Problems.TooLarge($"The body may be at most {InputLimits.MaxRequestBodyBytes} bytes.")));
         }
 
         if (JsonText.Check(body.Span) is { } problem)
         {
-            return (null, Invalid(problem.Field, problem.Message, title));
+            return (null, new(Problems.Invalid(problem.Field, problem.Message, title)));
         }
 
         try
@@ -94,30 +94,27 @@ internal static class JsonBody
             var options = typeof(T) == typeof(System.Text.Json.Nodes.JsonObject) ? NodeOptions : RequestOptions;
             return JsonSerializer.Deserialize<T>(body.Span, options) is { } value
                 ? (value, null)
-                : (null, Invalid("body", "A JSON object is required.", title));
+                : (null, new(Problems.Invalid("body", "A JSON object is required.", title)));
         }
         catch (JsonException ex)
         {
-            return (null, Invalid(FieldOf(ex.Path), "The value is not valid JSON of the expected type (or a member is given twice).", title));
+            return (null, new(Problems.Invalid(FieldOf(ex.Path), "The value is not valid JSON of the expected type (or a member is given twice).", title)));
         }
     }
 
     /// <summary>A JSON object already read (by <see cref="ReadAsync{T}"/>) as a <typeparamref name="T"/>, or the 400 naming the field.</summary>
-    public static (T? Value, IResult? Error) Convert<T>(System.Text.Json.Nodes.JsonNode node, string title)
+    public static (T? Value, ValidationProblem? Error) Convert<T>(System.Text.Json.Nodes.JsonNode node, string title)
         where T : class
     {
         try
         {
-            return node.Deserialize<T>(RequestOptions) is { } value ? (value, null) : (null, Invalid("body", "A JSON object is required.", title));
+            return node.Deserialize<T>(RequestOptions) is { } value ? (value, null) : (null, Problems.Invalid("body", "A JSON object is required.", title));
         }
         catch (JsonException ex)
         {
-            return (null, Invalid(FieldOf(ex.Path), "The value is not valid JSON of the expected type.", title));
+            return (null, Problems.Invalid(FieldOf(ex.Path), "The value is not valid JSON of the expected type.", title));
         }
     }
-
-    public static ValidationProblem Invalid(string field, string message, string title) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: title);
 
     // "$.includeSubunits" -> "includeSubunits"; the whole body when the path names no field.
     private static string FieldOf(string? path) =>

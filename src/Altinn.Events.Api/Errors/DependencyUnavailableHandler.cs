@@ -43,6 +43,6 @@ internal sealed partial class DependencyUnavailableHandler(IProblemDetailsServic
         });
     }
 
-    [LoggerMessage(3301, LogLevel.Warning, "{Dependency} is unavailable; {Method} {Path} answered 503")]
+    [LoggerMessage(LogEventIds.Unavailable, LogLevel.Warning, "{Dependency} is unavailable; {Method} {Path} answered 503")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, string dependency, string method, PathString path);
 }

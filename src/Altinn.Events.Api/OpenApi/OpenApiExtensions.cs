@@ -17,6 +17,7 @@ internal static class OpenApiExtensions
                 Version = DocumentName,
                 Description = "Publish CloudEvents, query them with a cursor, and subscribe webhooks to them.",
             });
+            o.OperationFilter<ResponsesByStatus>();
         });
         return builder;
     }
@@ -27,5 +28,27 @@ internal static class OpenApiExtensions
         app.UseSwagger();
         app.UseSwaggerUI(o => o.SwaggerEndpoint($"/swagger/{DocumentName}/swagger.json", "Altinn Events v1"));
         return app;
+    }
+
+    /// <summary>
+    /// Responses in status code order: they come from group conventions, handler signatures (<c>Results&lt;...&gt;</c>)
+    /// and explicit declarations, and the committed document should not change when only that order does.
+    /// </summary>
+    private sealed class ResponsesByStatus : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)
+        {
+            if (operation.Responses is not { Count: > 1 } responses)
+            {
+                return;
+            }
+
+            var ordered = responses.OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
+            responses.Clear();
+            foreach (var (status, response) in ordered)
+            {
+                responses.Add(status, response);
+            }
+        }
     }
 }

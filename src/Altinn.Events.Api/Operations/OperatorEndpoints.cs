@@ -34,42 +34,31 @@ internal static class OperatorEndpoints
         group.MapGet("/queues/{queue}/messages", PeekAsync)
             .WithName("OperatorPeekMessages")
             .WithSummary("The first visible messages of a queue, read without taking them")
-            .WithDescription("Parameter max (1-32, default 32). Each message has its id, when it was inserted, its dequeue count and body; on a poison queue also the envelope's reason, failure time and original message, and whether redrive can send it back.")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription("Parameter max (1-32, default 32). Each message has its id, when it was inserted, its dequeue count and body; on a poison queue also the envelope's reason, failure time and original message, and whether redrive can send it back.");
 
         group.MapPost("/queues/{queue}/redrive", RedriveAsync)
             .WithName("OperatorRedrive")
             .WithSummary("Moves poison messages back to their queue with their original body")
             .WithDescription("Poison queues only. Body {\"messageIds\": [...]} or {\"max\": n} (1-1000; no body: 32). Sends each envelope's original body to the main queue and deletes the poison message only after the send succeeded (a failure between leaves a duplicate, never a loss). Messages that are not envelopes, and failed deliveries of the outbound stage (redeliver those per subscription), are skipped and stay.")
-            .Accepts<OperatorActionRequest>("application/json")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .Accepts<OperatorActionRequest>("application/json");
 
         group.MapPost("/queues/{queue}/discard", DiscardAsync)
             .WithName("OperatorDiscard")
             .WithSummary("Deletes poison messages for good")
             .WithDescription("Poison queues only. Body {\"messageIds\": [...]} (from a peek) or {\"max\": n} (1-1000, from the front of the queue). Other messages stay and are visible again at once.")
-            .Accepts<OperatorActionRequest>("application/json")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .Accepts<OperatorActionRequest>("application/json");
 
         group.MapGet("/backlog", BacklogAsync)
             .WithName("OperatorBacklog")
             .WithSummary("Stuck work: outbox depth and age, deliveries overdue past a threshold, failing and open endpoints")
-            .WithDescription("Parameter olderThan (ISO 8601 duration, default PT5M, at most 90 days): deliveries not settled whose due time passed more than that ago, counted by status (at most 100 000 counted) with the oldest listed. Endpoints that are failing or open come with their parked deliveries.")
-            .ProducesValidationProblem();
+            .WithDescription("Parameter olderThan (ISO 8601 duration, default PT5M, at most 90 days): deliveries not settled whose due time passed more than that ago, counted by status (at most 100 000 counted) with the oldest listed. Endpoints that are failing or open come with their parked deliveries.");
         return app;
     }
 
     private static async Task<Ok<OperatorQueueList>> ListQueuesAsync(QueueOperations queues, CancellationToken cancellationToken) =>
         TypedResults.Ok(new OperatorQueueList(await queues.ListAsync(cancellationToken)));
 
-    private static async Task<Results<Ok<OperatorMessagePage>, ValidationProblem, ProblemHttpResult>> PeekAsync(
+    private static async Task<Results<Ok<OperatorMessagePage>, ValidationProblem, ProblemResult<NotFound404>>> PeekAsync(
         string queue, string? max, QueueOperations queues, CancellationToken cancellationToken)
     {
         if (queues.Find(queue) is not { } known)
@@ -80,47 +69,52 @@ internal static class OperatorEndpoints
         var count = QueueOperations.PeekLimit;
         if (max is not null && (!int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > QueueOperations.PeekLimit))
         {
-            return Invalid("max", $"max must be a whole number from 1 to {QueueOperations.PeekLimit}.");
+            return Problems.Invalid("max", $"max must be a whole number from 1 to {QueueOperations.PeekLimit}.");
         }
 
         var messages = await queues.PeekAsync(known, count, cancellationToken);
-        return messages is null
-            ? TypedResults.Problem($"Queue '{queue}' has not been created.", statusCode: StatusCodes.Status404NotFound, title: "Queue not found")
-            : TypedResults.Ok(new OperatorMessagePage(queue, messages));
+        if (messages is null)
+        {
+            return Problems.NotFound($"Queue '{queue}' has not been created.", "Queue not found");
+        }
+
+        return TypedResults.Ok(new OperatorMessagePage(queue, messages));
     }
 
-    private static async Task<Results<Ok<RedriveResponse>, ValidationProblem, ProblemHttpResult>> RedriveAsync(
-        string queue, HttpContext context, QueueOperations queues, CancellationToken cancellationToken)
+    private static Task<Results<Ok<RedriveResponse>, ValidationProblem, JsonBodyProblem, ProblemResult<NotFound404>>> RedriveAsync(
+        string queue, HttpContext context, QueueOperations queues, CancellationToken cancellationToken) =>
+        ActAsync(queue, context, queues, QueueOperations.PeekLimit, queues.RedriveAsync, cancellationToken);
+
+    private static Task<Results<Ok<DiscardResponse>, ValidationProblem, JsonBodyProblem, ProblemResult<NotFound404>>> DiscardAsync(
+        string queue, HttpContext context, QueueOperations queues, CancellationToken cancellationToken) =>
+        ActAsync(queue, context, queues, null, queues.DiscardAsync, cancellationToken);
+
+    /// <summary>Redrive and discard alike: read which messages of which poison queue, then act on them.</summary>
+    private static async Task<Results<Ok<T>, ValidationProblem, JsonBodyProblem, ProblemResult<NotFound404>>> ActAsync<T>(
+        string queue,
+        HttpContext context,
+        QueueOperations queues,
+        int? defaultMax,
+        Func<KnownQueue, IReadOnlySet<string>?, int, CancellationToken, Task<T>> act,
+        CancellationToken cancellationToken)
     {
-        var action = await ReadActionAsync(queue, context, queues, defaultMax: QueueOperations.PeekLimit, cancellationToken);
+        var action = await ReadActionAsync(queue, context, queues, defaultMax, cancellationToken);
         if (action.Invalid is not null)
         {
             return action.Invalid;
         }
 
-        if (action.Problem is not null)
+        if (action.Body is not null)
         {
-            return action.Problem;
+            return action.Body;
         }
 
-        return TypedResults.Ok(await queues.RedriveAsync(action.Queue!, action.Ids, action.Max, cancellationToken));
-    }
-
-    private static async Task<Results<Ok<DiscardResponse>, ValidationProblem, ProblemHttpResult>> DiscardAsync(
-        string queue, HttpContext context, QueueOperations queues, CancellationToken cancellationToken)
-    {
-        var action = await ReadActionAsync(queue, context, queues, defaultMax: null, cancellationToken);
-        if (action.Invalid is not null)
+        if (action.Unknown is not null)
         {
-            return action.Invalid;
+            return action.Unknown;
         }
 
-        if (action.Problem is not null)
-        {
-            return action.Problem;
-        }
-
-        return TypedResults.Ok(await queues.DiscardAsync(action.Queue!, action.Ids, action.Max, cancellationToken));
+        return TypedResults.Ok(await act(action.Queue!, action.Ids, action.Max, cancellationToken));
     }
 
     private static async Task<Results<Ok<BacklogResponse>, ValidationProblem>> BacklogAsync(
@@ -134,16 +128,16 @@ internal static class OperatorEndpoints
         }
         catch (FormatException)
         {
-            return Invalid("olderThan", "olderThan must be an ISO 8601 duration such as PT5M or P1DT2H.");
+            return Problems.Invalid("olderThan", "olderThan must be an ISO 8601 duration such as PT5M or P1DT2H.");
         }
         catch (OverflowException)
         {
-            return Invalid("olderThan", "olderThan is too large.");
+            return Problems.Invalid("olderThan", "olderThan is too large.");
         }
 
         if (threshold < TimeSpan.Zero || threshold > MaxOlderThan)
         {
-            return Invalid("olderThan", "olderThan must be from PT0S to P90D.");
+            return Problems.Invalid("olderThan", "olderThan must be from PT0S to P90D.");
         }
 
         var now = time.GetUtcNow();
@@ -170,12 +164,12 @@ internal static class OperatorEndpoints
     {
         if (queues.Find(queue) is not { } known)
         {
-            return new ActionTarget(Problem: UnknownQueue(queue, queues));
+            return new ActionTarget(Unknown: UnknownQueue(queue, queues));
         }
 
         if (!known.IsPoison)
         {
-            return new ActionTarget(Invalid: Invalid("queue", $"'{queue}' is not a poison queue; only poison queues ({queue}-poison) are re-driven or discarded."));
+            return new ActionTarget(Invalid: Problems.Invalid("queue", $"'{queue}' is not a poison queue; only poison queues ({queue}-poison) are re-driven or discarded."));
         }
 
         OperatorActionRequest? request = null;
@@ -184,7 +178,7 @@ internal static class OperatorEndpoints
             (request, var error) = await JsonBody.ReadAsync<OperatorActionRequest>(context.Request, "The request is not valid.", cancellationToken);
             if (error is not null)
             {
-                return error is ValidationProblem invalid ? new ActionTarget(Invalid: invalid) : new ActionTarget(Problem: (ProblemHttpResult)error);
+                return new ActionTarget(Body: error);
             }
         }
 
@@ -192,12 +186,12 @@ internal static class OperatorEndpoints
         {
             if (request.Max is not null)
             {
-                return new ActionTarget(Invalid: Invalid("max", "Give messageIds or max, not both."));
+                return new ActionTarget(Invalid: Problems.Invalid("max", "Give messageIds or max, not both."));
             }
 
             if (ids.Count is 0 or > QueueOperations.ActionLimit || ids.Any(string.IsNullOrWhiteSpace))
             {
-                return new ActionTarget(Invalid: Invalid("messageIds", $"messageIds must hold 1 to {QueueOperations.ActionLimit} message ids from a peek."));
+                return new ActionTarget(Invalid: Problems.Invalid("messageIds", $"messageIds must hold 1 to {QueueOperations.ActionLimit} message ids from a peek."));
             }
 
             return new ActionTarget(known, ids.ToHashSet(StringComparer.Ordinal), ids.Count);
@@ -206,12 +200,12 @@ internal static class OperatorEndpoints
         var max = request?.Max ?? defaultMax;
         if (max is null)
         {
-            return new ActionTarget(Invalid: Invalid("messageIds", "Give messageIds (from a peek) or max (how many from the front of the queue)."));
+            return new ActionTarget(Invalid: Problems.Invalid("messageIds", "Give messageIds (from a peek) or max (how many from the front of the queue)."));
         }
 
         if (max is < 1 or > QueueOperations.ActionLimit)
         {
-            return new ActionTarget(Invalid: Invalid("max", $"max must be from 1 to {QueueOperations.ActionLimit}."));
+            return new ActionTarget(Invalid: Problems.Invalid("max", $"max must be from 1 to {QueueOperations.ActionLimit}."));
         }
 
         return new ActionTarget(known, null, max.Value);
@@ -243,15 +237,11 @@ internal static class OperatorEndpoints
         return TypedResults.Problem("Nothing was changed that is not reported; try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: title);
     }
 
-    private static ProblemHttpResult UnknownQueue(string queue, QueueOperations queues) => TypedResults.Problem(
+    private static ProblemResult<NotFound404> UnknownQueue(string queue, QueueOperations queues) => Problems.NotFound(
         $"There is no queue '{queue}' in this service. Known queues: {string.Join(", ", queues.Known().Select(q => q.Name))}.",
-        statusCode: StatusCodes.Status404NotFound,
-        title: "Unknown queue");
-
-    private static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid.");
+        "Unknown queue");
 
     private static double Seconds(TimeSpan span) => Math.Round(span.TotalSeconds, 3);
 
-    private sealed record ActionTarget(KnownQueue? Queue = null, IReadOnlySet<string>? Ids = null, int Max = 0, ValidationProblem? Invalid = null, ProblemHttpResult? Problem = null);
+    private sealed record ActionTarget(KnownQueue? Queue = null, IReadOnlySet<string>? Ids = null, int Max = 0, ValidationProblem? Invalid = null, JsonBodyProblem? Body = null, ProblemResult<NotFound404>? Unknown = null);
 }

@@ -236,9 +236,9 @@ internal sealed partial class QueueOperations(QueueClientFactory queues, IQueueS
         Guid? SubscriptionId,
         string? EventId);
 
-    [LoggerMessage(6001, LogLevel.Warning, "Operator re-drove {Count} messages from {PoisonQueue} to {Queue}")]
+    [LoggerMessage(LogEventIds.Redriven, LogLevel.Warning, "Operator re-drove {Count} messages from {PoisonQueue} to {Queue}")]
     private static partial void LogRedriven(ILogger logger, int count, string poisonQueue, string queue);
 
-    [LoggerMessage(6002, LogLevel.Warning, "Operator discarded {Count} messages from {PoisonQueue}")]
+    [LoggerMessage(LogEventIds.Discarded, LogLevel.Warning, "Operator discarded {Count} messages from {PoisonQueue}")]
     private static partial void LogDiscarded(ILogger logger, int count, string poisonQueue);
 }

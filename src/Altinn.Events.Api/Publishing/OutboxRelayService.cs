@@ -76,9 +76,9 @@ internal sealed partial class OutboxRelayService(
             queues.SendAsync(queue, JsonSerializer.Serialize(new InboundMessage(chunk), Json), null, cancellationToken)));
     }
 
-    [LoggerMessage(3202, LogLevel.Information, "Sent {Rows} outbox rows again: their events were not matched within their lease (at least {Lease}); their queue messages were lost or are still waiting")]
+    [LoggerMessage(LogEventIds.Resent, LogLevel.Information, "Sent {Rows} outbox rows again: their events were not matched within their lease (at least {Lease}); their queue messages were lost or are still waiting")]
     private static partial void LogResent(ILogger logger, int rows, TimeSpan lease);
 
-    [LoggerMessage(3201, LogLevel.Warning, "The outbox relay failed; the rows stay and are sent again")]
+    [LoggerMessage(LogEventIds.RelayFailed, LogLevel.Warning, "The outbox relay failed; the rows stay and are sent again")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception);
 }

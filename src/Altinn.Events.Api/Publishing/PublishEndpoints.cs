@@ -1,14 +1,9 @@
 using System.Text.Json;
 using System.Runtime.InteropServices;
-using System.Text.Json.Nodes;
 using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Identity;
-using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
-using Altinn.Events.Core.Identity;
-using Altinn.Events.Persistence.Events;
-using CloudNative.CloudEvents;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -58,10 +53,8 @@ internal static class PublishEndpoints
 
     private static async Task<IResult> PublishAsync(
         HttpContext context,
-        IEventWriter writer,
-        IAuthorizationDecider decider,
+        PublishService publisher,
         PublishAdmission admission,
-        TimeProvider time,
         IOptions<PublishingOptions> options,
         CancellationToken cancellationToken)
     {
@@ -71,7 +64,7 @@ internal static class PublishEndpoints
         var binary = IsBinaryMode(context.Request, mediaType);
         if (!batch && !binary && mediaType != CloudEventsJson)
         {
-            return UnsupportedMediaType($"Send one event as {CloudEventsJson}, a batch as {CloudEventsBatchJson}, or one event in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
+            return Problems.UnsupportedMediaType($"Send one event as {CloudEventsJson}, a batch as {CloudEventsBatchJson}, or one event in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
         }
 
         var maxBytes = batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes;
@@ -80,7 +73,7 @@ internal static class PublishEndpoints
             : $"An event may be at most {limits.MaxEventBytes} bytes.";
         if (context.Request.ContentLength > maxBytes)
         {
-            return TooLarge(tooLarge);
+            return Problems.TooLarge(tooLarge);
         }
 
         using var reservation = admission.TryEnter(context.Request.ContentLength ?? maxBytes);
@@ -89,27 +82,13 @@ internal static class PublishEndpoints
             return Busy(context);
         }
 
-        var body = await JsonBody.ReadAsync(context.Request, maxBytes, cancellationToken);
-        if (body is null)
-        {
-            return TooLarge(tooLarge);
-        }
-
-        if (binary)
-        {
-            if (FromBinaryMode(context.Request, body.Value, limits.MaxEventBytes, out var problem) is not { } structured)
-            {
-                return problem!;
-            }
-
-            body = structured;
-        }
-
-        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
+        var (document, readProblem) = await ReadDocumentAsync(context.Request, binary, maxBytes, tooLarge, limits.MaxEventBytes, cancellationToken);
         if (document is null)
         {
-            return Invalid(jsonProblem!.Field, jsonProblem.Message);
+            return readProblem!;
         }
+
+        using var disposeDocument = document;
 
         var elements = new List<(JsonElement Element, string Prefix)>();
         if (batch)
@@ -139,7 +118,7 @@ internal static class PublishEndpoints
 
             if (oversized.Count > 0)
             {
-                return TooLarge($"Entries {string.Join(", ", oversized)} exceed {limits.MaxEventBytes} bytes.");
+                return Problems.TooLarge($"Entries {string.Join(", ", oversized)} exceed {limits.MaxEventBytes} bytes.");
             }
         }
         else
@@ -147,78 +126,24 @@ internal static class PublishEndpoints
             elements.Add((document.RootElement, string.Empty));
         }
 
-        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var (element, prefix) in elements)
-        {
-            CloudEventValidator.ValidateGeneric(element, prefix, errors);
-        }
-
-        if (errors.Count > 0)
-        {
-            return Invalid(errors);
-        }
-
-        var now = time.GetUtcNow();
         var caller = context.RequireCaller();
-        var events = new List<NewEvent>(elements.Count);
-        foreach (var (element, prefix) in elements)
+        return await publisher.PublishAsync(caller, elements, reservation, cancellationToken) switch
         {
-            // The content is the event as sent, before the service fills in a missing time.
-            var content = EventIdentity.ContentHash(element);
-            if (StoredEvent.TryPlain(element, caller.Consumer, content, now) is { } plain)
-            {
-                events.Add(plain);
-                continue;
-            }
-
-            var cloudEvent = CloudEventReader.Decode(element, out var decodeError);
-            if (cloudEvent is null)
-            {
-                errors[prefix.Length == 0 ? "body" : prefix.TrimEnd('.')] = [decodeError!];
-                continue;
-            }
-
-            cloudEvent.Time ??= now;
-            events.Add(ToNewEvent(cloudEvent, caller.Consumer, content));
-        }
-
-        if (errors.Count > 0)
-        {
-            return Invalid(errors);
-        }
-
-        if (!caller.HasScope(Scopes.PublishAdmin))
-        {
-            var resources = events.Select(e => e.Resource).Distinct(StringComparer.Ordinal).ToArray();
-            var decisions = await decider.DecideAsync(
-                [.. resources.Select(r => new DecisionRequest(caller.Consumer, Actions.Publish, new DecisionResource(r, null), caller.AuthenticationLevel))],
-                cancellationToken);
-            var denied = resources.Where((_, i) => !decisions[i]).ToArray();
-            if (denied.Length > 0)
-            {
-                return Forbidden($"{caller.Consumer} may not publish events for {string.Join(", ", denied)}.");
-            }
-        }
-
-        var written = await WriteAsync(writer, events, reservation, cancellationToken);
-        if (!written.Succeeded)
-        {
-            var which = written.Conflicts.Select(i => (batch ? $"[{i}] " : string.Empty) + $"(id '{events[i].Id}', source '{events[i].Source}')");
-            return TypedResults.Problem(
-                $"{(batch ? "Events" : "The event")} {string.Join(", ", which)} {(written.Conflicts.Count > 1 ? "were" : "was")} published before by {caller.Consumer} to the same resource (or earlier in this batch) with other content. " +
+            PublishResult.Invalid invalid => Invalid(invalid.Errors),
+            PublishResult.Denied denied => Problems.Forbidden($"{caller.Consumer} may not publish events for {string.Join(", ", denied.Resources)}."),
+            PublishResult.Conflict conflict => Problems.Conflict(
+                $"{(batch ? "Events" : "The event")} {string.Join(", ", conflict.Events.Select(e => (batch ? $"[{e.Index}] " : string.Empty) + $"(id '{e.Id}', source '{e.Source}')"))} {(conflict.Events.Count > 1 ? "were" : "was")} published before by {caller.Consumer} to the same resource (or earlier in this batch) with other content. " +
                 "An event's id and source name one event: publish changed content under a new id. Nothing of this request was stored.",
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Re-published with other content");
-        }
-
-        return TypedResults.Ok();
+                "Re-published with other content"),
+            PublishResult.Published => TypedResults.Ok(),
+            var other => throw new InvalidOperationException($"Unhandled result {other}."),
+        };
     }
 
     private static async Task<IResult> PublishAppEventAsync(
         HttpContext context,
-        IEventWriter writer,
+        PublishService publisher,
         PublishAdmission admission,
-        TimeProvider time,
         IOptions<PublishingOptions> options,
         CancellationToken cancellationToken)
     {
@@ -227,12 +152,12 @@ internal static class PublishEndpoints
         var binary = IsBinaryMode(context.Request, mediaType);
         if (!binary && mediaType is not (CloudEventsJson or "application/json"))
         {
-            return UnsupportedMediaType($"Send the event as {CloudEventsJson}, or in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
+            return Problems.UnsupportedMediaType($"Send the event as {CloudEventsJson}, or in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
         }
 
         if (context.Request.ContentLength > limits.MaxEventBytes)
         {
-            return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+            return Problems.TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
         }
 
         using var reservation = admission.TryEnter(context.Request.ContentLength ?? limits.MaxEventBytes);
@@ -241,89 +166,47 @@ internal static class PublishEndpoints
             return Busy(context);
         }
 
-        var body = await JsonBody.ReadAsync(context.Request, limits.MaxEventBytes, cancellationToken);
+        var (document, readProblem) = await ReadDocumentAsync(context.Request, binary, limits.MaxEventBytes, $"An event may be at most {limits.MaxEventBytes} bytes.", limits.MaxEventBytes, cancellationToken);
+        if (document is null)
+        {
+            return readProblem!;
+        }
+
+        using var disposeDocument = document;
+
+        return await publisher.PublishAppEventAsync(context.RequireCaller(), document.RootElement, reservation, cancellationToken) switch
+        {
+            PublishResult.Invalid invalid => Invalid(invalid.Errors),
+            PublishResult.Created created => TypedResults.Created((string?)null, created.Id),
+            var other => throw new InvalidOperationException($"Unhandled result {other}."),
+        };
+    }
+
+    /// <summary>
+    /// The body as one JSON document: read within <paramref name="maxBytes"/> (413 with <paramref name="tooLarge"/> beyond),
+    /// a binary-mode event first turned into the structured event it stands for; or the answer instead.
+    /// </summary>
+    private static async Task<(JsonDocument? Document, IResult? Problem)> ReadDocumentAsync(
+        HttpRequest request, bool binary, int maxBytes, string tooLarge, int maxEventBytes, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync(request, maxBytes, cancellationToken);
         if (body is null)
         {
-            return TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+            return (null, Problems.TooLarge(tooLarge));
         }
 
         if (binary)
         {
-            if (FromBinaryMode(context.Request, body.Value, limits.MaxEventBytes, out var problem) is not { } structured)
+            if (FromBinaryMode(request, body.Value, maxEventBytes, out var problem) is not { } structured)
             {
-                return problem!;
+                return (null, problem);
             }
 
             body = structured;
         }
 
-        using var document = JsonBody.Parse(body.Value, out var jsonProblem);
-        if (document is null)
-        {
-            return Invalid(jsonProblem!.Field, jsonProblem.Message);
-        }
-
-        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        CloudEventValidator.ValidateApp(document.RootElement, string.Empty, errors);
-        if (errors.Count > 0)
-        {
-            return Invalid(errors);
-        }
-
-        var caller = context.RequireCaller();
-        var source = AppEventSource.TryParse(document.RootElement.GetProperty("source").GetString()!, limits.AppsDomain, out var sourceError);
-        if (source is null)
-        {
-            return Invalid("source", sourceError!);
-        }
-
-        if (!string.Equals(source.Org, caller.Org, StringComparison.Ordinal) || !string.Equals(source.App, caller.App, StringComparison.Ordinal))
-        {
-            return Invalid("source", $"The source names the app {source.Org}/{source.App}, but the caller is {caller.Org}/{caller.App}; an app publishes only its own events.");
-        }
-
-        // The service owns these attributes of app events.
-        var node = JsonNode.Parse(document.RootElement.GetRawText())!.AsObject();
-        var id = Guid.NewGuid().ToString();
-        node["id"] = id;
-        node["time"] = time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-        node["resource"] = AppResources.For(source.Org, source.App);
-        node["resourceinstance"] = source.ResourceInstance;
-        var element = JsonSerializer.SerializeToElement(node);
-        var cloudEvent = CloudEventReader.Decode(element, out var decodeError);
-        if (cloudEvent is null)
-        {
-            return Invalid("body", decodeError!);
-        }
-
-        // The id is new, so nothing can conflict with it.
-        await WriteAsync(writer, [ToNewEvent(cloudEvent, caller.Consumer, EventIdentity.ContentHash(element))], reservation, cancellationToken);
-        return TypedResults.Created((string?)null, id);
-    }
-
-    /// <summary>Stores the events; their reservation is kept until the write completes, even if the client leaves first.</summary>
-    private static Task<WriteResult> WriteAsync(IEventWriter writer, IReadOnlyList<NewEvent> events, PublishAdmission.Reservation reservation, CancellationToken cancellationToken)
-    {
-        var write = writer.WriteAsync(events, CancellationToken.None);
-        reservation.ReleaseAfter(write);
-        return write.WaitAsync(cancellationToken);
-    }
-
-    private static NewEvent ToNewEvent(CloudEvent cloudEvent, string publisher, Guid content)
-    {
-        var subject = cloudEvent.Subject;
-        return new NewEvent(
-            cloudEvent.Id!,
-            cloudEvent.Source!.OriginalString,
-            (string)cloudEvent["resource"]!,
-            cloudEvent.Type!,
-            subject,
-            cloudEvent["alternativesubject"] as string,
-            Subjects.PartyId(subject),
-            cloudEvent.Time?.ToUniversalTime(),
-            CloudEventReader.Encode(cloudEvent),
-            publisher,
-            content);
+        var document = JsonBody.Parse(body.Value, out var jsonProblem);
+        return document is null ? (null, Invalid(jsonProblem!.Field, jsonProblem.Message)) : (document, null);
     }
 
     /// <summary>
@@ -350,7 +233,7 @@ internal static class PublishEndpoints
 
         if (structured.Length > maxEventBytes)
         {
-            problem = TooLarge($"An event may be at most {maxEventBytes} bytes as stored (in structured mode, binary data in base64); this one is {structured.Length}.");
+            problem = Problems.TooLarge($"An event may be at most {maxEventBytes} bytes as stored (in structured mode, binary data in base64); this one is {structured.Length}.");
             return null;
         }
 
@@ -364,13 +247,8 @@ internal static class PublishEndpoints
     private static ValidationProblem Invalid(string field, string message) => Invalid(new Dictionary<string, List<string>> { [field] = [message] });
 
     private static ValidationProblem Invalid(Dictionary<string, List<string>> errors) =>
-        TypedResults.ValidationProblem(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), title: "The event is not valid.");
+        Problems.Invalid(errors.Select(e => KeyValuePair.Create(e.Key, e.Value.ToArray())), "The event is not valid.");
 
-    private static ProblemHttpResult UnsupportedMediaType(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type");
-
-    private static ProblemHttpResult TooLarge(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large");
 
     /// <summary>503 with Retry-After: the bytes in flight are at <see cref="PublishingOptions.MaxBytesInFlight"/>; nothing was read or stored.</summary>
     private static ProblemHttpResult Busy(HttpContext context)
@@ -382,6 +260,4 @@ internal static class PublishEndpoints
             title: "Too busy");
     }
 
-    private static ProblemHttpResult Forbidden(string detail) =>
-        TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 }

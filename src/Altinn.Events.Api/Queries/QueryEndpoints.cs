@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Links;
@@ -8,6 +10,7 @@ using Altinn.Events.Core.Identity;
 using Altinn.Events.Core.Input;
 using Altinn.Events.Core.Register;
 using Altinn.Events.Persistence.Events;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Altinn.Events.Api.Queries;
 
@@ -25,11 +28,7 @@ internal static class QueryEndpoints
             .WithTags("Query")
             .WithSummary("Events of a resource, from a cursor")
             .WithDescription("Parameters: resource (required), after (an event id) | cursor (from a 'next' link) | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned: without subject, those of every party it may subscribe to for the resource. " + NextLinks)
-            .Produces<string>(StatusCodes.Status200OK, "application/json")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithRateLimit(RateLimitPolicies.Queries);
+            .AnswersWithEventPages();
 
         api.MapGet("/app/{org}/{app}", GetAppEventsAsync)
             .RequireAuthorization(AuthorizationPolicies.AnyCaller)
@@ -37,11 +36,7 @@ internal static class QueryEndpoints
             .WithTags("Query")
             .WithSummary("Events of one app, for its application owner")
             .WithDescription("For the org that owns the app. Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit, type (repeatable), size; header person (not with party). " + NextLinks)
-            .Produces<string>(StatusCodes.Status200OK, "application/json")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithRateLimit(RateLimitPolicies.Queries);
+            .AnswersWithEventPages();
 
         api.MapGet("/app/party", GetPartyEventsAsync)
             .RequireAuthorization(AuthorizationPolicies.AnyCaller)
@@ -49,13 +44,20 @@ internal static class QueryEndpoints
             .WithTags("Query")
             .WithSummary("App events about one party, or every party, for those who may read them")
             .WithDescription("Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit | header person (at most one of them; none: every party the caller holds rights for), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned. " + NextLinks)
-            .Produces<string>(StatusCodes.Status200OK, "application/json")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithRateLimit(RateLimitPolicies.Queries);
+            .AnswersWithEventPages();
         return api;
     }
+
+    /// <summary>
+    /// What every query answers: a page of CloudEvents as stored (a JSON array, written as the stored text), 400 naming
+    /// the parameter, 401, 403; and the query rate limit.
+    /// </summary>
+    private static RouteHandlerBuilder AnswersWithEventPages(this RouteHandlerBuilder route) => route
+        .Produces<JsonElement[]>(StatusCodes.Status200OK, "application/json")
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .WithRateLimit(RateLimitPolicies.Queries);
 
     private static async Task<IResult> GetEventsAsync(HttpContext context, EventQueryService queries, PublicLinks links, CancellationToken cancellationToken)
     {
@@ -122,7 +124,7 @@ internal static class QueryEndpoints
         var caller = context.RequireCaller();
         if (AppOwner.Refusal(caller, org, app, "others use /app/party") is { } refusal)
         {
-            return TypedResults.Problem(refusal, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+            return Problems.Forbidden(refusal);
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -268,6 +270,5 @@ internal static class QueryEndpoints
 
     private static IResult Empty() => TypedResults.Text("[]", "application/json", Encoding.UTF8);
 
-    private static IResult Invalid(Dictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "The query is not valid.");
+    private static ValidationProblem Invalid(Dictionary<string, string[]> errors) => Problems.Invalid(errors, "The query is not valid.");
 }

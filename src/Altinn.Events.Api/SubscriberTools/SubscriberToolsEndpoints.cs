@@ -1,8 +1,8 @@
 using System.Globalization;
-using Altinn.Events.Api.Identity;
+using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Limits;
 using Altinn.Events.Api.Subscriptions;
-using Altinn.Events.Persistence.Delivery;
+using Altinn.Events.Core.Delivery;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Altinn.Events.Api.SubscriberTools;
@@ -15,66 +15,37 @@ internal static class SubscriberToolsEndpoints
 
     public static IEndpointRouteBuilder MapSubscriberTools(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/subscriptions").RequireAuthorization(AuthorizationPolicies.AnyCaller).WithTags("Subscriptions");
+        var group = api.MapOwnedSubscription();
 
-        group.MapPost("/{id:guid}/test-event", SendTestEventAsync)
+        group.MapPost("/test-event", SendTestEventAsync)
             .WithName("SendSubscriptionTestEvent")
             .WithSummary("Pushes a test event to the subscription's endpoint")
             .WithDescription($"Queues one CloudEvent of type {TestEvents.Type} (resource {TestEvents.Resource}, no subject, data with the subscription id) for this subscription only, through the real outbound path: it is signed and pushed like any event and its attempt appears in the delivery log under the returned event id. A first push that fails is not retried (no one may read the test resource, so the retry's authorization check skips it). Owner only; the subscription must be validated (409 otherwise).")
-            .Produces<TestEventResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithRateLimit(RateLimitPolicies.SubscriptionWrites);
 
-        group.MapGet("/{id:guid}/deliveries/hourly", HourlyAsync)
+        group.MapGet("/deliveries/hourly", HourlyAsync)
             .WithName("GetSubscriptionDeliveryStats")
             .WithSummary("Push attempts of one of the caller's subscriptions per hour, by outcome")
             .WithDescription($"Parameter hours (default {DefaultHours}, at most {MaxHours}): the window, ending with the current hour. One bucket per hour (UTC), oldest first, with the attempts that were delivered, retry, failed, gone and gaveup.")
-            .Produces<DeliveryStatsResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithRateLimit(RateLimitPolicies.Queries);
         return api;
     }
 
-    private static async Task<IResult> SendTestEventAsync(Guid id, HttpContext context, SubscriptionService subscriptions, TestEventService testEvents, CancellationToken cancellationToken)
-    {
-        var (ownership, subscription) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
-        if (ownership != Ownership.Owner)
+    private static async Task<Results<Accepted<TestEventResponse>, ProblemResult<Conflict409>>> SendTestEventAsync(Guid id, HttpContext context, TestEventService testEvents, CancellationToken cancellationToken) =>
+        await testEvents.SendAsync(context.OwnedSubscription(), cancellationToken) switch
         {
-            return NotOwned(ownership, id);
-        }
-
-        return await testEvents.SendAsync(subscription!, cancellationToken) switch
-        {
-            TestEventResult.NotValidated notValidated => TypedResults.Problem(
-                $"Subscription {id} is {notValidated.Status}; only validated subscriptions receive events. Validate it again first (POST /subscriptions/{id}/validate).",
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Subscription not validated"),
+            TestEventResult.NotValidated notValidated => OwnedSubscriptions.NotValidated(id, notValidated.Status),
             TestEventResult.Queued queued => TypedResults.Accepted((string?)null, queued.Response),
             var other => throw new InvalidOperationException($"Unhandled result {other}."),
         };
-    }
 
-    private static async Task<IResult> HourlyAsync(Guid id, HttpContext context, SubscriptionService subscriptions, DeliveryStatsStore stats, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DeliveryStatsResponse>, ValidationProblem>> HourlyAsync(Guid id, HttpContext context, DeliveryStatsStore stats, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (ownership, _) = await subscriptions.GetOwnedAsync(context.RequireCaller(), id, cancellationToken);
-        if (ownership != Ownership.Owner)
-        {
-            return NotOwned(ownership, id);
-        }
-
         var hours = DefaultHours;
         if (context.Request.Query.TryGetValue("hours", out var text)
             && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out hours) || hours < 1 || hours > MaxHours))
         {
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["hours"] = [$"hours must be a whole number from 1 to {MaxHours}."] },
-                title: "The request is not valid.");
+            return Problems.Invalid("hours", $"hours must be a whole number from 1 to {MaxHours}.");
         }
 
         var now = time.GetUtcNow();
@@ -89,8 +60,4 @@ internal static class SubscriberToolsEndpoints
         }).ToList();
         return TypedResults.Ok(new DeliveryStatsResponse(hours, buckets));
     }
-
-    private static ProblemHttpResult NotOwned(Ownership ownership, Guid id) => ownership == Ownership.NotFound
-        ? TypedResults.Problem($"There is no subscription {id}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
-        : TypedResults.Problem($"Subscription {id} belongs to another consumer; only the consumer that created it may see or change it.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
 }

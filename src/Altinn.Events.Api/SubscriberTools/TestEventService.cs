@@ -82,9 +82,9 @@ internal sealed class TestEventService(
 
 internal static partial class SubscriberToolsLog
 {
-    [LoggerMessage(8500, LogLevel.Information, "Test event (seq {Seq}) queued for subscription {SubscriptionId}")]
+    [LoggerMessage(LogEventIds.TestEventQueued, LogLevel.Information, "Test event (seq {Seq}) queued for subscription {SubscriptionId}")]
     public static partial void TestEventQueued(ILogger logger, Guid subscriptionId, long seq);
 
-    [LoggerMessage(8501, LogLevel.Warning, "The outbound message of a test event for subscription {SubscriptionId} could not be sent; the scheduler pushes it when its row is due")]
+    [LoggerMessage(LogEventIds.TestEventMessageFailed, LogLevel.Warning, "The outbound message of a test event for subscription {SubscriptionId} could not be sent; the scheduler pushes it when its row is due")]
     public static partial void TestEventMessageFailed(ILogger logger, Exception exception, Guid subscriptionId);
 }

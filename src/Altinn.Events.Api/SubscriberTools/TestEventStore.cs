@@ -1,3 +1,4 @@
+using Altinn.Events.Core.Delivery;
 using Altinn.Events.Persistence.Events;
 using Dapper;
 using Npgsql;
@@ -14,7 +15,7 @@ internal sealed record StoredTestEvent(long Seq, DateTimeOffset Registered);
 /// </summary>
 internal sealed class TestEventStore(NpgsqlDataSource dataSource)
 {
-    private const string InsertSql = """
+    private const string InsertSql = $"""
         SELECT pg_advisory_xact_lock(@lockKey);
         WITH new_key AS (
             INSERT INTO event_keys (key, registered, id, seq, content)
@@ -26,7 +27,7 @@ internal sealed class TestEventStore(NpgsqlDataSource dataSource)
             RETURNING seq
         ), delivery AS (
             INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due)
-            SELECT @registered, seq, @subscriptionId, @registered, 'queued', 'test event', 0, @registered, @due FROM stored
+            SELECT @registered, seq, @subscriptionId, @registered, '{DeliveryStatus.Queued}', 'test event', 0, @registered, @due FROM stored
         )
         SELECT seq FROM stored
         """;

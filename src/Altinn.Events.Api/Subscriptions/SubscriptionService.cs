@@ -346,15 +346,15 @@ internal sealed class SubscriptionService(
 internal static partial class SubscriptionsLog
 {
     // Consumer strings can name a person (user ids); logs carry the caller kind and resource only.
-    [LoggerMessage(4001, LogLevel.Information, "Subscription {SubscriptionId} created by a {CallerKind} caller for {Resource}")]
+    [LoggerMessage(LogEventIds.Created, LogLevel.Information, "Subscription {SubscriptionId} created by a {CallerKind} caller for {Resource}")]
     public static partial void Created(ILogger logger, Guid subscriptionId, string callerKind, string resource);
 
-    [LoggerMessage(4002, LogLevel.Information, "Subscription {SubscriptionId} deleted")]
+    [LoggerMessage(LogEventIds.Deleted, LogLevel.Information, "Subscription {SubscriptionId} deleted")]
     public static partial void Deleted(ILogger logger, Guid subscriptionId);
 
-    [LoggerMessage(8101, LogLevel.Information, "Subscription {SubscriptionId} changed by its owner (enabled {Enabled}, validated again {Revalidate})")]
+    [LoggerMessage(LogEventIds.Changed, LogLevel.Information, "Subscription {SubscriptionId} changed by its owner (enabled {Enabled}, validated again {Revalidate})")]
     public static partial void Changed(ILogger logger, Guid subscriptionId, bool enabled, bool revalidate);
 
-    [LoggerMessage(4003, LogLevel.Error, "Could not enqueue validation of subscription {SubscriptionId}; it stays pending until validation is restarted")]
+    [LoggerMessage(LogEventIds.EnqueueFailed, LogLevel.Error, "Could not enqueue validation of subscription {SubscriptionId}; it stays pending until validation is restarted")]
     public static partial void EnqueueFailed(ILogger logger, Exception exception, Guid subscriptionId);
 }

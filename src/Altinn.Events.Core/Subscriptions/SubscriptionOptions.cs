@@ -55,6 +55,9 @@ public static class ValidationStatus
 
     /// <summary>Every attempt of the retry schedule failed; <c>POST /subscriptions/{id}/validate</c> starts again.</summary>
     public const string Failed = "failed";
+
+    /// <summary>Every value, as in the <c>subscriptions</c> check constraint.</summary>
+    public static readonly IReadOnlyList<string> All = [Pending, Validated, Failed];
 }
 
 /// <summary>

@@ -31,50 +31,6 @@ public sealed record SubscriptionInput(
     string? ValidationMethod = null,
     bool? Enabled = null);
 
-/// <summary>How a subscription's pushes are made.</summary>
-public static class ContentModes
-{
-    /// <summary>One event per request as <c>application/cloudevents+json</c> (the default).</summary>
-    public const string Structured = "structured";
-
-    /// <summary>One event per request, its attributes as <c>ce-</c> headers and its data as the body.</summary>
-    public const string Binary = "binary";
-
-    /// <summary>Several events per request as <c>application/cloudevents-batch+json</c>.</summary>
-    public const string Batched = "batched";
-
-    /// <summary>The media type of a batched push: a JSON array of structured CloudEvents.</summary>
-    public const string BatchContentType = "application/cloudevents-batch+json";
-
-    /// <summary>Events per batched push when the subscription names no batchMaxEvents.</summary>
-    public const int DefaultBatchMaxEvents = 100;
-
-    /// <summary>The most batchMaxEvents may be (migration 0012 checks the same bound).</summary>
-    public const int MaxBatchEvents = 1000;
-
-    /// <summary>Bytes per batched push when the subscription names no batchMaxBytes (256 KiB).</summary>
-    public const int DefaultBatchMaxBytes = 256 * 1024;
-
-    public const int MinBatchBytes = 1024;
-    public const int MaxBatchBytes = 4 * 1024 * 1024;
-
-    /// <summary>The modes offered.</summary>
-    public static bool IsKnown(string mode) => mode is Structured or Binary or Batched;
-}
-
-/// <summary>How a subscription's endpoint is validated.</summary>
-public static class ValidationMethods
-{
-    /// <summary>The validation event, answered with a 2xx (the default).</summary>
-    public const string Event = "event";
-
-    /// <summary>The CloudEvents HTTP webhook handshake: OPTIONS with WebHook-Request-Origin, answered with WebHook-Allowed-Origin.</summary>
-    public const string Options = "options";
-
-    /// <summary>The methods offered.</summary>
-    public static bool IsKnown(string method) => method is Event or Options;
-}
-
 /// <summary>
 /// A subscription that passed the rules, normalized for storage and matching: the resource filter is always set
 /// (for app subscriptions derived from the source filter), the source filter has no trailing slash.
@@ -103,7 +59,7 @@ public sealed record SubscriptionDraft(
     public bool IsApp => AppOrg is not null;
 
     /// <summary>The authorization action the subscription needs: <c>read</c> on an app, <c>subscribe</c> otherwise.</summary>
-    public string Action => Actions.ToReceive(ResourceFilter);
+    public string Action => Actions.For(ResourceFilter);
 
     /// <summary>No subject filter or alternative subject filter: about every party (or, for its owner, every event).</summary>
     public bool HasSubject => SubjectFilter is not null || AlternativeSubjectFilter is not null;
@@ -452,61 +408,4 @@ public static partial class SubscriptionRules
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9\-_]*$")]
     private static partial Regex AppNamePattern();
-}
-
-/// <summary>The retry schedule of validation: the delay before each further attempt; when it runs out, validation fails.</summary>
-public static class RetrySchedule
-{
-    /// <summary>The delay before attempt <paramref name="failedAttempt"/> + 1, or null when the schedule is used up.</summary>
-    public static TimeSpan? NextDelay(IReadOnlyList<TimeSpan> schedule, int failedAttempt) =>
-        failedAttempt >= 1 && failedAttempt <= schedule.Count ? schedule[failedAttempt - 1] : null;
-
-    /// <summary>
-    /// Parses a comma-separated schedule such as <c>10s, 30s, 1m, 5m, 15m, 1h</c> (units ms, s, m, h, d) or TimeSpan
-    /// strings (<c>00:00:10</c>); null when any entry is malformed, negative, or over 7 days (the queue's longest delay).
-    /// </summary>
-    public static IReadOnlyList<TimeSpan>? Parse(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return [];
-        }
-
-        var delays = new List<TimeSpan>();
-        foreach (var entry in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (ParseOne(entry) is not { } delay || delay < TimeSpan.Zero || delay > TimeSpan.FromDays(7))
-            {
-                return null;
-            }
-
-            delays.Add(delay);
-        }
-
-        return delays;
-    }
-
-    private static TimeSpan? ParseOne(string entry)
-    {
-        if (TimeSpan.TryParse(entry, CultureInfo.InvariantCulture, out var span) && entry.Contains(':', StringComparison.Ordinal))
-        {
-            return span;
-        }
-
-        var unitStart = entry.TakeWhile(c => char.IsAsciiDigit(c) || c == '.').Count();
-        if (unitStart == 0 || !double.TryParse(entry.AsSpan(0, unitStart), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
-        {
-            return null;
-        }
-
-        return entry[unitStart..].Trim() switch
-        {
-            "ms" => TimeSpan.FromMilliseconds(value),
-            "s" => TimeSpan.FromSeconds(value),
-            "m" or "min" => TimeSpan.FromMinutes(value),
-            "h" => TimeSpan.FromHours(value),
-            "d" => TimeSpan.FromDays(value),
-            _ => null,
-        };
-    }
 }

@@ -65,7 +65,7 @@ internal sealed partial class PostgresQueueAnnouncer(NpgsqlDataSource dataSource
         }
     }
 
-    [LoggerMessage(1020, LogLevel.Debug, "Could not announce a send to {Queue}; its listeners find the message at their next poll")]
+    [LoggerMessage(LogEventIds.NotifyFailed, LogLevel.Debug, "Could not announce a send to {Queue}; its listeners find the message at their next poll")]
     private static partial void LogNotifyFailed(ILogger logger, Exception exception, string queue);
 
     private sealed class State
@@ -133,9 +133,9 @@ internal sealed partial class PostgresWakeupListener(NpgsqlDataSource dataSource
         }
     }
 
-    [LoggerMessage(1021, LogLevel.Information, "Listening for queue wake-ups")]
+    [LoggerMessage(LogEventIds.Listening, LogLevel.Information, "Listening for queue wake-ups")]
     private static partial void LogListening(ILogger logger);
 
-    [LoggerMessage(1022, LogLevel.Warning, "Lost the wake-up connection; listeners poll until it is back (retry in {Backoff})")]
+    [LoggerMessage(LogEventIds.ListenFailed, LogLevel.Warning, "Lost the wake-up connection; listeners poll until it is back (retry in {Backoff})")]
     private static partial void LogListenFailed(ILogger logger, Exception exception, TimeSpan backoff);
 }

@@ -205,6 +205,13 @@ public static class WebhookClientExtensions
     /// </summary>
     public static IServiceCollection AddWebhookClient(this IServiceCollection services)
     {
+        // The API's subscriptions and two stages call it: register once (the pattern of every shared registration here:
+        // return when the service it owns is already registered).
+        if (services.Any(d => d.ServiceType == typeof(WebhookClient)))
+        {
+            return services;
+        }
+
         services.AddOptions<SubscriptionOptions>()
             .BindConfiguration(SubscriptionOptions.SectionName)
             .ValidateDataAnnotations()

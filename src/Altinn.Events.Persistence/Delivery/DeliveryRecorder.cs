@@ -14,9 +14,9 @@ public sealed record NewDelivery(Guid SubscriptionId, long Seq, DateTimeOffset R
 /// </summary>
 public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
 {
-    private const string RecordSql = """
+    private const string RecordSql = $"""
         INSERT INTO deliveries (event_registered, event_seq, subscription_id, created, status, reason, due)
-        SELECT t.*, CASE WHEN t.status = 'queued' THEN t.created + @grace END
+        SELECT t.*, CASE WHEN t.status = '{DeliveryStatus.Queued}' THEN t.created + @grace END
         FROM unnest(@registered, @seqs, @subscriptions, @created, @statuses, @reasons) AS t(registered, seq, subscription, created, status, reason)
         ON CONFLICT DO NOTHING
         RETURNING subscription_id AS SubscriptionId, event_seq AS Seq
@@ -24,11 +24,11 @@ public sealed class DeliveryRecorder(NpgsqlDataSource dataSource)
 
     // On a retried message: also return pairs recorded before that are still queued (the earlier attempt may have committed
     // and then died, or lost its answer, before handing them on). The no-op update only makes RETURNING see them.
-    private const string RecordAgainSql = """
+    private const string RecordAgainSql = $"""
         INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, due)
-        SELECT t.*, CASE WHEN t.status = 'queued' THEN t.created + @grace END
+        SELECT t.*, CASE WHEN t.status = '{DeliveryStatus.Queued}' THEN t.created + @grace END
         FROM unnest(@registered, @seqs, @subscriptions, @created, @statuses, @reasons) AS t(registered, seq, subscription, created, status, reason)
-        ON CONFLICT (subscription_id, event_seq, event_registered) DO UPDATE SET status = d.status WHERE d.status = 'queued'
+        ON CONFLICT (subscription_id, event_seq, event_registered) DO UPDATE SET status = d.status WHERE d.status = '{DeliveryStatus.Queued}'
         RETURNING subscription_id AS SubscriptionId, event_seq AS Seq
         """;
 

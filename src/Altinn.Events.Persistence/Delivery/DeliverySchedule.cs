@@ -1,4 +1,5 @@
 using Altinn.Events.Core.Delivery;
+using Altinn.Events.Core.Subscriptions;
 using Dapper;
 using Npgsql;
 
@@ -38,12 +39,12 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
     // A queue message claims only deliveries still queued: one that was pushed, is being pushed or waits for a retry is
     // someone else's. A plain UPDATE probes the primary key once per delivery (a row another claim holds is waited for,
     // then found no longer queued).
-    private const string ClaimQueued = """
-        UPDATE deliveries d SET status = 'pushing', claim = @claim, due = @leaseUntil, updated = @at
+    private const string ClaimQueued = $"""
+        UPDATE deliveries d SET status = '{DeliveryStatus.Pushing}', claim = @claim, due = @leaseUntil, updated = @at
         FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
         WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
-          AND d.event_registered BETWEEN @min AND @max AND d.status = 'queued'
-        RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq, d.event_registered AS Registered, 'queued' AS PreviousStatus,
+          AND d.event_registered BETWEEN @min AND @max AND d.status = '{DeliveryStatus.Queued}'
+        RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq, d.event_registered AS Registered, '{DeliveryStatus.Queued}' AS PreviousStatus,
                   d.attempts AS Attempts, d.first_failed_at AS FirstFailedAt, d.generation AS Generation
         """;
 
@@ -56,7 +57,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
             LIMIT @limit
             FOR UPDATE SKIP LOCKED
         )
-        UPDATE deliveries d SET status = 'pushing', claim = @claim, due = @leaseUntil, updated = @now
+        UPDATE deliveries d SET status = '{DeliveryStatus.Pushing}', claim = @claim, due = @leaseUntil, updated = @now
         FROM c
         WHERE d.subscription_id = c.subscription_id AND d.event_seq = c.event_seq AND d.event_registered = c.event_registered
         {Returning}
@@ -66,12 +67,12 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         WITH c AS (
             SELECT subscription_id, event_seq, event_registered, status
             FROM deliveries
-            WHERE status = 'parked' AND subscription_id = @subscriptionId
+            WHERE status = '{DeliveryStatus.Parked}' AND subscription_id = @subscriptionId
             ORDER BY event_seq
             LIMIT @limit
             FOR UPDATE SKIP LOCKED
         )
-        UPDATE deliveries d SET status = 'pushing', claim = @claim, due = @leaseUntil, updated = @at
+        UPDATE deliveries d SET status = '{DeliveryStatus.Pushing}', claim = @claim, due = @leaseUntil, updated = @at
         FROM c
         WHERE d.subscription_id = c.subscription_id AND d.event_seq = c.event_seq AND d.event_registered = c.event_registered
         {Returning}
@@ -79,16 +80,16 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
 
     // Parks deliveries still queued, or claimed under @claim, and bumps their endpoints' backlog_version in the same
     // statement: a drain that saw the old version and then found nothing parked cannot have missed these.
-    private const string Park = """
+    private const string Park = $"""
         WITH parked AS (
             UPDATE deliveries d
-            SET status = 'parked', claim = NULL, updated = @at,
+            SET status = '{DeliveryStatus.Parked}', claim = NULL, updated = @at,
                 first_failed_at = CASE WHEN @failing THEN coalesce(d.first_failed_at, @at) ELSE d.first_failed_at END,
                 due = coalesce(d.first_failed_at, @at) + @span
             FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
             WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
               AND d.event_registered BETWEEN @min AND @max
-              AND (d.status = 'queued' OR (d.status = 'pushing' AND d.claim = @claim))
+              AND (d.status = '{DeliveryStatus.Queued}' OR (d.status = '{DeliveryStatus.Pushing}' AND d.claim = @claim))
             RETURNING d.subscription_id
         ), bumped AS (
             INSERT INTO endpoints AS e (id, end_point, backlog_version, updated)
@@ -100,21 +101,21 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         SELECT count(*) FROM parked
         """;
 
-    private const string GiveUp = """
+    private const string GiveUp = $"""
         WITH gave AS (
-            UPDATE deliveries d SET status = 'failed', reason = @reason, due = NULL, claim = NULL, updated = @at
+            UPDATE deliveries d SET status = '{DeliveryStatus.Failed}', reason = @reason, due = NULL, claim = NULL, updated = @at
             FROM unnest(@subscriptionIds, @seqs, @registereds, @eventIds) AS t(subscription_id, seq, registered, event_id)
             WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
               AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
             RETURNING d.subscription_id, d.event_seq, d.event_registered, d.attempts, t.event_id
         )
         INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome)
-        SELECT @at, subscription_id, event_seq, event_registered, event_id, attempts, NULL, 0, @reason, 'gaveup' FROM gave
+        SELECT @at, subscription_id, event_seq, event_registered, event_id, attempts, NULL, 0, @reason, '{AttemptOutcome.GaveUp}' FROM gave
         """;
 
     // Ends a claim without an attempt (the delivery could not get a slot after all): due again at once.
-    private const string Release = """
-        UPDATE deliveries d SET status = CASE WHEN d.attempts = 0 THEN 'queued' ELSE 'waiting' END, claim = NULL, due = @at, updated = @at
+    private const string Release = $"""
+        UPDATE deliveries d SET status = CASE WHEN d.attempts = 0 THEN '{DeliveryStatus.Queued}' ELSE '{DeliveryStatus.Waiting}' END, claim = NULL, due = @at, updated = @at
         FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
         WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
           AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
@@ -122,8 +123,8 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
 
     // Ends claims without an attempt, each due again at its own time (an endpoint's allowed rate is used up until then):
     // the deliveries wait in PostgreSQL, not in a process, and the scheduler takes them when they are due.
-    private const string Defer = """
-        UPDATE deliveries d SET status = CASE WHEN d.attempts = 0 THEN 'queued' ELSE 'waiting' END, claim = NULL, due = t.due, updated = @at
+    private const string Defer = $"""
+        UPDATE deliveries d SET status = CASE WHEN d.attempts = 0 THEN '{DeliveryStatus.Queued}' ELSE '{DeliveryStatus.Waiting}' END, claim = NULL, due = t.due, updated = @at
         FROM unnest(@subscriptionIds, @seqs, @registereds, @dues) AS t(subscription_id, seq, registered, due)
         WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
           AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim
@@ -132,54 +133,54 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
     // Pauses claimed deliveries of subscriptions that are still paused. The subscription rows are share-locked, so a
     // resume (which updates the row, then makes its paused deliveries due) either waits for this statement and then sees
     // what it paused, or commits first and leaves these unpaused: no delivery is paused after its subscription resumed.
-    private const string Pause = """
+    private const string Pause = $"""
         WITH s AS (SELECT id FROM subscriptions WHERE id = ANY(@subscriptionIds) AND NOT enabled FOR SHARE)
-        UPDATE deliveries d SET status = 'paused', due = NULL, claim = NULL, updated = @at
+        UPDATE deliveries d SET status = '{DeliveryStatus.Paused}', due = NULL, claim = NULL, updated = @at
         FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
         WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
           AND d.event_registered BETWEEN @min AND @max AND d.claim = @claim AND d.subscription_id IN (SELECT id FROM s)
         RETURNING d.subscription_id AS SubscriptionId, d.event_seq AS Seq
         """;
 
-    private const string ClaimProbes = """
+    private const string ClaimProbes = $"""
         UPDATE endpoints e SET next_probe_at = @leaseUntil, updated = @now
         WHERE e.id IN (
-            SELECT id FROM endpoints WHERE state = 'open' AND next_probe_at <= @now ORDER BY next_probe_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+            SELECT id FROM endpoints WHERE state = '{EndpointState.Open}' AND next_probe_at <= @now ORDER BY next_probe_at LIMIT @limit FOR UPDATE SKIP LOCKED)
         RETURNING e.id, e.end_point AS EndPoint
         """;
 
     // Nothing is parked to probe with: the next push is the probe (a failure opens it again at once: the count stays).
-    private const string HalfOpen = """
-        UPDATE endpoints SET state = 'failing', next_probe_at = NULL, updated = @at WHERE id = @id AND state = 'open'
+    private const string HalfOpen = $"""
+        UPDATE endpoints SET state = '{EndpointState.Failing}', next_probe_at = NULL, updated = @at WHERE id = @id AND state = '{EndpointState.Open}'
         """;
 
-    private const string ProbeAt = "UPDATE endpoints SET next_probe_at = @at WHERE id = @id AND state = 'open'";
+    private const string ProbeAt = $"UPDATE endpoints SET next_probe_at = @at WHERE id = @id AND state = '{EndpointState.Open}'";
 
-    private const string Backlogs = """
+    private const string Backlogs = $"""
         SELECT id, end_point AS EndPoint, backlog_version AS Version FROM endpoints
-        WHERE backlog_version > drained_version AND state <> 'open'
+        WHERE backlog_version > drained_version AND state <> '{EndpointState.Open}'
         LIMIT @limit
         """;
 
     private const string MarkDrained = "UPDATE endpoints SET drained_version = @version WHERE id = @id AND backlog_version = @version";
 
     // PerPush: the deliveries one request carries (a batched subscription's batch size), so a drain claims enough for its slots.
-    private const string SubscriptionsOf = """
-        SELECT id, consumer, CASE WHEN content_mode = 'batched' THEN coalesce(batch_max_events, @defaultBatch) ELSE 1 END AS PerPush
+    private const string SubscriptionsOf = $"""
+        SELECT id, consumer, CASE WHEN content_mode = '{ContentModes.Batched}' THEN coalesce(batch_max_events, @defaultBatch) ELSE 1 END AS PerPush
         FROM subscriptions WHERE endpoint_id = @id ORDER BY id
         """;
 
-    private const string StateOf = "SELECT coalesce((SELECT state FROM endpoints WHERE id = @id), 'healthy')";
+    private const string StateOf = $"SELECT coalesce((SELECT state FROM endpoints WHERE id = @id), '{EndpointState.Healthy}')";
 
-    private const string Counts = """
-        SELECT (SELECT count(*) FROM endpoints WHERE state = 'open') AS OpenEndpoints,
-               (SELECT count(*) FROM deliveries WHERE due IS NOT NULL AND status IN ('waiting', 'parked')) AS Waiting
+    private const string Counts = $"""
+        SELECT (SELECT count(*) FROM endpoints WHERE state = '{EndpointState.Open}') AS OpenEndpoints,
+               (SELECT count(*) FROM deliveries WHERE due IS NOT NULL AND status IN ('{DeliveryStatus.Waiting}', '{DeliveryStatus.Parked}')) AS Waiting
         """;
 
-    private const string Health = """
-        SELECT coalesce(e.state, 'healthy') AS State, e.failing_since AS FailingSince, coalesce(e.consecutive_failures, 0) AS ConsecutiveFailures,
+    private const string Health = $"""
+        SELECT coalesce(e.state, '{EndpointState.Healthy}') AS State, e.failing_since AS FailingSince, coalesce(e.consecutive_failures, 0) AS ConsecutiveFailures,
                e.next_probe_at AS NextProbeAt, e.last_error AS LastError,
-               (SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id AND d.status IN ('waiting', 'parked', 'paused')) AS Waiting
+               (SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id AND d.status IN ('{DeliveryStatus.Waiting}', '{DeliveryStatus.Parked}', '{DeliveryStatus.Paused}')) AS Waiting
         FROM subscriptions s LEFT JOIN endpoints e ON e.id = s.endpoint_id
         WHERE s.id = @id
         """;

@@ -5,75 +5,6 @@ using Npgsql;
 
 namespace Altinn.Events.Persistence.Delivery;
 
-/// <summary>An event as the outbound stage pushes it: the stored structured CloudEvent, untouched.</summary>
-public sealed record PushEvent(long Seq, DateTimeOffset Registered, string Id, string Resource, int? PartyId, string CloudEvent);
-
-/// <summary>What the outbound stage needs of a subscription, with the health state of its endpoint.</summary>
-public sealed record PushTarget(
-    Guid Id, string Consumer, string EndPoint, string Secret, string ValidationStatus, DateTimeOffset? DisabledAt, Guid EndpointId, string EndpointState,
-    bool Enabled = true, string ContentMode = ContentModes.Structured, int? BatchMaxEvents = null, int? BatchMaxBytes = null, int? AllowedRate = null);
-
-/// <summary>The events and subscriptions a batch of deliveries refers to, loaded with one query per table.</summary>
-public sealed record DeliveryBatch(
-    IReadOnlyDictionary<(long Seq, DateTimeOffset Registered), PushEvent> Events,
-    IReadOnlyDictionary<Guid, PushTarget> Subscriptions);
-
-/// <summary>One push attempt for the delivery log, made under <paramref name="Claim"/> (see <see cref="DeliverySchedule"/>).</summary>
-public sealed record AttemptRecord(
-    DeliveryReference Delivery,
-    string EventId,
-    DateTimeOffset AttemptedAt,
-    int? StatusCode,
-    TimeSpan Duration,
-    string? Error,
-    string Outcome,
-    Guid Claim = default,
-    bool Probe = false);
-
-/// <summary>What an attempt does to its delivery: the status, and for a retry when it is due.</summary>
-public sealed record AttemptEffect(string Status, DateTimeOffset? Due = null);
-
-/// <summary>What an attempt does to the health of its endpoint (see migration 0008).</summary>
-/// <param name="EndpointId">The endpoint's key.</param>
-/// <param name="EndPoint">The URL.</param>
-/// <param name="OpenAfter">Consecutive failures that open the endpoint.</param>
-/// <param name="ProbeSchedule">The waits between probes of an open endpoint, the last repeating.</param>
-/// <param name="RetryAfter">What the endpoint asked for (429/503); a probe waits at least this long.</param>
-/// <param name="Counts">Whether a failure counts against the endpoint: false for all but the first delivery of a failed
-/// batched push, so one failed request counts once however many events it carried.</param>
-public sealed record EndpointEffect(Guid EndpointId, string EndPoint, int OpenAfter, IReadOnlyList<TimeSpan> ProbeSchedule, TimeSpan? RetryAfter, bool Counts = true);
-
-/// <summary>
-/// After an attempt: since when the subscription fails (null after a success), its endpoint's state, whether the attempt
-/// still held its claim (<paramref name="Recorded"/>), and whether this attempt opened the endpoint.
-/// </summary>
-public sealed record AttemptResult(DateTimeOffset? FailingSince, string EndpointState, bool Recorded, bool Opened);
-
-/// <summary>Values of <c>delivery_attempts.outcome</c>.</summary>
-public static class AttemptOutcome
-{
-    public const string Delivered = "delivered";
-    public const string Retry = "retry";
-    public const string Failed = "failed";
-    public const string Gone = "gone";
-
-    /// <summary>Given up without a push: the retry schedule's span passed while the delivery waited on its endpoint.</summary>
-    public const string GaveUp = "gaveup";
-}
-
-/// <summary>A row of the delivery log.</summary>
-public sealed record LoggedAttempt(
-    long Id,
-    DateTimeOffset AttemptedAt,
-    long EventSeq,
-    string EventId,
-    int Attempt,
-    int? StatusCode,
-    int DurationMs,
-    string? Error,
-    string Outcome,
-    bool Probe = false);
-
 /// <summary>
 /// The delivery side of PostgreSQL: loads what an outbound message refers to, records attempts in the delivery log
 /// (<c>delivery_attempts</c>) and their outcome in <c>deliveries</c>, tracks failing endpoints, and serves the
@@ -89,9 +20,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
           AND (e.seq, e.registered) IN (SELECT * FROM unnest(@seqs, @registereds))
         """;
 
-    private const string SelectSubscriptions = """
+    private const string SelectSubscriptions = $"""
         SELECT s.id, s.consumer, s.end_point AS EndPoint, s.secret, s.validation_status AS ValidationStatus, s.disabled_at AS DisabledAt,
-               s.endpoint_id AS EndpointId, coalesce(e.state, 'healthy') AS EndpointState, s.enabled, s.content_mode AS ContentMode,
+               s.endpoint_id AS EndpointId, coalesce(e.state, '{EndpointState.Healthy}') AS EndpointState, s.enabled, s.content_mode AS ContentMode,
                s.batch_max_events AS BatchMaxEvents, s.batch_max_bytes AS BatchMaxBytes, s.allowed_rate AS AllowedRate
         FROM subscriptions s LEFT JOIN endpoints e ON e.id = s.endpoint_id
         WHERE s.id = ANY(@ids)
@@ -102,7 +33,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     // endpoint's health (a failure counts, opens it after @openAfter in a row and, for a probe, moves the next probe one
     // schedule step on; 410 does not count); and the subscription's failing_since (set on the first failure), returned
     // for auto-disable.
-    private const string RecordAttempt = """
+    private const string RecordAttempt = $"""
         WITH logged AS (
             INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome, probe)
             VALUES (@at, @subscriptionId, @seq, @registered, @eventId, @attempt, @statusCode, @durationMs, @error, @outcome, @probe)
@@ -119,7 +50,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             RETURNING 1
         ), failed AS (
             INSERT INTO endpoints AS e (id, end_point, state, consecutive_failures, failing_since, opened_at, next_probe_at, last_error, updated)
-            SELECT @endpointId, @endPoint, CASE WHEN @openAfter <= 1 THEN 'open' ELSE 'failing' END, 1, @at,
+            SELECT @endpointId, @endPoint, CASE WHEN @openAfter <= 1 THEN '{EndpointState.Open}' ELSE '{EndpointState.Failing}' END, 1, @at,
                    CASE WHEN @openAfter <= 1 THEN @at END,
                    CASE WHEN @openAfter <= 1 THEN @at + greatest(@schedule[1], coalesce(@retryAfter, interval '0')) END,
                    @error, @at
@@ -129,12 +60,12 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
                 failing_since = coalesce(e.failing_since, EXCLUDED.failing_since),
                 last_error = EXCLUDED.last_error,
                 updated = EXCLUDED.updated,
-                state = CASE WHEN e.state = 'open' OR e.consecutive_failures + 1 >= @openAfter THEN 'open' ELSE 'failing' END,
-                opened_at = CASE WHEN e.state = 'open' THEN e.opened_at WHEN e.consecutive_failures + 1 >= @openAfter THEN @at END,
-                probe_step = CASE WHEN e.state = 'open' AND @probe THEN e.probe_step + 1 WHEN e.state = 'open' THEN e.probe_step ELSE 0 END,
+                state = CASE WHEN e.state = '{EndpointState.Open}' OR e.consecutive_failures + 1 >= @openAfter THEN '{EndpointState.Open}' ELSE '{EndpointState.Failing}' END,
+                opened_at = CASE WHEN e.state = '{EndpointState.Open}' THEN e.opened_at WHEN e.consecutive_failures + 1 >= @openAfter THEN @at END,
+                probe_step = CASE WHEN e.state = '{EndpointState.Open}' AND @probe THEN e.probe_step + 1 WHEN e.state = '{EndpointState.Open}' THEN e.probe_step ELSE 0 END,
                 next_probe_at = CASE
-                    WHEN e.state = 'open' AND @probe THEN @at + greatest(@schedule[least(e.probe_step + 2, cardinality(@schedule))], coalesce(@retryAfter, interval '0'))
-                    WHEN e.state = 'open' THEN e.next_probe_at
+                    WHEN e.state = '{EndpointState.Open}' AND @probe THEN @at + greatest(@schedule[least(e.probe_step + 2, cardinality(@schedule))], coalesce(@retryAfter, interval '0'))
+                    WHEN e.state = '{EndpointState.Open}' THEN e.next_probe_at
                     WHEN e.consecutive_failures + 1 >= @openAfter THEN @at + greatest(@schedule[1], coalesce(@retryAfter, interval '0'))
                 END
             RETURNING e.state, e.opened_at = @at AS opened
@@ -144,14 +75,14 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             RETURNING failing_since
         )
         SELECT (SELECT failing_since FROM subscription) AS FailingSince,
-               coalesce((SELECT state FROM failed), (SELECT state FROM endpoints WHERE id = @endpointId), 'healthy') AS EndpointState,
+               coalesce((SELECT state FROM failed), (SELECT state FROM endpoints WHERE id = @endpointId), '{EndpointState.Healthy}') AS EndpointState,
                EXISTS (SELECT 1 FROM delivery) AS Recorded,
                coalesce((SELECT opened FROM failed), false) AS Opened
         """;
 
     // Successful attempts, many in one statement (DeliveredBatcher). Each delivery is recorded only under the claim its push held; endpoints and subscriptions are written
     // only when a success changes them, so a healthy endpoint's steady stream of successes writes only its deliveries.
-    private const string RecordDelivered = """
+    private const string RecordDelivered = $"""
         WITH t AS (
             SELECT * FROM unnest(@ats, @subscriptionIds, @seqs, @registereds, @eventIds, @attempts, @statusCodes, @durations, @probes, @claims, @endpointIds)
                 AS t(at, subscription_id, seq, registered, event_id, attempt, status_code, duration_ms, probe, claim, endpoint_id)
@@ -167,9 +98,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             RETURNING d.subscription_id, d.event_seq, d.event_registered
         ), healed AS (
             UPDATE endpoints
-            SET state = 'healthy', consecutive_failures = 0, failing_since = NULL, opened_at = NULL, probe_step = 0, next_probe_at = NULL,
+            SET state = '{EndpointState.Healthy}', consecutive_failures = 0, failing_since = NULL, opened_at = NULL, probe_step = 0, next_probe_at = NULL,
                 last_error = NULL, updated = (SELECT max(at) FROM t)
-            WHERE id IN (SELECT endpoint_id FROM t) AND (state <> 'healthy' OR consecutive_failures > 0)
+            WHERE id IN (SELECT endpoint_id FROM t) AND (state <> '{EndpointState.Healthy}' OR consecutive_failures > 0)
         ), subscription AS (
             UPDATE subscriptions SET failing_since = NULL
             WHERE id IN (SELECT subscription_id FROM t) AND failing_since IS NOT NULL
@@ -177,20 +108,20 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         SELECT subscription_id AS SubscriptionId, event_seq AS Seq, event_registered AS Registered FROM delivery
         """;
 
-    private const string Disable = """
+    private const string Disable = $"""
         UPDATE subscriptions
-        SET validation_status = 'failed', disabled_at = @at, disabled_reason = @reason, last_validation_error = @reason, failing_since = NULL
-        WHERE id = @id AND validation_status = 'validated' AND failing_since <= @failingBefore
+        SET validation_status = '{ValidationStatus.Failed}', disabled_at = @at, disabled_reason = @reason, last_validation_error = @reason, failing_since = NULL
+        WHERE id = @id AND validation_status = '{ValidationStatus.Validated}' AND failing_since <= @failingBefore
         """;
 
     // Only unsettled deliveries: a copy of a message that arrives after the delivery was pushed leaves it as it is.
-    private const string MarkSkipped = """
+    private const string MarkSkipped = $"""
         INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated)
-        SELECT t.registered, t.seq, t.subscription_id, @at, 'skipped', t.reason, 0, @at
+        SELECT t.registered, t.seq, t.subscription_id, @at, '{DeliveryStatus.Skipped}', t.reason, 0, @at
         FROM unnest(@registereds, @seqs, @subscriptionIds, @reasons) AS t(registered, seq, subscription_id, reason)
         ON CONFLICT (subscription_id, event_seq, event_registered)
-        DO UPDATE SET status = 'skipped', reason = EXCLUDED.reason, updated = EXCLUDED.updated, due = NULL, claim = NULL
-        WHERE d.status IN ('queued', 'waiting', 'parked', 'pushing')
+        DO UPDATE SET status = '{DeliveryStatus.Skipped}', reason = EXCLUDED.reason, updated = EXCLUDED.updated, due = NULL, claim = NULL
+        WHERE d.status IN ('{DeliveryStatus.Queued}', '{DeliveryStatus.Waiting}', '{DeliveryStatus.Parked}', '{DeliveryStatus.Pushing}')
         """;
 
     // attempted_at >= the event's registration prunes the log's partitions older than the event.
@@ -214,12 +145,12 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
     // Every delivery starts again as a fresh first attempt, and as a new delivery (its generation names its webhook-id).
     // One being pushed right now loses its claim: the push under way is logged but no longer decides the delivery, and the
     // new queue message pushes it again, as the consumer asked.
-    private const string QueueAgain = """
+    private const string QueueAgain = $"""
         INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due, generation)
-        SELECT t.registered, t.seq, @subscriptionId, @at, 'queued', 'redelivery requested', 0, @at, @due, 1
+        SELECT t.registered, t.seq, @subscriptionId, @at, '{DeliveryStatus.Queued}', 'redelivery requested', 0, @at, @due, 1
         FROM unnest(@registereds, @seqs) AS t(registered, seq)
         ON CONFLICT (subscription_id, event_seq, event_registered)
-        DO UPDATE SET status = 'queued', reason = 'redelivery requested', attempts = 0, updated = EXCLUDED.updated, due = EXCLUDED.due,
+        DO UPDATE SET status = '{DeliveryStatus.Queued}', reason = 'redelivery requested', attempts = 0, updated = EXCLUDED.updated, due = EXCLUDED.due,
                       first_failed_at = NULL, claim = NULL, generation = d.generation + 1
         """;
 

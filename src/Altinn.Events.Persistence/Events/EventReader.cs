@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Altinn.Events.Core.Authorization;
 using Altinn.Events.Core.Events;
 using Dapper;
 using Npgsql;
@@ -339,6 +340,8 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SubjectIn = filter.SubjectIn?.ToArray(),
         Types = filter.Types.ToArray(),
         filter.SourcePattern,
+        AppResourceLike = AppResources.SqlLike,
+        AppResourceNotLike = AppResources.SqlNotLike,
         filter.From,
         filter.To,
     };
@@ -452,7 +455,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
         if (filter.AppEventsOnly)
         {
-            sql.Append(@" AND resource LIKE 'urn:altinn:resource:app\_%'");
+            sql.Append(" AND resource LIKE @AppResourceLike AND resource NOT LIKE @AppResourceNotLike");
         }
 
         if (filter.PartyId is not null && column != "party_id")

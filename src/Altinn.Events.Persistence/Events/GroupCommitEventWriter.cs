@@ -159,7 +159,7 @@ public sealed partial class GroupCommitEventWriter(
         return result;
     }
 
-    [LoggerMessage(3001, LogLevel.Warning, "A group commit of {Requests} publish requests failed; committing it again in two halves")]
+    [LoggerMessage(LogEventIds.GroupFailed, LogLevel.Warning, "A group commit of {Requests} publish requests failed; committing it again in two halves")]
     private static partial void LogGroupFailed(ILogger logger, Exception exception, int requests);
 
     private sealed record Pending(IReadOnlyList<NewEvent> Events, TaskCompletionSource<WriteResult> Completion);

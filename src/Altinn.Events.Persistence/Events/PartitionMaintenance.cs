@@ -76,7 +76,7 @@ public sealed partial class PartitionMaintenance(NpgsqlDataSource dataSource, Ti
         return dropped;
     }
 
-    [LoggerMessage(3101, LogLevel.Information, "Dropped expired partition {Partition}")]
+    [LoggerMessage(LogEventIds.PartitionsDropped, LogLevel.Information, "Dropped expired partition {Partition}")]
     private static partial void LogDropped(ILogger logger, string partition);
 }
 
@@ -99,6 +99,6 @@ internal sealed partial class PartitionMaintenanceService(PartitionMaintenance m
         }
     }
 
-    [LoggerMessage(3102, LogLevel.Error, "Partition maintenance failed; retrying at the next interval")]
+    [LoggerMessage(LogEventIds.PartitionMaintenanceFailed, LogLevel.Error, "Partition maintenance failed; retrying at the next interval")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -1,4 +1,5 @@
 using Altinn.Events.Core.Matching;
+using Altinn.Events.Core.Subscriptions;
 using Dapper;
 using Npgsql;
 
@@ -18,22 +19,22 @@ public sealed record MatchCandidate(Guid Id, string Consumer, string ResourceFil
 /// </summary>
 public sealed class SubscriptionMatchStore(NpgsqlDataSource dataSource)
 {
-    private const string Sql = """
+    private const string Sql = $"""
         SELECT s.id, s.consumer, s.resource_filter AS ResourceFilter, s.subject_key AS SubjectKey, s.source_filter AS SourceFilter,
                s.subject_filter AS SubjectFilter, s.type_filter AS TypeFilter, s.include_subunits AS IncludeSubunits,
                s.filters::text AS Filters
         FROM unnest(@resources, @subjects) AS p(resource, subject_key)
-        JOIN subscriptions s ON s.resource_filter = p.resource AND s.subject_key = p.subject_key AND s.validation_status = 'validated'
+        JOIN subscriptions s ON s.resource_filter = p.resource AND s.subject_key = p.subject_key AND s.validation_status = '{ValidationStatus.Validated}'
                             AND NOT s.all_parties
         """;
 
     // Subscriptions covering every party of their consumer, for (resource, right holder) probes: subscriptions_match_parties.
-    private const string AllPartiesSql = """
+    private const string AllPartiesSql = $"""
         SELECT s.id, s.consumer, s.resource_filter AS ResourceFilter, s.subject_key AS SubjectKey, s.source_filter AS SourceFilter,
                s.subject_filter AS SubjectFilter, s.type_filter AS TypeFilter, s.include_subunits AS IncludeSubunits,
                s.filters::text AS Filters
         FROM unnest(@resources, @consumers) AS p(resource, consumer)
-        JOIN subscriptions s ON s.resource_filter = p.resource AND s.consumer = p.consumer AND s.validation_status = 'validated'
+        JOIN subscriptions s ON s.resource_filter = p.resource AND s.consumer = p.consumer AND s.validation_status = '{ValidationStatus.Validated}'
                             AND s.all_parties
         """;
 

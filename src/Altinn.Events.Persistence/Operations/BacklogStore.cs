@@ -70,7 +70,7 @@ public sealed class BacklogStore(NpgsqlDataSource dataSource)
         LIMIT @limit
         """;
 
-    private const string EndpointsSql = """
+    private const string EndpointsSql = $"""
         SELECT e.id AS Id, e.end_point AS EndPoint, e.state AS State, e.consecutive_failures AS ConsecutiveFailures,
                e.failing_since AS FailingSince, e.opened_at AS OpenedAt, e.next_probe_at AS NextProbeAt, e.last_error AS LastError,
                coalesce(p.parked, 0)::bigint AS ParkedDeliveries, coalesce(p.subscriptions, 0)::int AS Subscriptions
@@ -80,8 +80,8 @@ public sealed class BacklogStore(NpgsqlDataSource dataSource)
                    sum((SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id AND d.status = @parked)) AS parked
             FROM subscriptions s WHERE s.endpoint_id = e.id
         ) p ON true
-        WHERE e.state <> 'healthy'
-        ORDER BY e.state = 'open' DESC, e.failing_since NULLS LAST, e.id
+        WHERE e.state <> '{EndpointState.Healthy}'
+        ORDER BY e.state = '{EndpointState.Open}' DESC, e.failing_since NULLS LAST, e.id
         LIMIT @limit
         """;
 

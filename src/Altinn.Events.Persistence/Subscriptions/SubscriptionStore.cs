@@ -1,3 +1,4 @@
+using Altinn.Events.Core.Delivery;
 using Altinn.Events.Core.Subscriptions;
 using Dapper;
 using Npgsql;
@@ -131,7 +132,7 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
         UPDATE subscriptions
         SET end_point = @EndPoint, type_filter = @TypeFilter, filters = @Filters::jsonb, enabled = @Enabled, content_mode = @ContentMode,
             batch_max_events = @BatchMaxEvents, batch_max_bytes = @BatchMaxBytes, validation_method = @ValidationMethod,
-            validation_status = CASE WHEN @revalidate THEN 'pending' ELSE validation_status END,
+            validation_status = CASE WHEN @revalidate THEN '{ValidationStatus.Pending}' ELSE validation_status END,
             validation_run = CASE WHEN @revalidate THEN validation_run + 1 ELSE validation_run END,
             validation_attempts = CASE WHEN @revalidate THEN 0 ELSE validation_attempts END,
             validated_at = CASE WHEN @revalidate THEN NULL ELSE validated_at END,
@@ -141,12 +142,12 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
         RETURNING {Columns}
         """;
 
-    private const string Resume = """
+    private const string Resume = $"""
         UPDATE deliveries d
-        SET status = CASE WHEN d.attempts = 0 THEN 'queued' ELSE 'waiting' END, due = @at + o.n * interval '1 microsecond', updated = @at
+        SET status = CASE WHEN d.attempts = 0 THEN '{DeliveryStatus.Queued}' ELSE '{DeliveryStatus.Waiting}' END, due = @at + o.n * interval '1 microsecond', updated = @at
         FROM (SELECT event_seq, event_registered, row_number() OVER (ORDER BY event_seq) AS n
-              FROM deliveries WHERE subscription_id = @id AND status = 'paused') o
-        WHERE d.subscription_id = @id AND d.event_seq = o.event_seq AND d.event_registered = o.event_registered AND d.status = 'paused'
+              FROM deliveries WHERE subscription_id = @id AND status = '{DeliveryStatus.Paused}') o
+        WHERE d.subscription_id = @id AND d.event_seq = o.event_seq AND d.event_registered = o.event_registered AND d.status = '{DeliveryStatus.Paused}'
         """;
 
     private const string SetAllowedRate = "UPDATE subscriptions SET allowed_rate = @rate WHERE id = @id AND validation_run = @run";
@@ -161,31 +162,31 @@ public sealed class SubscriptionStore(NpgsqlDataSource dataSource)
 
     private const string Restart = $"""
         UPDATE subscriptions
-        SET validation_status = 'pending', validation_run = validation_run + 1, validation_attempts = 0, validated_at = NULL,
+        SET validation_status = '{ValidationStatus.Pending}', validation_run = validation_run + 1, validation_attempts = 0, validated_at = NULL,
             failing_since = NULL, validation_due = @at
         WHERE id = @id
         RETURNING {Columns}
         """;
 
-    private const string MarkValidated = """
+    private const string MarkValidated = $"""
         UPDATE subscriptions
-        SET validation_status = 'validated', validated_at = @at, last_validation_at = @at, last_validation_error = NULL,
+        SET validation_status = '{ValidationStatus.Validated}', validated_at = @at, last_validation_at = @at, last_validation_error = NULL,
             validation_attempts = @attempt, failing_since = NULL, disabled_at = NULL, disabled_reason = NULL, validation_due = NULL
         WHERE id = @id AND validation_run = @run
         """;
 
-    private const string MarkFailedAttempt = """
+    private const string MarkFailedAttempt = $"""
         UPDATE subscriptions
         SET validation_status = @status, last_validation_at = @at, last_validation_error = @error, validation_attempts = @attempt,
-            validation_due = CASE WHEN @status = 'pending' THEN @at + @retryIn END
+            validation_due = CASE WHEN @status = '{ValidationStatus.Pending}' THEN @at + @retryIn END
         WHERE id = @id AND validation_run = @run
         """;
 
     // Pending validations whose attempt was due before the cutoff and not handled; each is due again now, so it is swept
     // again only after another grace, and two sweepers never take the same row.
-    private const string SweepDue = """
+    private const string SweepDue = $"""
         UPDATE subscriptions s SET validation_due = @now
-        FROM (SELECT id FROM subscriptions WHERE validation_status = 'pending' AND validation_due <= @cutoff
+        FROM (SELECT id FROM subscriptions WHERE validation_status = '{ValidationStatus.Pending}' AND validation_due <= @cutoff
               ORDER BY validation_due LIMIT @max FOR UPDATE SKIP LOCKED) due
         WHERE s.id = due.id
         RETURNING s.id AS SubscriptionId, s.validation_attempts + 1 AS Attempt, s.validation_run AS Run

@@ -95,7 +95,7 @@ internal sealed partial class InboundFunction(
         }
 
         // One decision per distinct (consumer, action, resource, party), asked in one batch for the whole message.
-        var requestOf = matches.Select(m => new DecisionRequest(m.Subscription.Consumer, Actions.ToReceive(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId))).ToList();
+        var requestOf = matches.Select(m => new DecisionRequest(m.Subscription.Consumer, Actions.For(m.Event.Resource), new DecisionResource(m.Event.Resource, m.Event.PartyId))).ToList();
         var requests = requestOf.Distinct().ToList();
         var decisions = await decider.DecideAsync(requests, cancellationToken);
         var permitted = requests.Where((_, i) => decisions[i]).ToHashSet();
@@ -220,7 +220,7 @@ internal sealed partial class InboundFunction(
 
     private static partial class Log
     {
-        [LoggerMessage(6001, LogLevel.Debug, "Inbound message {MessageId}: {Events} events, {Matches} matches, {Queued} queued for delivery")]
+        [LoggerMessage(LogEventIds.Matched, LogLevel.Debug, "Inbound message {MessageId}: {Events} events, {Matches} matches, {Queued} queued for delivery")]
         public static partial void Matched(ILogger logger, string messageId, int events, int matches, int queued);
     }
 }

@@ -404,7 +404,7 @@ internal sealed class DeliveryPusher(
         }
 
         var decisions = await decider.DecideAsync(
-            [.. keys.Select(k => new DecisionRequest(k.Consumer, Actions.ToReceive(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
+            [.. keys.Select(k => new DecisionRequest(k.Consumer, Actions.For(k.Resource), new DecisionResource(k.Resource, k.PartyId)))],
             cancellationToken);
         return [.. keys.Where((_, i) => decisions[i])];
     }

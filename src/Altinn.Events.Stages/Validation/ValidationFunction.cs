@@ -138,21 +138,21 @@ internal sealed class ValidationFunction(
 
 internal static partial class ValidationLog
 {
-    [LoggerMessage(8720, LogLevel.Information, "The endpoint of subscription {SubscriptionId} answered the OPTIONS handshake without consent: {Reason}")]
+    [LoggerMessage(LogEventIds.HandshakeRefused, LogLevel.Information, "The endpoint of subscription {SubscriptionId} answered the OPTIONS handshake without consent: {Reason}")]
     public static partial void HandshakeRefused(ILogger logger, Guid subscriptionId, string reason);
 
-    [LoggerMessage(4010, LogLevel.Information, "Subscription {SubscriptionId} validated on attempt {Attempt}")]
+    [LoggerMessage(LogEventIds.Validated, LogLevel.Information, "Subscription {SubscriptionId} validated on attempt {Attempt}")]
     public static partial void Validated(ILogger logger, Guid subscriptionId, int attempt);
 
-    [LoggerMessage(4011, LogLevel.Information, "Validation attempt {Attempt} of subscription {SubscriptionId} failed ({Reason}); next attempt in {Delay}")]
+    [LoggerMessage(LogEventIds.ValidationFunctionAttemptFailed, LogLevel.Information, "Validation attempt {Attempt} of subscription {SubscriptionId} failed ({Reason}); next attempt in {Delay}")]
     public static partial void AttemptFailed(ILogger logger, Guid subscriptionId, int attempt, string reason, TimeSpan delay);
 
-    [LoggerMessage(4012, LogLevel.Warning, "Validation of subscription {SubscriptionId} failed after {Attempts} attempts ({Reason}); it stays unvalidated")]
+    [LoggerMessage(LogEventIds.ValidationFunctionGaveUp, LogLevel.Warning, "Validation of subscription {SubscriptionId} failed after {Attempts} attempts ({Reason}); it stays unvalidated")]
     public static partial void GaveUp(ILogger logger, Guid subscriptionId, int attempts, string reason);
 
-    [LoggerMessage(4013, LogLevel.Information, "Subscription {SubscriptionId} no longer exists; its validation message is dropped")]
+    [LoggerMessage(LogEventIds.SubscriptionGone, LogLevel.Information, "Subscription {SubscriptionId} no longer exists; its validation message is dropped")]
     public static partial void SubscriptionGone(ILogger logger, Guid subscriptionId);
 
-    [LoggerMessage(4014, LogLevel.Information, "Validation message of run {MessageRun} for subscription {SubscriptionId} is stale (run {CurrentRun}, {Status}); dropped")]
+    [LoggerMessage(LogEventIds.Stale, LogLevel.Information, "Validation message of run {MessageRun} for subscription {SubscriptionId} is stale (run {CurrentRun}, {Status}); dropped")]
     public static partial void Stale(ILogger logger, Guid subscriptionId, int messageRun, int currentRun, string status);
 }

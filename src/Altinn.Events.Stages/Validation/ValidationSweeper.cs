@@ -59,9 +59,9 @@ internal sealed partial class ValidationSweeper(
         return total;
     }
 
-    [LoggerMessage(4015, LogLevel.Warning, "Validation attempt {Attempt} of subscription {SubscriptionId} was overdue (its message was lost); sent again")]
+    [LoggerMessage(LogEventIds.Resent, LogLevel.Warning, "Validation attempt {Attempt} of subscription {SubscriptionId} was overdue (its message was lost); sent again")]
     private static partial void LogResent(ILogger logger, Guid subscriptionId, int attempt);
 
-    [LoggerMessage(4016, LogLevel.Warning, "The validation sweep failed; it runs again at the next interval")]
+    [LoggerMessage(LogEventIds.SweepFailed, LogLevel.Warning, "The validation sweep failed; it runs again at the next interval")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

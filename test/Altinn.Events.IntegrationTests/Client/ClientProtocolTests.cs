@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using Altinn.Events.Client;
 using Altinn.Events.IntegrationTests.Infrastructure;
 using CloudNative.CloudEvents;
@@ -16,17 +15,9 @@ public sealed class ClientProtocolTests(ClientFixture fixture) : IClassFixture<C
 {
     private static readonly TimeSpan Patience = ClientFixture.Patience;
 
-    private static string UniqueType() => "client.protocol." + Guid.NewGuid().ToString("N")[..12];
+    private static string UniqueType() => ClientEvents.UniqueType("client.protocol.");
 
-    private static CloudEvent Generic(string type, string source = "https://tests.example/client/protocol") => new CloudEvent(AltinnCloudEvents.Extensions)
-    {
-        Id = Guid.NewGuid().ToString(),
-        Source = new Uri(source),
-        Type = type,
-        Subject = "/party/50001",
-        DataContentType = "application/json",
-        Data = JsonSerializer.SerializeToElement(new { type }),
-    }.SetResource(EventBuilder.TestResource);
+    private static CloudEvent Generic(string type, string source = "https://tests.example/client/protocol") => ClientEvents.Generic(type, source, new { type });
 
     private async Task<List<CloudEvent>> PolledAsync(AltinnEventsClient client, string type)
     {

@@ -19,17 +19,9 @@ public sealed class ClientPublishAndPollTests(ClientFixture fixture) : IClassFix
         }
     }
 
-    private static CloudEvent Generic(string type, int n = 0) => new CloudEvent(AltinnCloudEvents.Extensions)
-    {
-        Id = Guid.NewGuid().ToString(),
-        Source = new Uri("https://tests.example/client/" + n),
-        Type = type,
-        Subject = "/party/50001",
-        DataContentType = "application/json",
-        Data = JsonSerializer.SerializeToElement(new { n }),
-    }.SetResource(EventBuilder.TestResource);
+    private static CloudEvent Generic(string type, int n = 0) => ClientEvents.Generic(type, "https://tests.example/client/" + n, new { n });
 
-    private static string UniqueType() => "client.test." + Guid.NewGuid().ToString("N")[..12];
+    private static string UniqueType() => ClientEvents.UniqueType("client.test.");
 
     private async Task<List<CloudEvent>> AllAsync(AltinnEventsClient client, EventQuery query, PollOptions? options = null)
     {

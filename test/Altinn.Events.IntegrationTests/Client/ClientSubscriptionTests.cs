@@ -13,15 +13,9 @@ public sealed class ClientSubscriptionTests(ClientFixture fixture) : IClassFixtu
 {
     private static readonly TimeSpan Patience = ClientFixture.Patience;
 
-    private static CloudEvent Generic(string type) => new CloudEvent(AltinnCloudEvents.Extensions)
-    {
-        Id = Guid.NewGuid().ToString(),
-        Source = new Uri("https://tests.example/client"),
-        Type = type,
-        Subject = "/party/50001",
-    }.SetResource(EventBuilder.TestResource);
+    private static CloudEvent Generic(string type) => ClientEvents.Generic(type, "https://tests.example/client");
 
-    private static string UniqueType() => "client.push." + Guid.NewGuid().ToString("N")[..12];
+    private static string UniqueType() => ClientEvents.UniqueType("client.push.");
 
     /// <summary>A validated subscription of ttd to <paramref name="type"/>, pushing to a fresh path whose secret the receiver knows.</summary>
     private async Task<(Subscription Subscription, string Path)> SubscribeAsync(AltinnEventsClient client, string type)
