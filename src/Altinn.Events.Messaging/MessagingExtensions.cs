@@ -1,5 +1,6 @@
 using Altinn.Events.Core;
 using Altinn.Events.Messaging.Listener;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Messaging.Wakeups;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,6 +28,7 @@ public static class MessagingExtensions
         services.TryAddSingleton<QueueClientFactory>();
         services.TryAddSingleton<QueueProvisioner>();
         services.TryAddSingleton<IQueueSender, AzureQueueSender>();
+        services.TryAddSingleton<IEventQueues, EventQueues>();
         services.TryAddSingleton<QueueWakeups>();
         services.TryAddSingleton<IQueueAnnouncer>(sp => sp.GetService<NpgsqlDataSource>() is { } database
             ? ActivatorUtilities.CreateInstance<PostgresQueueAnnouncer>(sp, database)

@@ -7,7 +7,7 @@ using Altinn.Events.Core.Input;
 using Altinn.Events.Core.Matching;
 using Altinn.Events.Core.Register;
 using Altinn.Events.Core.Subscriptions;
-using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Persistence.Delivery;
 using Altinn.Events.Persistence.Events;
 using Altinn.Events.Persistence.Subscriptions;
@@ -35,13 +35,11 @@ internal sealed class DeliveryService(
     EventReader reader,
     IAuthorizationDecider decider,
     IPartyRegister register,
-    IQueueSender queues,
-    IOptions<QueueOptions> queueOptions,
+    IEventQueues queues,
     IOptions<RedeliveryOptions> options,
     TimeProvider time,
     ILogger<DeliveryService> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Parses a cursor of <see cref="EncodeCursor"/>; null when it is not one.</summary>
     public static (DateTimeOffset At, long Id)? DecodeCursor(string text)
@@ -138,7 +136,7 @@ internal sealed class DeliveryService(
             foreach (var chunk in selected.Chunk(settings.DeliveriesPerMessage))
             {
                 var message = new OutboundMessage([.. chunk.Select(c => new DeliveryReference(subscription.Id, c.Seq, c.Registered))]);
-                await queues.SendAsync(queueOptions.Value.OutboundQueue, JsonSerializer.Serialize(message, Json), null, cancellationToken);
+                await queues.SendOutboundAsync(message, cancellationToken);
             }
         }
 

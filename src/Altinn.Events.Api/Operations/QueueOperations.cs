@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Messages;
 using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
@@ -31,8 +32,6 @@ internal sealed partial class QueueOperations(QueueClientFactory queues, IQueueS
 
     // Long enough to finish a batch; short, so messages a crashed call held come back soon.
     private static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(30);
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     // Messages are examined at most this many times the wanted count, so a call on a long queue ends.
     private const int ExamineLimit = 5000;
@@ -206,7 +205,7 @@ internal sealed partial class QueueOperations(QueueClientFactory queues, IQueueS
     {
         try
         {
-            var raw = JsonSerializer.Deserialize<RawEnvelope>(text, Json);
+            var raw = JsonSerializer.Deserialize(text, QueueJsonContext.Default.PoisonEnvelope);
             if (raw?.Body is null || raw.Reason is null)
             {
                 return null;
@@ -223,18 +222,6 @@ internal sealed partial class QueueOperations(QueueClientFactory queues, IQueueS
     }
 
     internal sealed record Envelope(PoisonDetails Details, string Body);
-
-    // The fields of both envelopes; anything missing stays null.
-    private sealed record RawEnvelope(
-        string? Queue,
-        string? MessageId,
-        long? DequeueCount,
-        string? Reason,
-        DateTimeOffset? FailedAt,
-        DateTimeOffset? InsertedOn,
-        string? Body,
-        Guid? SubscriptionId,
-        string? EventId);
 
     [LoggerMessage(LogEventIds.Redriven, LogLevel.Warning, "Operator re-drove {Count} messages from {PoisonQueue} to {Queue}")]
     private static partial void LogRedriven(ILogger logger, int count, string poisonQueue, string queue);

@@ -1,6 +1,5 @@
-using System.Text.Json;
 using Altinn.Events.Core.Events;
-using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Persistence.Events;
 using Microsoft.Extensions.Options;
 
@@ -15,13 +14,11 @@ namespace Altinn.Events.Api.Publishing;
 internal sealed partial class OutboxRelayService(
     Outbox outbox,
     IOutboxSignal signal,
-    IQueueSender queues,
-    IOptions<QueueOptions> queueOptions,
+    IEventQueues queues,
     IOptions<RelayOptions> options,
     TimeProvider time,
     ILogger<OutboxRelayService> logger) : BackgroundService
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,9 +68,8 @@ internal sealed partial class OutboxRelayService(
     /// <summary>Sends the references as queue messages of at most <see cref="RelayOptions.EventsPerMessage"/> each.</summary>
     internal async Task SendAsync(IReadOnlyList<EventReference> references, CancellationToken cancellationToken)
     {
-        var queue = queueOptions.Value.InboundQueue;
         await Task.WhenAll(references.Chunk(options.Value.EventsPerMessage).Select(chunk =>
-            queues.SendAsync(queue, JsonSerializer.Serialize(new InboundMessage(chunk), Json), null, cancellationToken)));
+            queues.SendInboundAsync(new InboundMessage(chunk), cancellationToken)));
     }
 
     [LoggerMessage(LogEventIds.Resent, LogLevel.Information, "Sent {Rows} outbox rows again: their events were not matched within their lease (at least {Lease}); their queue messages were lost or are still waiting")]

@@ -1,8 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Altinn.Events.Core.Delivery;
 using Altinn.Events.Core.Subscriptions;
-using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Persistence.Events;
 using Altinn.Events.Persistence.Subscriptions;
 using Microsoft.Extensions.Options;
@@ -24,13 +23,11 @@ internal abstract record TestEventResult
 /// </summary>
 internal sealed class TestEventService(
     TestEventStore store,
-    IQueueSender queues,
-    IOptions<QueueOptions> queueOptions,
+    IEventQueues queues,
     IOptions<SubscriptionOptions> subscriptionOptions,
     TimeProvider time,
     ILogger<TestEventService> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task<TestEventResult> SendAsync(Subscription subscription, CancellationToken cancellationToken)
     {
@@ -67,7 +64,7 @@ internal sealed class TestEventService(
         try
         {
             var message = new OutboundMessage([new DeliveryReference(subscription.Id, stored.Seq, stored.Registered)]);
-            await queues.SendAsync(queueOptions.Value.OutboundQueue, JsonSerializer.Serialize(message, Json), null, cancellationToken);
+            await queues.SendOutboundAsync(message, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

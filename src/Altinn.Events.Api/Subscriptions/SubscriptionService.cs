@@ -7,7 +7,7 @@ using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Identity;
 using Altinn.Events.Core.Register;
 using Altinn.Events.Core.Subscriptions;
-using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Persistence.Subscriptions;
 using Microsoft.Extensions.Options;
 
@@ -58,14 +58,12 @@ internal sealed class SubscriptionService(
     IAuthorizationDecider decider,
     IAuthorizedParties authorizedParties,
     IHostAddressResolver resolver,
-    IQueueSender queues,
-    IOptions<QueueOptions> queueOptions,
+    IEventQueues queues,
     IOptions<SubscriptionOptions> options,
     IOptions<PublishingOptions> publishing,
     TimeProvider time,
     ILogger<SubscriptionService> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Parties decided per batch when checking that an all-party subscription has a party to cover.</summary>
     private const int PartyDecisionBatch = 500;
@@ -280,8 +278,7 @@ internal sealed class SubscriptionService(
     {
         try
         {
-            var body = JsonSerializer.Serialize(new ValidationMessage(id, 1, run), Json);
-            await queues.SendAsync(queueOptions.Value.ValidationQueue, body, null, cancellationToken);
+            await queues.SendValidationAsync(new ValidationMessage(id, 1, run), null, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Messaging.Wakeups;
 using Azure;
 using Azure.Storage.Queues;
@@ -24,7 +25,6 @@ namespace Altinn.Events.Messaging.Listener;
 public sealed class QueueListener<TFunction> : BackgroundService
     where TFunction : class, IQueueFunction
 {
-    private static readonly JsonSerializerOptions PoisonJson = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan NeverExpire = TimeSpan.FromSeconds(-1);
 
@@ -233,7 +233,7 @@ public sealed class QueueListener<TFunction> : BackgroundService
                 case Outcome.Poison:
                     var envelope = new PoisonMessage(_options.QueueName, message.MessageId, message.DequeueCount, reason!, _time.GetUtcNow(), message.InsertedOn, message.Body.ToString());
                     // Send before delete: a crash in between leaves a duplicate, never a loss.
-                    await poison.SendMessageAsync(JsonSerializer.Serialize(envelope, PoisonJson), null, NeverExpire, settle.Token);
+                    await poison.SendMessageAsync(JsonSerializer.Serialize(envelope, QueueJsonContext.Default.PoisonMessage), null, NeverExpire, settle.Token);
                     await queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt, settle.Token);
                     Log.MovedToPoison(_logger, _functionName, message.MessageId, message.DequeueCount, reason!);
                     break;

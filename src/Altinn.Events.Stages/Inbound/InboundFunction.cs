@@ -4,8 +4,8 @@ using Altinn.Events.Core.Delivery;
 using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Matching;
 using Altinn.Events.Core.Register;
-using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Listener;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Persistence.Delivery;
 using Altinn.Events.Persistence.Events;
 using Altinn.Events.Persistence.Matching;
@@ -28,13 +28,11 @@ internal sealed partial class InboundFunction(
     IPartyRegister register,
     IAuthorizedParties authorizedParties,
     IAuthorizationDecider decider,
-    IQueueSender queues,
-    IOptions<QueueOptions> queueOptions,
+    IEventQueues queues,
     IOptions<InboundOptions> options,
     TimeProvider time,
     ILogger<InboundFunction> logger) : IQueueFunction
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task RunAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
@@ -157,12 +155,11 @@ internal sealed partial class InboundFunction(
 
     private async Task SendAsync(IReadOnlyList<NewDelivery> fresh, CancellationToken cancellationToken)
     {
-        var queue = queueOptions.Value.OutboundQueue;
         var sends = fresh
             .Where(d => d.Status == DeliveryStatus.Queued)
             .Select(d => new DeliveryReference(d.SubscriptionId, d.Seq, d.Registered))
             .Chunk(options.Value.DeliveriesPerMessage)
-            .Select(chunk => queues.SendAsync(queue, JsonSerializer.Serialize(new OutboundMessage(chunk), Json), null, cancellationToken));
+            .Select(chunk => queues.SendOutboundAsync(new OutboundMessage(chunk), cancellationToken));
         await Task.WhenAll(sends);
     }
 
@@ -204,7 +201,7 @@ internal sealed partial class InboundFunction(
     {
         try
         {
-            var message = JsonSerializer.Deserialize<InboundMessage>(body, Json);
+            var message = JsonSerializer.Deserialize(body, QueueJsonContext.Default.InboundMessage);
             if (message?.Events is null || message.Events.Any(e => e is null))
             {
                 throw new PermanentMessageException("The message is not an inbound batch: expected {\"events\":[{\"seq\":...,\"registered\":...}]}.");

@@ -6,6 +6,7 @@ using Altinn.Events.Core.Delivery;
 using Altinn.Events.Core.Events;
 using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Delivery;
 using Microsoft.Extensions.Options;
@@ -49,7 +50,7 @@ internal sealed class DeliveryPusher(
     WebhookClient webhooks,
     EndpointLimiter limiter,
     RateGate rates,
-    IQueueSender queues,
+    IEventQueues queues,
     IOptions<QueueOptions> queueOptions,
     IOptions<OutboundOptions> options,
     OutboundMetrics metrics,
@@ -62,7 +63,6 @@ internal sealed class DeliveryPusher(
     /// <summary>The metrics' name for deliveries put off by their endpoint's allowed rate.</summary>
     public const string RateDeferred = "ratedeferred";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan RecordPatience = TimeSpan.FromSeconds(45);
     private readonly ConcurrentDictionary<Task, bool> _inFlight = new();
 
@@ -601,12 +601,12 @@ internal sealed class DeliveryPusher(
             reason,
             at,
             null,
-            JsonSerializer.Serialize(new OutboundMessage([delivery with { Attempt = 1 }]), Json),
+            JsonSerializer.Serialize(new OutboundMessage([delivery with { Attempt = 1 }]), QueueJsonContext.Default.OutboundMessage),
             delivery.SubscriptionId,
             eventId,
             delivery.Seq,
             delivery.Registered,
             history);
-        return queues.SendAsync(QueueClientFactory.PoisonQueueName(queue), JsonSerializer.Serialize(poison, Json), null, cancellationToken);
+        return queues.SendOutboundPoisonAsync(poison, cancellationToken);
     }
 }

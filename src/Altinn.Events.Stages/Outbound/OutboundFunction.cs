@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Altinn.Events.Core.Delivery;
 using Altinn.Events.Messaging.Listener;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Persistence.Delivery;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +23,6 @@ internal sealed class OutboundFunction(
     TimeProvider time,
     ILogger<OutboundFunction> logger) : IQueueFunction
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task RunAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
@@ -48,7 +48,7 @@ internal sealed class OutboundFunction(
         OutboundMessage? message;
         try
         {
-            message = JsonSerializer.Deserialize<OutboundMessage>(body, Json);
+            message = JsonSerializer.Deserialize(body, QueueJsonContext.Default.OutboundMessage);
         }
         catch (JsonException ex)
         {

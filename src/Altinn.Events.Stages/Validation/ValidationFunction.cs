@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Altinn.Events.Core.Subscriptions;
-using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Listener;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Subscriptions;
 using Microsoft.Extensions.Options;
@@ -20,8 +20,7 @@ namespace Altinn.Events.Stages.Validation;
 internal sealed class ValidationFunction(
     SubscriptionStore store,
     WebhookClient webhooks,
-    IQueueSender queues,
-    IOptions<QueueOptions> queueOptions,
+    IEventQueues queues,
     IOptions<ValidationOptions> options,
     IOptions<SubscriptionOptions> subscriptionOptions,
     TimeProvider time,
@@ -30,7 +29,6 @@ internal sealed class ValidationFunction(
     public const string EventType = "platform.events.validatesubscription";
     public const string ContentType = "application/cloudevents+json";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task RunAsync(QueueMessageContext message, CancellationToken cancellationToken)
     {
@@ -76,7 +74,7 @@ internal sealed class ValidationFunction(
         // Record first, then enqueue: if the send fails the listener retries this attempt, which is harmless.
         await store.RecordFailedAttemptAsync(subscription.Id, request.Run, request.Attempt, ValidationStatus.Pending, result.Reason, now, delay, cancellationToken);
         var next = request with { Attempt = request.Attempt + 1 };
-        await queues.SendAsync(queueOptions.Value.ValidationQueue, JsonSerializer.Serialize(next, Json), delay, cancellationToken);
+        await queues.SendValidationAsync(next, delay, cancellationToken);
         ValidationLog.AttemptFailed(logger, subscription.Id, request.Attempt, result.Reason, delay);
     }
 
@@ -120,7 +118,7 @@ internal sealed class ValidationFunction(
         ValidationMessage? message;
         try
         {
-            message = JsonSerializer.Deserialize<ValidationMessage>(body, Json);
+            message = JsonSerializer.Deserialize(body, QueueJsonContext.Default.ValidationMessage);
         }
         catch (JsonException ex)
         {

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using Altinn.Events.Messaging;
+using Altinn.Events.Messaging.Messages;
 using Altinn.Events.Persistence.Subscriptions;
 using Microsoft.Extensions.Options;
 
@@ -13,14 +12,12 @@ namespace Altinn.Events.Stages.Validation;
 /// </summary>
 internal sealed partial class ValidationSweeper(
     SubscriptionStore store,
-    IQueueSender queues,
-    IOptions<QueueOptions> queueOptions,
+    IEventQueues queues,
     IOptions<ValidationOptions> options,
     TimeProvider time,
     ILogger<ValidationSweeper> logger) : BackgroundService
 {
     private const int BatchSize = 100;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,7 +45,7 @@ internal sealed partial class ValidationSweeper(
             due = await store.SweepDueValidationsAsync(time.GetUtcNow(), options.Value.MessageGrace, BatchSize, cancellationToken);
             foreach (var message in due)
             {
-                await queues.SendAsync(queueOptions.Value.ValidationQueue, JsonSerializer.Serialize(message, Json), null, cancellationToken);
+                await queues.SendValidationAsync(message, null, cancellationToken);
                 LogResent(logger, message.SubscriptionId, message.Attempt);
             }
 

@@ -101,7 +101,7 @@ public sealed class OutboxPipelineTests(ApiFixture api) : IClassFixture<ApiFixtu
         using var signal = new OutboxSignal();
         var sender = new RecordingSender();
         var relay = new Altinn.Events.Api.Publishing.OutboxRelayService(
-            new Outbox(db.DataSource), signal, sender, Options.Create(new Altinn.Events.Messaging.QueueOptions()),
+            new Outbox(db.DataSource), signal, new Altinn.Events.Messaging.Messages.EventQueues(sender, Options.Create(new Altinn.Events.Messaging.QueueOptions())),
             Options.Create(new Altinn.Events.Api.Publishing.RelayOptions { Gather = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMinutes(1) }),
             TimeProvider.System, NullLogger<Altinn.Events.Api.Publishing.OutboxRelayService>.Instance);
         await relay.StartAsync(CancellationToken.None);
