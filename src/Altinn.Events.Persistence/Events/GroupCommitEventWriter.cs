@@ -88,6 +88,7 @@ public sealed partial class GroupCommitEventWriter(
     {
         var reader = _channel.Reader;
         var group = new List<Pending>();
+        await using var connection = new LoopConnection();
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             group.Clear();
@@ -100,7 +101,7 @@ public sealed partial class GroupCommitEventWriter(
 
             if (group.Count > 0)
             {
-                await CommitGroupAsync(group);
+                await CommitGroupAsync(connection, group);
             }
 
             if (stoppingToken.IsCancellationRequested && reader.Count == 0)
@@ -110,12 +111,12 @@ public sealed partial class GroupCommitEventWriter(
         }
     }
 
-    private async Task CommitGroupAsync(List<Pending> group)
+    private async Task CommitGroupAsync(LoopConnection connection, List<Pending> group)
     {
         try
         {
             // Each request is all or none within the shared commit: one refused for a conflicting key leaves the others.
-            var result = await CommitAsync([.. group.Select(p => p.Events)]);
+            var result = await CommitAsync(connection, [.. group.Select(p => p.Events)]);
             for (var i = 0; i < group.Count; i++)
             {
                 group[i].Completion.TrySetResult(ResultOf(result, i));
@@ -131,8 +132,8 @@ public sealed partial class GroupCommitEventWriter(
             // way, below: committing them in parts would only hold them longer.)
             LogGroupFailed(logger, ex, group.Count);
             var half = group.Count / 2;
-            await CommitGroupAsync(group[..half]);
-            await CommitGroupAsync(group[half..]);
+            await CommitGroupAsync(connection, group[..half]);
+            await CommitGroupAsync(connection, group[half..]);
         }
         catch (Exception ex)
         {
@@ -149,18 +150,52 @@ public sealed partial class GroupCommitEventWriter(
         return conflicts.Length == 0 ? WriteResult.Stored : new WriteResult(conflicts);
     }
 
-    private async Task<InsertResult> CommitAsync(IReadOnlyList<IReadOnlyList<NewEvent>> requests)
+    private async Task<InsertResult> CommitAsync(LoopConnection loop, IReadOnlyList<IReadOnlyList<NewEvent>> requests)
     {
-        // Not cancellable: once started, a commit finishes so no request is left not knowing.
-        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-        var result = await EventStore.InsertRequestsAsync(connection, transaction, requests, time, CancellationToken.None);
-        await transaction.CommitAsync(CancellationToken.None);
-        return result;
+        // Not cancellable: once started, a commit finishes so no request is left not knowing. Each loop keeps its
+        // connection between groups (a return to the pool costs the pool's session reset statements on the next use); one
+        // that failed is dropped. A kept connection can have died while idle (PostgreSQL restarted): then the group is
+        // tried once more on a new one, which is safe because storing is idempotent (a group that did commit before the
+        // connection broke stores nothing the second time, and its requests succeed).
+        var reused = loop.Value is not null;
+        try
+        {
+            return await InsertAsync(loop, requests);
+        }
+        catch (Exception ex) when (reused && TransientFailures.Classify(ex) is not null)
+        {
+            return await InsertAsync(loop, requests);
+        }
+    }
+
+    private async Task<InsertResult> InsertAsync(LoopConnection loop, IReadOnlyList<IReadOnlyList<NewEvent>> requests)
+    {
+        var connection = loop.Value ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
+        try
+        {
+            // No explicit transaction: the lock and the insert are one implicit transaction, committed by the server at the
+            // end of the round trip (see EventStore), so a group costs one round trip and holds the write lock for no
+            // round trip of its own.
+            return await EventStore.InsertRequestsAsync(connection, null, requests, time, CancellationToken.None);
+        }
+        catch
+        {
+            loop.Value = null;
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     [LoggerMessage(LogEventIds.GroupFailed, LogLevel.Warning, "A group commit of {Requests} publish requests failed; committing it again in two halves")]
     private static partial void LogGroupFailed(ILogger logger, Exception exception, int requests);
+
+    /// <summary>The connection a write loop keeps between its groups.</summary>
+    private sealed class LoopConnection : IAsyncDisposable
+    {
+        public NpgsqlConnection? Value { get; set; }
+
+        public ValueTask DisposeAsync() => Value?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
 
     private sealed record Pending(IReadOnlyList<NewEvent> Events, TaskCompletionSource<WriteResult> Completion);
 }

@@ -61,6 +61,23 @@ public sealed class GroupCommitTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.True(inserts is >= 2 and <= 16, $"{inserts} commits: {string.Join(" | ", commands.Commands.Select(c => c[..Math.Min(c.Length, 60)].ReplaceLineEndings(" ")))}");
     }
 
+    [Fact]
+    public async Task TheWritersConnectionKilledWhileIdle_TheNextWriteIsStoredOnANewOne()
+    {
+        var writer = api.Factory.Services.GetRequiredService<GroupCommitEventWriter>();
+        Assert.True((await writer.WriteAsync([Event("before")], CancellationToken.None)).Succeeded);
+
+        // The writer keeps its connection between groups; end it on the server as a restart of PostgreSQL would.
+        await using var admin = await api.Database.DataSource.OpenConnectionAsync();
+        var killed = await admin.ExecuteScalarAsync<int>(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%WITH input AS%'");
+        Assert.True(killed >= 1, "found no connection of the writer to end");
+
+        var after = Event("after");
+        Assert.True((await writer.WriteAsync([after], CancellationToken.None)).Succeeded);
+        Assert.Equal(1, await admin.ExecuteScalarAsync<long>("SELECT count(*) FROM events WHERE id = @id", new { id = after.Id }));
+    }
+
     private static NewEvent Event(string name)
     {
         var id = $"{name}-{Guid.NewGuid():N}";
