@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using Altinn.Events.Core.Events;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -143,22 +145,42 @@ public static class TestDataGenerator
         }
 
         var step = TimeSpan.FromTicks((now - start).Ticks / Math.Max(count, 1));
+
+        // The events take a block of sequence numbers reserved up front, so their key rows (written beside them on a
+        // second connection) carry the same numbers, as the writer's do.
+        long firstSeq;
+        await using (var reserve = new NpgsqlCommand("SELECT nextval('events_seq')", connection))
+        {
+            firstSeq = (long)(await reserve.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        if (count > 1)
+        {
+            await using var advance = new NpgsqlCommand("SELECT setval('events_seq', @last)", connection);
+            advance.Parameters.AddWithValue("last", firstSeq + count - 1);
+            await advance.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var keyConnection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var writer = await connection.BeginBinaryImportAsync(
-            "COPY events (registered, id, source, resource, type, subject, party_id, time, cloudevent) FROM STDIN (FORMAT BINARY)",
+            "COPY events (seq, registered, id, source, resource, type, subject, party_id, time, cloudevent) FROM STDIN (FORMAT BINARY)",
             cancellationToken))
+        await using (var keys = await keyConnection.BeginBinaryImportAsync(
+            "COPY event_keys (key, registered, id, seq, content) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             for (var i = 0; i < count; i++)
             {
                 var org = random.Next(Orgs);
                 var app = random.Next(AppsPerOrg);
                 var party = FirstParty + random.Next(Parties);
-                var (resource, appSource) = (AppResource(org, app), AppSource(org, app));
+                var (resource, appSource, publisher) = (AppResource(org, app), AppSource(org, app), FormattableString.Invariant($"/app/org{org}/app{app}"));
                 if (accountantClients > 0 && random.NextDouble() < accountantShare)
                 {
                     party = AccountantGenerator.FirstClient + random.Next(accountantClients);
-                    (resource, appSource) = (AccountantGenerator.Resource, $"https://{AccountantGenerator.Org}.apps.altinn.no/{AccountantGenerator.Org}/{AccountantGenerator.App}");
+                    (resource, appSource, publisher) = (AccountantGenerator.Resource, $"https://{AccountantGenerator.Org}.apps.altinn.no/{AccountantGenerator.Org}/{AccountantGenerator.App}", $"/app/{AccountantGenerator.Org}/{AccountantGenerator.App}");
                 }
 
+                var seq = firstSeq + i;
                 var registered = start + (step * i);
                 var id = Guid.NewGuid().ToString();
                 var source = string.Create(CultureInfo.InvariantCulture, $"{appSource}/instances/{party}/{Guid.NewGuid()}");
@@ -167,6 +189,7 @@ public static class TestDataGenerator
                 var json = string.Create(CultureInfo.InvariantCulture,
                     $"{{\"specversion\":\"1.0\",\"id\":\"{id}\",\"source\":\"{source}\",\"type\":\"{type}\",\"subject\":\"{subject}\",\"time\":\"{registered:O}\",\"resource\":\"{resource}\",\"resourceinstance\":\"{party}/{Guid.NewGuid()}\",\"alternativesubject\":\"/person/01017012345\"}}");
                 await writer.StartRowAsync(cancellationToken);
+                await writer.WriteAsync(seq, NpgsqlDbType.Bigint, cancellationToken);
                 await writer.WriteAsync(registered, NpgsqlDbType.TimestampTz, cancellationToken);
                 await writer.WriteAsync(id, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(source, NpgsqlDbType.Text, cancellationToken);
@@ -176,18 +199,21 @@ public static class TestDataGenerator
                 await writer.WriteAsync(party, NpgsqlDbType.Integer, cancellationToken);
                 await writer.WriteAsync(registered, NpgsqlDbType.TimestampTz, cancellationToken);
                 await writer.WriteAsync(json, NpgsqlDbType.Text, cancellationToken);
+
+                // The key row the writer would have made: the current de-duplication key and content hash (so the
+                // writer's probe for keys from before migration 0011 finds none, as in a store written since), and the
+                // cursor lookup by id.
+                using var document = JsonDocument.Parse(json);
+                await keys.StartRowAsync(cancellationToken);
+                await keys.WriteAsync(EventIdentity.Key(publisher, resource, source, id), NpgsqlDbType.Uuid, cancellationToken);
+                await keys.WriteAsync(registered, NpgsqlDbType.TimestampTz, cancellationToken);
+                await keys.WriteAsync(id, NpgsqlDbType.Text, cancellationToken);
+                await keys.WriteAsync(seq, NpgsqlDbType.Bigint, cancellationToken);
+                await keys.WriteAsync(EventIdentity.ContentHash(document.RootElement), NpgsqlDbType.Uuid, cancellationToken);
             }
 
             await writer.CompleteAsync(cancellationToken);
-        }
-
-        // The key rows the writer would have made: de-duplication and the cursor lookup by id.
-        await using (var keys = new NpgsqlCommand(
-            "INSERT INTO event_keys (key, registered, id, seq) SELECT md5(length(source) || ':' || source || id)::uuid, registered, id, seq FROM events ON CONFLICT DO NOTHING",
-            connection))
-        {
-            keys.CommandTimeout = 0;
-            await keys.ExecuteNonQueryAsync(cancellationToken);
+            await keys.CompleteAsync(cancellationToken);
         }
 
         await using var analyze = new NpgsqlCommand("ANALYZE events; ANALYZE event_keys", connection);
