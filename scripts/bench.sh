@@ -130,39 +130,49 @@ else
   GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
 fi
 
-# S4 reads the generated app org1/app1 as its owner org1. No product policy covers generated apps, so the run gets its
-# own policy folder: the product policies plus one that lets org1 read (and subscribe to) app_org1_app1.
+# Benchmark policies. No product policy covers the generated apps, so the run gets its own policy folder: the product
+# policies plus the ones below, built from these pieces (XACML 3.0, as the product's policies are written).
+XS='DataType="http://www.w3.org/2001/XMLSchema#string"'
+SUBJECT_CATEGORY="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject"
+RESOURCE_CATEGORY="urn:oasis:names:tc:xacml:3.0:attribute-category:resource"
+ACTION_CATEGORY="urn:oasis:names:tc:xacml:3.0:attribute-category:action"
+ACTION_ID="urn:oasis:names:tc:xacml:1.0:action:action-id"
+
+# xacml_match <function> <value> <attribute id> <category>: one Match of an attribute against a string.
+xacml_match() {
+  printf '<xacml:Match MatchId="%s"><xacml:AttributeValue %s>%s</xacml:AttributeValue>' "$1" "$XS" "$2"
+  printf '<xacml:AttributeDesignator AttributeId="%s" Category="%s" %s MustBePresent="false"/></xacml:Match>\n' "$3" "$4" "$XS"
+}
+
+# xacml_any_of <attribute id> <category> <values...>: an AnyOf that holds when the attribute equals (ignoring case) any value.
+xacml_any_of() {
+  local id=$1 category=$2 value; shift 2
+  echo "<xacml:AnyOf>"
+  for value in "$@"; do
+    echo "<xacml:AllOf>$(xacml_match urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case "$value" "$id" "$category")</xacml:AllOf>"
+  done
+  echo "</xacml:AnyOf>"
+}
+
+# xacml_policy <policy id> <rule name> <comment> <AnyOf blocks...>: a policy of one Permit rule whose target is the blocks.
+xacml_policy() {
+  local id=$1 rule=$2 comment=$3; shift 3
+  printf '<?xml version="1.0" encoding="utf-8"?>\n<!-- Benchmark only (written by scripts/bench.sh): %s -->\n' "$comment"
+  printf '<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:bench:%s" Version="1.0" ' "$id"
+  printf 'RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">\n<xacml:Target/>\n'
+  printf '<xacml:Rule RuleId="urn:altinn:bench:%s:%s" Effect="Permit">\n<xacml:Target>\n' "$id" "$rule"
+  printf '%s\n' "$@"
+  printf '</xacml:Target>\n</xacml:Rule>\n</xacml:Policy>\n'
+}
+
 POLICIES="$RUN_DIR/policies"
 mkdir -p "$POLICIES"
 cp src/Altinn.Events.Authorization/Policies/*.xml "$POLICIES/"
-cat >"$POLICIES/app_org1_app1.xml" <<'XML'
-<?xml version="1.0" encoding="utf-8"?>
-<!-- Benchmark only (written by scripts/bench.sh): the owner org1 may read and subscribe to the generated app org1/app1. -->
-<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:bench:app_org1_app1" Version="1.0"
-              RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
-  <xacml:Target/>
-  <xacml:Rule RuleId="urn:altinn:bench:app_org1_app1:owner" Effect="Permit">
-    <xacml:Target>
-      <xacml:AnyOf><xacml:AllOf>
-        <xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal">
-          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">org1</xacml:AttributeValue>
-          <xacml:AttributeDesignator AttributeId="urn:altinn:org" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-        </xacml:Match>
-      </xacml:AllOf></xacml:AnyOf>
-      <xacml:AnyOf>
-        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
-          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">read</xacml:AttributeValue>
-          <xacml:AttributeDesignator AttributeId="urn:oasis:names:tc:xacml:1.0:action:action-id" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:action" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-        </xacml:Match></xacml:AllOf>
-        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
-          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">subscribe</xacml:AttributeValue>
-          <xacml:AttributeDesignator AttributeId="urn:oasis:names:tc:xacml:1.0:action:action-id" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:action" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-        </xacml:Match></xacml:AllOf>
-      </xacml:AnyOf>
-    </xacml:Target>
-  </xacml:Rule>
-</xacml:Policy>
-XML
+
+# S4 reads the generated app org1/app1 as its owner org1: org1 may read and subscribe to it.
+xacml_policy app_org1_app1 owner "the owner org1 may read and subscribe to the generated app org1/app1." \
+  "<xacml:AnyOf><xacml:AllOf>$(xacml_match urn:oasis:names:tc:xacml:1.0:function:string-equal org1 urn:altinn:org "$SUBJECT_CATEGORY")</xacml:AllOf></xacml:AnyOf>" \
+  "$(xacml_any_of "$ACTION_ID" "$ACTION_CATEGORY" read subscribe)" >"$POLICIES/app_org1_app1.xml"
 
 # S9: the bench app the accountant's clients use; DAGL, REGNA and PRIV for a party may read its events (the product's app
 # policy with the names changed).
@@ -172,55 +182,17 @@ sed -e 's/app_ttd_apps-test/app_bench_accounts/g' -e 's/>ttd</>bench</g' -e 's/>
 # S5P (issue 18): the generated apps of org10-org19 get the product app policy's party rule (DAGL, REGNA and PRIV for the
 # party may read), without its owner rule, so the generated owners' subscriptions stay denied and nothing is pushed to the
 # generated endpoints (hooks.example.com); S5P grants its consumers DAGL and points their endpoints at loopback.
-read -r -d '' GENERATED_POLICY <<'XML' || true
-<?xml version="1.0" encoding="utf-8"?>
-<!-- Benchmark only (written by scripts/bench.sh for S5P): DAGL, REGNA and PRIV for the party may read the generated app's events. -->
-<xacml:Policy xmlns:xacml="urn:oasis:names:tc:xacml:3.0:core:schema:wd-17" PolicyId="urn:altinn:bench:@ID@" Version="1.0"
-              RuleCombiningAlgId="urn:oasis:names:tc:xacml:3.0:rule-combining-algorithm:deny-overrides">
-  <xacml:Target/>
-  <xacml:Rule RuleId="urn:altinn:bench:@ID@:party-roles" Effect="Permit">
-    <xacml:Target>
-      <xacml:AnyOf>
-        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
-          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">DAGL</xacml:AttributeValue>
-          <xacml:AttributeDesignator AttributeId="urn:altinn:rolecode" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-        </xacml:Match></xacml:AllOf>
-        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
-          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">REGNA</xacml:AttributeValue>
-          <xacml:AttributeDesignator AttributeId="urn:altinn:rolecode" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-        </xacml:Match></xacml:AllOf>
-        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
-          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">PRIV</xacml:AttributeValue>
-          <xacml:AttributeDesignator AttributeId="urn:altinn:rolecode" Category="urn:oasis:names:tc:xacml:1.0:subject-category:access-subject" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-        </xacml:Match></xacml:AllOf>
-      </xacml:AnyOf>
-      <xacml:AnyOf>
-        <xacml:AllOf>
-          <xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal">
-            <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">@ORG@</xacml:AttributeValue>
-            <xacml:AttributeDesignator AttributeId="urn:altinn:org" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:resource" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-          </xacml:Match>
-          <xacml:Match MatchId="urn:oasis:names:tc:xacml:1.0:function:string-equal">
-            <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">@APP@</xacml:AttributeValue>
-            <xacml:AttributeDesignator AttributeId="urn:altinn:app" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:resource" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-          </xacml:Match>
-        </xacml:AllOf>
-      </xacml:AnyOf>
-      <xacml:AnyOf>
-        <xacml:AllOf><xacml:Match MatchId="urn:oasis:names:tc:xacml:3.0:function:string-equal-ignore-case">
-          <xacml:AttributeValue DataType="http://www.w3.org/2001/XMLSchema#string">read</xacml:AttributeValue>
-          <xacml:AttributeDesignator AttributeId="urn:oasis:names:tc:xacml:1.0:action:action-id" Category="urn:oasis:names:tc:xacml:3.0:attribute-category:action" DataType="http://www.w3.org/2001/XMLSchema#string" MustBePresent="false"/>
-        </xacml:Match></xacml:AllOf>
-      </xacml:AnyOf>
-    </xacml:Target>
-  </xacml:Rule>
-</xacml:Policy>
-XML
+ROLES_MAY_READ="$(xacml_any_of urn:altinn:rolecode "$SUBJECT_CATEGORY" DAGL REGNA PRIV)"
+READ="$(xacml_any_of "$ACTION_ID" "$ACTION_CATEGORY" read)"
 for o in $(seq 10 19); do
   for a in $(seq 0 99); do
-    id="app_org${o}_app${a}" policy=${GENERATED_POLICY//@ID@/app_org${o}_app${a}}
-    policy=${policy//@ORG@/org$o}
-    printf '%s\n' "${policy//@APP@/app$a}" >"$POLICIES/$id.xml"
+    id="app_org${o}_app${a}"
+    app_match="<xacml:AnyOf><xacml:AllOf>
+$(xacml_match urn:oasis:names:tc:xacml:1.0:function:string-equal "org$o" urn:altinn:org "$RESOURCE_CATEGORY")
+$(xacml_match urn:oasis:names:tc:xacml:1.0:function:string-equal "app$a" urn:altinn:app "$RESOURCE_CATEGORY")
+</xacml:AllOf></xacml:AnyOf>"
+    xacml_policy "$id" party-roles "DAGL, REGNA and PRIV for the party may read the generated app's events (S5P)." \
+      "$ROLES_MAY_READ" "$app_match" "$READ" >"$POLICIES/$id.xml"
   done
 done
 
