@@ -1,4 +1,5 @@
 using Altinn.Events.Authorization;
+using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Delivery;
@@ -14,6 +15,7 @@ internal static class OutboundExtensions
     public static IHostApplicationBuilder AddOutboundStage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSubscriptionOptions();
         builder.Services.AddWebhookClient();
         builder.AddEventsAuthorization();
         builder.Services.AddMetrics();
