@@ -3,6 +3,7 @@ using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Delivery;
+using Altinn.Events.Persistence.Register;
 
 namespace Altinn.Events.Stages.Outbound;
 
@@ -18,6 +19,7 @@ internal static class OutboundExtensions
         builder.Services.AddSubscriptionOptions();
         builder.Services.AddWebhookClient();
         builder.AddEventsAuthorization();
+        builder.Services.AddLocalRegister();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<DeliveryStore>();
         builder.Services.AddSingleton<DeliveredBatcher>();

@@ -5,6 +5,7 @@ using Altinn.Events.Authorization;
 using Altinn.Events.Authorization.Register;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.IntegrationTests.Infrastructure;
+using Altinn.Events.Persistence.Register;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
