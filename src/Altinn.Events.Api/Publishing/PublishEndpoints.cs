@@ -39,13 +39,9 @@ internal static class PublishEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok, ValidationProblem, JsonBodyProblem, ProblemResult<Forbidden403>, ProblemResult<Conflict409>, ProblemResult<ServiceUnavailable503>>> PublishAsync(
-        HttpContext context,
-        PublishService publisher,
-        PublishAdmission admission,
-        IOptions<PublishingOptions> options,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok, ValidationProblem, JsonBodyProblem, ProblemResult<Forbidden403>, ProblemResult<Conflict409>, ProblemResult<ServiceUnavailable503>>> PublishAsync([AsParameters] PublishRequest request)
     {
+        var (context, publisher, admission, options, cancellationToken) = request;
         var limits = options.Value;
         var mediaType = MediaType(context.Request);
         var batch = mediaType == CloudEventsBatchJson;
@@ -128,13 +124,9 @@ internal static class PublishEndpoints
         };
     }
 
-    private static async Task<Results<Created<string>, ValidationProblem, JsonBodyProblem, ProblemResult<ServiceUnavailable503>>> PublishAppEventAsync(
-        HttpContext context,
-        PublishService publisher,
-        PublishAdmission admission,
-        IOptions<PublishingOptions> options,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Created<string>, ValidationProblem, JsonBodyProblem, ProblemResult<ServiceUnavailable503>>> PublishAppEventAsync([AsParameters] PublishRequest request)
     {
+        var (context, publisher, admission, options, cancellationToken) = request;
         var limits = options.Value;
         var mediaType = MediaType(context.Request);
         var binary = IsBinaryMode(context.Request, mediaType);
@@ -169,6 +161,14 @@ internal static class PublishEndpoints
             var other => throw new InvalidOperationException($"Unhandled result {other}."),
         };
     }
+
+    /// <summary>What both publish handlers take: the request and the publishing services, bound by the framework.</summary>
+    internal sealed record PublishRequest(
+        HttpContext Context,
+        PublishService Publisher,
+        PublishAdmission Admission,
+        IOptions<PublishingOptions> Options,
+        CancellationToken CancellationToken);
 
     /// <summary>
     /// The body as one JSON document: read within <paramref name="maxBytes"/> (413 with <paramref name="tooLarge"/> beyond),
