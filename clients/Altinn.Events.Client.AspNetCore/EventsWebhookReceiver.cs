@@ -148,30 +148,30 @@ internal static class EventsWebhookReceiver
     private static IResult Problem(int status, string detail) => Results.Problem(detail, statusCode: status);
 }
 
-/// <summary>The receiver's logs (event ids 8400-8499, and 8710-8719 for the OPTIONS handshake).</summary>
+/// <summary>The receiver's logs; their event ids are in <see cref="LogEventIds"/>.</summary>
 internal static partial class WebhookLog
 {
-    [LoggerMessage(8710, LogLevel.Information, "Webhook handshake: pushes from {Origin} allowed")]
+    [LoggerMessage(LogEventIds.HandshakeAnswered, LogLevel.Information, "Webhook handshake: pushes from {Origin} allowed")]
     public static partial void HandshakeAnswered(ILogger logger, string origin);
 
-    [LoggerMessage(8711, LogLevel.Warning, "Webhook handshake: {Origin} is not an allowed origin; refused")]
+    [LoggerMessage(LogEventIds.HandshakeRefused, LogLevel.Warning, "Webhook handshake: {Origin} is not an allowed origin; refused")]
     public static partial void HandshakeRefused(ILogger logger, string origin);
 
-    [LoggerMessage(8400, LogLevel.Warning, "Webhook {WebhookId} rejected: {Result}")]
+    [LoggerMessage(LogEventIds.Rejected, LogLevel.Warning, "Webhook {WebhookId} rejected: {Result}")]
     public static partial void Rejected(ILogger logger, string webhookId, WebhookVerificationResult result);
 
-    [LoggerMessage(8401, LogLevel.Warning, "Webhook {WebhookId} is not a readable CloudEvent: {Reason}")]
+    [LoggerMessage(LogEventIds.Unreadable, LogLevel.Warning, "Webhook {WebhookId} is not a readable CloudEvent: {Reason}")]
     public static partial void Unreadable(ILogger logger, string webhookId, string reason);
 
-    [LoggerMessage(8402, LogLevel.Information, "Webhook {WebhookId}: validation event answered")]
+    [LoggerMessage(LogEventIds.ValidationAnswered, LogLevel.Information, "Webhook {WebhookId}: validation event answered")]
     public static partial void ValidationAnswered(ILogger logger, string webhookId);
 
-    [LoggerMessage(8403, LogLevel.Debug, "Webhook {WebhookId} is a duplicate; not handed over again")]
+    [LoggerMessage(LogEventIds.Duplicate, LogLevel.Debug, "Webhook {WebhookId} is a duplicate; not handed over again")]
     public static partial void Duplicate(ILogger logger, string webhookId);
 
-    [LoggerMessage(8404, LogLevel.Error, "Webhook {WebhookId}: the handler failed; answering 500 so it is retried")]
+    [LoggerMessage(LogEventIds.HandlerFailed, LogLevel.Error, "Webhook {WebhookId}: the handler failed; answering 500 so it is retried")]
     public static partial void HandlerFailed(ILogger logger, string webhookId, Exception exception);
 
-    [LoggerMessage(8405, LogLevel.Debug, "Webhook {WebhookId}: {Count} event(s) handled")]
+    [LoggerMessage(LogEventIds.Handled, LogLevel.Debug, "Webhook {WebhookId}: {Count} event(s) handled")]
     public static partial void Handled(ILogger logger, string webhookId, int count);
 }

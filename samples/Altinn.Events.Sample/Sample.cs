@@ -111,18 +111,18 @@ internal sealed class Publisher(AltinnEventsClient client, IOptions<SampleOption
 
 internal static partial class SampleLog
 {
-    [LoggerMessage(8480, LogLevel.Information, "Subscribed {SubscriptionId} for {Endpoint}")]
+    [LoggerMessage(LogEventIds.Subscribed, LogLevel.Information, "Subscribed {SubscriptionId} for {Endpoint}")]
     public static partial void Subscribed(ILogger logger, Guid subscriptionId, Uri endpoint);
 
-    [LoggerMessage(8481, LogLevel.Information, "Deleted subscription {SubscriptionId}")]
+    [LoggerMessage(LogEventIds.Unsubscribed, LogLevel.Information, "Deleted subscription {SubscriptionId}")]
     public static partial void Unsubscribed(ILogger logger, Guid subscriptionId);
 
-    [LoggerMessage(8482, LogLevel.Information, "Pushed ({WebhookId}): {Type} {EventId} of {Resource}")]
+    [LoggerMessage(LogEventIds.Pushed, LogLevel.Information, "Pushed ({WebhookId}): {Type} {EventId} of {Resource}")]
     public static partial void Pushed(ILogger logger, string webhookId, string? type, string? eventId, string? resource);
 
-    [LoggerMessage(8483, LogLevel.Information, "Polled: {Type} {EventId}")]
+    [LoggerMessage(LogEventIds.Polled, LogLevel.Information, "Polled: {Type} {EventId}")]
     public static partial void Polled(ILogger logger, string? type, string? eventId);
 
-    [LoggerMessage(8484, LogLevel.Information, "Published {EventId}")]
+    [LoggerMessage(LogEventIds.Published, LogLevel.Information, "Published {EventId}")]
     public static partial void Published(ILogger logger, string eventId);
 }

@@ -25,8 +25,9 @@ public static class AuthorizationExtensions
     /// <summary>
     /// Registers <see cref="IAuthorizationDecider"/> (embedded XACML PDP or the platform's PDP, by
     /// <c>Authorization:Pdp:Mode</c>, behind a decision cache) and <see cref="IPartyRegister"/> (local table or remote,
-    /// by <c>Register:Mode</c>). Settings are validated at start. Embedded modes read PostgreSQL through the
-    /// <c>NpgsqlDataSource</c> that <c>AddEventsDatabase</c> (each host calls it) registers.
+    /// by <c>Register:Mode</c>). Settings are validated at start. The embedded modes read the local tables through
+    /// <see cref="IRoleStore"/>, <see cref="IPartyRegister"/> and <see cref="IAuthorizedParties"/>, which the host registers
+    /// (Persistence's <c>AddLocalRegister</c>); start fails when they are missing.
     /// </summary>
     public static IHostApplicationBuilder AddEventsAuthorization(this IHostApplicationBuilder builder)
     {
@@ -68,7 +69,9 @@ public static class AuthorizationExtensions
         {
             services.AddPolicyDecisionPoint();
             services.TryAddSingleton<PolicyStore>();
-            services.TryAddSingleton<IRoleStore, PostgresRoleStore>();
+            services.AddOptions<AuthorizationOptions>().Validate<IServiceProviderIsService>(
+                (_, registered) => registered.IsService(typeof(IRoleStore)),
+                $"Authorization:Pdp:Mode Embedded reads roles from an {nameof(IRoleStore)}; the host registers the local tables (AddLocalRegister).");
             services.TryAddSingleton<EmbeddedDecider>();
             services.TryAddSingleton<IAuthorizationDecider>(sp => WithCache(sp, sp.GetRequiredService<EmbeddedDecider>()));
         }
@@ -84,7 +87,8 @@ public static class AuthorizationExtensions
                 .AddHttpMessageHandler<PlatformAuthenticationHandler>()
                 .AddResilienceHandler("register", (pipeline, context) =>
                     AddResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<RegisterOptions>>().Value.Resilience));
-            services.TryAddTransient<IPartyRegister>(sp => sp.GetRequiredService<HttpPartyRegister>());
+            // Replace, not TryAdd: the host registers the local tables too (AddLocalRegister), before or after this.
+            services.Replace(ServiceDescriptor.Transient<IPartyRegister>(sp => sp.GetRequiredService<HttpPartyRegister>()));
 
             // A singleton (its cache lives with it) over the register's named client and its resilience.
             services.AddHttpClient(HttpAuthorizedPartiesClient, (sp, client) =>
@@ -96,13 +100,14 @@ public static class AuthorizationExtensions
                 .AddHttpMessageHandler<PlatformAuthenticationHandler>()
                 .AddResilienceHandler("authorized-parties", (pipeline, context) =>
                     AddResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<RegisterOptions>>().Value.Resilience));
-            services.TryAddSingleton<IAuthorizedParties>(sp => ActivatorUtilities.CreateInstance<HttpAuthorizedParties>(
-                sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpAuthorizedPartiesClient)));
+            services.Replace(ServiceDescriptor.Singleton<IAuthorizedParties>(sp => ActivatorUtilities.CreateInstance<HttpAuthorizedParties>(
+                sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpAuthorizedPartiesClient))));
         }
         else
         {
-            services.TryAddSingleton<IPartyRegister, PostgresPartyRegister>();
-            services.TryAddSingleton<IAuthorizedParties, PostgresAuthorizedParties>();
+            services.AddOptions<RegisterOptions>().Validate<IServiceProviderIsService>(
+                (_, registered) => registered.IsService(typeof(IPartyRegister)) && registered.IsService(typeof(IAuthorizedParties)),
+                $"Register:Mode Embedded reads the local tables through {nameof(IPartyRegister)} and {nameof(IAuthorizedParties)}; the host registers them (AddLocalRegister).");
         }
 
         return builder;

@@ -36,6 +36,11 @@ internal sealed class UnsupportedMediaType415 : IProblemStatus
     public static int StatusCode => StatusCodes.Status415UnsupportedMediaType;
 }
 
+internal sealed class ServiceUnavailable503 : IProblemStatus
+{
+    public static int StatusCode => StatusCodes.Status503ServiceUnavailable;
+}
+
 /// <summary>
 /// A ProblemDetails answer whose status is part of its type, so a handler returning <c>Results&lt;..., ProblemResult&lt;NotFound404&gt;&gt;</c>
 /// declares the response in its signature and the OpenAPI document comes from the code (a <see cref="ProblemHttpResult"/>

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Altinn.Events.Api.Endpoints;
 
 /// <summary>
-/// The problem answers every feature gives, worded once: a 400 naming the field, 403, 404, 409, 413 and 415. Each
+/// The problem answers every feature gives, worded once: a 400 naming the field, 403, 404, 409, 413, 415 and 503. Each
 /// returns a type that declares its status (<see cref="ProblemResult{TStatus}"/>), for <c>Results&lt;...&gt;</c> unions.
 /// </summary>
 internal static class Problems
@@ -26,4 +26,6 @@ internal static class Problems
     public static ProblemResult<TooLarge413> TooLarge(string detail) => new(detail, "Too large");
 
     public static ProblemResult<UnsupportedMediaType415> UnsupportedMediaType(string detail) => new(detail, "Unsupported content type");
+
+    public static ProblemResult<ServiceUnavailable503> Unavailable(string detail, string title) => new(detail, title);
 }

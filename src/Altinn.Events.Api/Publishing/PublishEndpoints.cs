@@ -23,14 +23,7 @@ internal static class PublishEndpoints
             .WithSummary("Publishes a CloudEvent, or a batch of them")
             .WithDescription("application/cloudevents+json: one event. application/cloudevents-batch+json: an array stored all or none. Binary content mode (CloudEvents HTTP binding): the attributes as ce- headers (percent-encoded UTF-8, ce-specversion among them, the resource as ce-resource), the data as the body in any Content-Type (its datacontenttype); checked and stored as the structured event it stands for. An event is identified by its publisher (the caller), resource, source and id: re-publishing one already stored with the same content succeeds and stores nothing new; with other content it is refused with 409 (and nothing of the request is stored). Another publisher's event with the same source and id is a different event.")
             .Accepts<JsonElement>(CloudEventsJson, CloudEventsBatchJson, "*/*")
-            .Produces(StatusCodes.Status200OK)
-            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithRateLimit(RateLimitPolicies.Publish);
 
         api.MapPost("/app", PublishAppEventAsync)
@@ -40,31 +33,22 @@ internal static class PublishEndpoints
             .WithSummary("Publishes an event from an app in Altinn Apps")
             .WithDescription("The service sets id, time, resource (urn:altinn:resource:app_{org}_{app}) and resourceinstance ({partyId}/{instanceGuid}). The source must be one of the calling app's instances. Binary content mode (ce- headers, the data as the body) is accepted as on POST /events.")
             .Accepts<JsonElement>(CloudEventsJson, "application/json", "*/*")
-            .Produces<string>(StatusCodes.Status201Created)
-            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status403Forbidden) // the App policy
             .WithRateLimit(RateLimitPolicies.Publish);
         return api;
     }
 
-    private static async Task<IResult> PublishAsync(
-        HttpContext context,
-        PublishService publisher,
-        PublishAdmission admission,
-        IOptions<PublishingOptions> options,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok, ValidationProblem, JsonBodyProblem, ProblemResult<Forbidden403>, ProblemResult<Conflict409>, ProblemResult<ServiceUnavailable503>>> PublishAsync([AsParameters] PublishRequest request)
     {
+        var (context, publisher, admission, options, cancellationToken) = request;
         var limits = options.Value;
         var mediaType = MediaType(context.Request);
         var batch = mediaType == CloudEventsBatchJson;
         var binary = IsBinaryMode(context.Request, mediaType);
         if (!batch && !binary && mediaType != CloudEventsJson)
         {
-            return Problems.UnsupportedMediaType($"Send one event as {CloudEventsJson}, a batch as {CloudEventsBatchJson}, or one event in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
+            return new JsonBodyProblem(Problems.UnsupportedMediaType($"Send one event as {CloudEventsJson}, a batch as {CloudEventsBatchJson}, or one event in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body)."));
         }
 
         var maxBytes = batch ? limits.MaxEventBytes * limits.MaxBatchSize : limits.MaxEventBytes;
@@ -73,7 +57,7 @@ internal static class PublishEndpoints
             : $"An event may be at most {limits.MaxEventBytes} bytes.";
         if (context.Request.ContentLength > maxBytes)
         {
-            return Problems.TooLarge(tooLarge);
+            return new JsonBodyProblem(Problems.TooLarge(tooLarge));
         }
 
         using var reservation = admission.TryEnter(context.Request.ContentLength ?? maxBytes);
@@ -118,7 +102,7 @@ internal static class PublishEndpoints
 
             if (oversized.Count > 0)
             {
-                return Problems.TooLarge($"Entries {string.Join(", ", oversized)} exceed {limits.MaxEventBytes} bytes.");
+                return new JsonBodyProblem(Problems.TooLarge($"Entries {string.Join(", ", oversized)} exceed {limits.MaxEventBytes} bytes."));
             }
         }
         else
@@ -140,24 +124,20 @@ internal static class PublishEndpoints
         };
     }
 
-    private static async Task<IResult> PublishAppEventAsync(
-        HttpContext context,
-        PublishService publisher,
-        PublishAdmission admission,
-        IOptions<PublishingOptions> options,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Created<string>, ValidationProblem, JsonBodyProblem, ProblemResult<ServiceUnavailable503>>> PublishAppEventAsync([AsParameters] PublishRequest request)
     {
+        var (context, publisher, admission, options, cancellationToken) = request;
         var limits = options.Value;
         var mediaType = MediaType(context.Request);
         var binary = IsBinaryMode(context.Request, mediaType);
         if (!binary && mediaType is not (CloudEventsJson or "application/json"))
         {
-            return Problems.UnsupportedMediaType($"Send the event as {CloudEventsJson}, or in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body).");
+            return new JsonBodyProblem(Problems.UnsupportedMediaType($"Send the event as {CloudEventsJson}, or in binary mode (its attributes as ce- headers, ce-specversion among them; the data as the body)."));
         }
 
         if (context.Request.ContentLength > limits.MaxEventBytes)
         {
-            return Problems.TooLarge($"An event may be at most {limits.MaxEventBytes} bytes.");
+            return new JsonBodyProblem(Problems.TooLarge($"An event may be at most {limits.MaxEventBytes} bytes."));
         }
 
         using var reservation = admission.TryEnter(context.Request.ContentLength ?? limits.MaxEventBytes);
@@ -182,17 +162,25 @@ internal static class PublishEndpoints
         };
     }
 
+    /// <summary>What both publish handlers take: the request and the publishing services, bound by the framework.</summary>
+    internal sealed record PublishRequest(
+        HttpContext Context,
+        PublishService Publisher,
+        PublishAdmission Admission,
+        IOptions<PublishingOptions> Options,
+        CancellationToken CancellationToken);
+
     /// <summary>
     /// The body as one JSON document: read within <paramref name="maxBytes"/> (413 with <paramref name="tooLarge"/> beyond),
     /// a binary-mode event first turned into the structured event it stands for; or the answer instead.
     /// </summary>
-    private static async Task<(JsonDocument? Document, IResult? Problem)> ReadDocumentAsync(
+    private static async Task<(JsonDocument? Document, JsonBodyProblem? Problem)> ReadDocumentAsync(
         HttpRequest request, bool binary, int maxBytes, string tooLarge, int maxEventBytes, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync(request, maxBytes, cancellationToken);
         if (body is null)
         {
-            return (null, Problems.TooLarge(tooLarge));
+            return (null, new JsonBodyProblem(Problems.TooLarge(tooLarge)));
         }
 
         if (binary)
@@ -206,7 +194,7 @@ internal static class PublishEndpoints
         }
 
         var document = JsonBody.Parse(body.Value, out var jsonProblem);
-        return document is null ? (null, Invalid(jsonProblem!.Field, jsonProblem.Message)) : (document, null);
+        return document is null ? (null, new JsonBodyProblem(Invalid(jsonProblem!.Field, jsonProblem.Message))) : (document, null);
     }
 
     /// <summary>
@@ -220,20 +208,20 @@ internal static class PublishEndpoints
     /// The structured-mode JSON a binary-mode request stands for, checked from then on as if it had been sent so; or the
     /// answer instead: 400 naming the attribute, 413 when the event as stored (binary data in base64) exceeds the limit.
     /// </summary>
-    private static byte[]? FromBinaryMode(HttpRequest request, ReadOnlyMemory<byte> body, int maxEventBytes, out IResult? problem)
+    private static byte[]? FromBinaryMode(HttpRequest request, ReadOnlyMemory<byte> body, int maxEventBytes, out JsonBodyProblem? problem)
     {
         var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         var headers = request.Headers.Select(h => KeyValuePair.Create(h.Key, (IReadOnlyList<string>)[.. h.Value.OfType<string>()]));
         var structured = BinaryModeEvent.ToStructured(headers, request.ContentType, body, errors);
         if (structured is null)
         {
-            problem = Invalid(errors);
+            problem = new JsonBodyProblem(Invalid(errors));
             return null;
         }
 
         if (structured.Length > maxEventBytes)
         {
-            problem = Problems.TooLarge($"An event may be at most {maxEventBytes} bytes as stored (in structured mode, binary data in base64); this one is {structured.Length}.");
+            problem = new JsonBodyProblem(Problems.TooLarge($"An event may be at most {maxEventBytes} bytes as stored (in structured mode, binary data in base64); this one is {structured.Length}."));
             return null;
         }
 
@@ -251,13 +239,12 @@ internal static class PublishEndpoints
 
 
     /// <summary>503 with Retry-After: the bytes in flight are at <see cref="PublishingOptions.MaxBytesInFlight"/>; nothing was read or stored.</summary>
-    private static ProblemHttpResult Busy(HttpContext context)
+    private static ProblemResult<ServiceUnavailable503> Busy(HttpContext context)
     {
         context.Response.Headers.RetryAfter = "1";
-        return TypedResults.Problem(
+        return Problems.Unavailable(
             "The service is taking in as much as it can hold right now (Publishing:MaxBytesInFlight); nothing of this request was stored. Try again after Retry-After seconds.",
-            statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "Too busy");
+            "Too busy");
     }
 
 }

@@ -8,6 +8,7 @@ internal static class PublishingExtensions
     {
         builder.Services.AddOptions<PublishingOptions>().BindConfiguration("Publishing").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RelayOptions>().BindConfiguration("Publishing:Relay").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<EventWriterOptions>().BindConfiguration("Publishing:Writer").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PublishAdmission>();
         builder.Services.AddSingleton<PublishService>();
         builder.Services.AddEventStorage();

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Altinn.Events.Api.Endpoints;
 using Altinn.Events.Api.Identity;
 using Altinn.Events.Api.Limits;
@@ -28,6 +27,7 @@ internal static class QueryEndpoints
             .WithTags("Query")
             .WithSummary("Events of a resource, from a cursor")
             .WithDescription("Parameters: resource (required), after (an event id) | cursor (from a 'next' link) | from, to, subject, type (repeatable), size (default 50, at most 1000); header Altinn-AlternativeSubject (not with subject). Only events the caller may 'subscribe' to are returned: without subject, those of every party it may subscribe to for the resource. " + NextLinks)
+            .ProducesProblem(StatusCodes.Status403Forbidden) // the Subscribe policy
             .AnswersWithEventPages();
 
         api.MapGet("/app/{org}/{app}", GetAppEventsAsync)
@@ -44,22 +44,20 @@ internal static class QueryEndpoints
             .WithTags("Query")
             .WithSummary("App events about one party, or every party, for those who may read them")
             .WithDescription("Parameters: after (an event id) | cursor (from a 'next' link) | from, to, party | unit | header person (at most one of them; none: every party the caller holds rights for), type (repeatable), source (% and _ are wildcards), size. Only events the caller may 'read' are returned. " + NextLinks)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .AnswersWithEventPages();
         return api;
     }
 
     /// <summary>
-    /// What every query answers: a page of CloudEvents as stored (a JSON array, written as the stored text), 400 naming
-    /// the parameter, 401, 403; and the query rate limit.
+    /// What every query answers besides its handler's results (a page of events, 400 naming the parameter): 401, and the
+    /// query rate limit.
     /// </summary>
     private static RouteHandlerBuilder AnswersWithEventPages(this RouteHandlerBuilder route) => route
-        .Produces<JsonElement[]>(StatusCodes.Status200OK, "application/json")
-        .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status403Forbidden)
         .WithRateLimit(RateLimitPolicies.Queries);
 
-    private static async Task<IResult> GetEventsAsync(HttpContext context, EventQueryService queries, PublicLinks links, CancellationToken cancellationToken)
+    private static async Task<Results<EventPageResult, ValidationProblem>> GetEventsAsync(HttpContext context, EventQueryService queries, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -119,7 +117,7 @@ internal static class QueryEndpoints
         return Page(context, page, links);
     }
 
-    private static async Task<IResult> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
+    private static async Task<Results<EventPageResult, ValidationProblem, ProblemResult<Forbidden403>>> GetAppEventsAsync(string org, string app, HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
     {
         var caller = context.RequireCaller();
         if (AppOwner.Refusal(caller, org, app, "others use /app/party") is { } refusal)
@@ -155,7 +153,7 @@ internal static class QueryEndpoints
         return Page(context, page, links);
     }
 
-    private static async Task<IResult> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, IAuthorizedParties authorizedParties, PublicLinks links, CancellationToken cancellationToken)
+    private static async Task<Results<EventPageResult, ValidationProblem>> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, IAuthorizedParties authorizedParties, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -246,7 +244,7 @@ internal static class QueryEndpoints
         return null;
     }
 
-    private static IResult Page(HttpContext context, QueryPage page, PublicLinks links)
+    private static EventPageResult Page(HttpContext context, QueryPage page, PublicLinks links)
     {
         if (page.Next is { } next)
         {
@@ -265,10 +263,10 @@ internal static class QueryEndpoints
             body.Append(page.Events[i].CloudEvent);
         }
 
-        return TypedResults.Text(body.Append(']').ToString(), "application/json", Encoding.UTF8);
+        return new EventPageResult(body.Append(']').ToString());
     }
 
-    private static IResult Empty() => TypedResults.Text("[]", "application/json", Encoding.UTF8);
+    private static EventPageResult Empty() => new("[]");
 
     private static ValidationProblem Invalid(Dictionary<string, string[]> errors) => Problems.Invalid(errors, "The query is not valid.");
 }

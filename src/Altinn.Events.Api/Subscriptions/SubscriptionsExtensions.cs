@@ -1,3 +1,4 @@
+using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Subscriptions;
 
@@ -11,6 +12,7 @@ internal static class SubscriptionsExtensions
     /// </summary>
     public static IHostApplicationBuilder AddSubscriptions(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSubscriptionOptions();
         builder.Services.AddWebhookClient();
         builder.Services.AddSubscriptionStore();
         builder.Services.AddScoped<SubscriptionService>();

@@ -5,7 +5,6 @@ using System.Text;
 using Altinn.Events.Core.Subscriptions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -201,7 +200,9 @@ public static class WebhookClientExtensions
 {
     /// <summary>
     /// The <see cref="WebhookClient"/>, its HttpClient (<c>webhooks</c>) and the <see cref="IHostAddressResolver"/>;
-    /// reads <c>Subscriptions:AllowHttpLoopback</c>. Shared by the API, the validation stage and the outbound stage.
+    /// consumes <see cref="SubscriptionOptions"/> (<c>AllowHttpLoopback</c>, <c>AllowedPorts</c>), which the feature that
+    /// uses it binds (<see cref="SubscriptionOptionsExtensions.AddSubscriptionOptions"/>). Shared by the API, the
+    /// validation stage and the outbound stage.
     /// </summary>
     public static IServiceCollection AddWebhookClient(this IServiceCollection services)
     {
@@ -212,21 +213,6 @@ public static class WebhookClientExtensions
             return services;
         }
 
-        services.AddOptions<SubscriptionOptions>()
-            .BindConfiguration(SubscriptionOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate<IHostEnvironment>(
-                (o, environment) => !o.AllowHttpLoopback || !environment.IsProduction(),
-                "Subscriptions:AllowHttpLoopback must be false in Production: webhooks there are https to public addresses only.")
-            .PostConfigure<IHostEnvironment>((o, environment) =>
-            {
-                // Production pushes to the https port only, unless ports are configured.
-                if (o.AllowedPorts.Count == 0 && environment.IsProduction())
-                {
-                    o.AllowedPorts.Add(443);
-                }
-            })
-            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IHostAddressResolver, DnsHostAddressResolver>();
         services.TryAddSingleton<WebhookClient>();

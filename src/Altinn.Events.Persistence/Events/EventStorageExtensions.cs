@@ -5,17 +5,27 @@ namespace Altinn.Events.Persistence.Events;
 
 public static class EventStorageExtensions
 {
-    /// <summary>The group-commit writer, the outbox, and partition maintenance (creation ahead, retention).</summary>
+    /// <summary>
+    /// The group-commit writer, the outbox and the reader. The writer reads <see cref="EventWriterOptions"/>, which the
+    /// publishing feature that runs it binds.
+    /// </summary>
     public static IServiceCollection AddEventStorage(this IServiceCollection services)
     {
-        services.AddOptions<EventWriterOptions>().BindConfiguration("Publishing:Writer").ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RetentionOptions>().BindConfiguration("Retention").ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<IOutboxSignal, OutboxSignal>();
         services.TryAddSingleton<GroupCommitEventWriter>();
         services.TryAddSingleton<IEventWriter>(sp => sp.GetRequiredService<GroupCommitEventWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommitEventWriter>());
         services.TryAddSingleton<Outbox>();
         services.TryAddSingleton<EventReader>();
+        return services;
+    }
+
+    /// <summary>
+    /// Partition maintenance (creating the coming days' partitions, dropping expired ones) on a timer. It reads
+    /// <see cref="RetentionOptions"/>, which the host's retention feature binds.
+    /// </summary>
+    public static IServiceCollection AddPartitionMaintenance(this IServiceCollection services)
+    {
         services.TryAddSingleton<PartitionMaintenance>();
         services.AddHostedService<PartitionMaintenanceService>();
         return services;

@@ -1,6 +1,7 @@
 using Altinn.Events.Authorization;
 using Altinn.Events.Messaging;
 using Altinn.Events.Persistence.Matching;
+using Altinn.Events.Persistence.Register;
 
 namespace Altinn.Events.Stages.Inbound;
 
@@ -12,6 +13,7 @@ internal static class InboundExtensions
         builder.Services.AddOptions<InboundOptions>().BindConfiguration(InboundOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddMatchingStorage();
         builder.AddEventsAuthorization();
+        builder.Services.AddLocalRegister();
 
         builder.Services.AddQueueFunction<InboundFunction>("inbound", q => q.InboundQueue);
         return builder;

@@ -1,7 +1,9 @@
 using Altinn.Events.Authorization;
+using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Delivery;
+using Altinn.Events.Persistence.Register;
 
 namespace Altinn.Events.Stages.Outbound;
 
@@ -14,8 +16,10 @@ internal static class OutboundExtensions
     public static IHostApplicationBuilder AddOutboundStage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSubscriptionOptions();
         builder.Services.AddWebhookClient();
         builder.AddEventsAuthorization();
+        builder.Services.AddLocalRegister();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<DeliveryStore>();
         builder.Services.AddSingleton<DeliveredBatcher>();

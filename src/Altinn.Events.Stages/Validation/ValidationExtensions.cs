@@ -1,3 +1,4 @@
+using Altinn.Events.Core.Subscriptions;
 using Altinn.Events.Messaging;
 using Altinn.Events.Messaging.Webhooks;
 using Altinn.Events.Persistence.Subscriptions;
@@ -10,6 +11,7 @@ internal static class ValidationExtensions
     public static IHostApplicationBuilder AddValidationStage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ValidationOptions>().BindConfiguration(ValidationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSubscriptionOptions();
         builder.Services.AddWebhookClient();
         builder.Services.AddSubscriptionStore();
         builder.Services.AddQueueFunction<ValidationFunction>("validation", q => q.ValidationQueue);

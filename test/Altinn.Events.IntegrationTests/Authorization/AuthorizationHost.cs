@@ -1,4 +1,5 @@
 using Altinn.Events.Authorization;
+using Altinn.Events.Persistence.Register;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,6 +22,7 @@ public static class AuthorizationHost
         }
 
         builder.AddEventsAuthorization();
+        builder.Services.AddLocalRegister();
         configure?.Invoke(builder.Services);
         return builder.Build();
     }

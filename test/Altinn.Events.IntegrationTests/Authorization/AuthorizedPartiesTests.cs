@@ -5,7 +5,9 @@ using Altinn.Events.Authorization;
 using Altinn.Events.Authorization.Register;
 using Altinn.Events.Core.Authorization;
 using Altinn.Events.IntegrationTests.Infrastructure;
+using Altinn.Events.Persistence.Register;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -105,6 +107,36 @@ public sealed class RemoteAuthorizedPartiesTests
         using var embedded = AuthorizationHost.Build(new Dictionary<string, string?>(), dataSource);
         Assert.IsType<HttpAuthorizedParties>(remote.Services.GetRequiredService<IAuthorizedParties>());
         Assert.IsType<PostgresAuthorizedParties>(embedded.Services.GetRequiredService<IAuthorizedParties>());
+    }
+
+    [Fact]
+    public void RemoteRegisterMode_WinsOverTheLocalTables_RegisteredBeforeIt()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
+        builder.Configuration["Register:Mode"] = "Remote";
+        builder.Configuration["Register:BaseUrl"] = "https://platform.example/register/api/v1";
+        builder.Services.AddLocalRegister();
+        builder.AddEventsAuthorization();
+        using var host = builder.Build();
+
+        Assert.IsType<HttpAuthorizedParties>(host.Services.GetRequiredService<IAuthorizedParties>());
+    }
+
+    [Fact]
+    public async Task EmbeddedModes_WithoutTheLocalTables_FailAtStartNamingThem()
+    {
+        using var host = AuthorizationHost.Build(new Dictionary<string, string?>(), configure: services =>
+        {
+            services.RemoveAll<IRoleStore>();
+            services.RemoveAll<Altinn.Events.Core.Register.IPartyRegister>();
+            services.RemoveAll<IAuthorizedParties>();
+        });
+
+        // Both modes are embedded: each names what it misses (the start-up validator aggregates them).
+        var error = await Assert.ThrowsAsync<AggregateException>(() => host.StartAsync());
+
+        Assert.Contains("Authorization:Pdp:Mode Embedded reads roles from an IRoleStore", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Register:Mode Embedded reads the local tables through IPartyRegister and IAuthorizedParties", error.Message, StringComparison.Ordinal);
     }
 
     private HttpAuthorizedParties Create(int cacheSeconds) => new(

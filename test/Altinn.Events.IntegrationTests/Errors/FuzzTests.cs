@@ -83,7 +83,8 @@ public sealed class FuzzTests(SubscriptionsApiFixture api, ITestOutputHelper out
         if (count >= 1000)
         {
             // The newer inputs were reached with valid requests too, not only refused at the door.
-            foreach (var kind in new[] { "POST binary /events/api/v1/events", "POST binary /events/api/v1/app", "PATCH /events/api/v1/subscriptions/{}", "GET /events/api/v1/subscriptions/{}/deliveries/hourly" })
+            foreach (var kind in new[] { "POST binary /events/api/v1/events", "POST binary /events/api/v1/app", "PATCH /events/api/v1/subscriptions/{}", "GET /events/api/v1/subscriptions/{}/deliveries/hourly",
+                "GET /events/api/v1/analytics/app/{}/{}", "GET /events/api/v1/analytics/resources/{}" })
             {
                 Assert.True(accepted.GetValueOrDefault(kind) > 0, $"no accepted {kind}\n{summary}");
             }
@@ -278,7 +279,7 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
 
     private (string Kind, Template Template) Choose()
     {
-        var template = random.Next(21) switch
+        var template = random.Next(23) switch
         {
             0 or 1 => PublishEvent(),
             2 => PublishBatch(),
@@ -295,6 +296,8 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
             15 or 16 => PublishBinary(),
             17 or 18 => PatchSubscription(),
             19 => SubscriberTools(),
+            20 => AppAnalytics(),
+            21 => ResourceAnalytics(),
             _ => QueryEvents(),
         };
 
@@ -441,6 +444,15 @@ internal sealed class Fuzzer(Random random, FuzzTargets targets)
     [
         ("after", PickEventId()), ("party", "50001"), ("type", "app.instance.created"), ("source", "https://ttd.apps.altinn.no/ttd/%"), ("size", "20"),
     ], null, Token("user"), null, random.Next(4) == 0 ? [("person", "01017012345")] : []);
+
+    private Template AppAnalytics() => new(HttpMethod.Get, Base + "/analytics/app/{ttd}/{apps-test}", AnalyticsRange(), null, Token("org"), null, []);
+
+    private Template ResourceAnalytics() => new(HttpMethod.Get, Base + "/analytics/resources/{urn:altinn:resource:ttd-events-test}", AnalyticsRange(), null, Token("org"), null, []);
+
+    /// <summary>A valid range of the analytics endpoints: a day by the hour, or a week by the day.</summary>
+    private List<(string Name, string Value)> AnalyticsRange() => random.Next(2) == 0
+        ? [("from", "2026-01-01T00:00:00Z"), ("to", "2026-01-02T00:00:00+01:00"), ("interval", "hour")]
+        : [("from", "2026-01-01T00:00:00Z"), ("to", "2026-01-08T00:00:00Z"), ("interval", "day")];
 
     private Template CreateSubscription() => new(HttpMethod.Post, Base + "/subscriptions", [],
     [

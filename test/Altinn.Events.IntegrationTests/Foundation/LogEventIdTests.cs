@@ -12,6 +12,9 @@ public sealed class LogEventIdTests
     private static readonly string[] Projects =
     [
         "Altinn.Events.Api", "Altinn.Events.Stages", "Altinn.Events.Messaging", "Altinn.Events.Persistence", "Altinn.Events.Authorization",
+
+        // They log in a consumer's process, beside each other (the sample uses the client).
+        "Altinn.Events.Client.AspNetCore", "Altinn.Events.Sample",
     ];
 
     [Fact]

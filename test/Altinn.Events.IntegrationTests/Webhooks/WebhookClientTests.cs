@@ -83,6 +83,7 @@ public sealed class WebhookClientTests
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Subscriptions:AllowHttpLoopback"] = allowLoopback ? "true" : "false" });
+        builder.Services.AddSubscriptionOptions();
         builder.Services.AddWebhookClient();
         builder.Services.Replace(ServiceDescriptor.Singleton<IHostAddressResolver>(new TableResolver(new() { ["public.example"] = [IPAddress.Parse("93.184.215.14")] })));
         return builder.Build();

@@ -1,16 +1,10 @@
+using Altinn.Events.Core.Authorization;
 using Dapper;
 using Npgsql;
 
-namespace Altinn.Events.Authorization.Embedded;
+namespace Altinn.Events.Persistence.Register;
 
 /// <summary>The role codes subjects hold for parties, from the local <c>party_roles</c> table.</summary>
-internal interface IRoleStore
-{
-    /// <summary>The role codes of each (subject, party) pair asked for, in one query; pairs without roles are left out.</summary>
-    Task<IReadOnlyDictionary<(string Subject, int PartyId), IReadOnlyList<string>>> GetRolesAsync(
-        IReadOnlyCollection<(string Subject, int PartyId)> pairs, CancellationToken cancellationToken);
-}
-
 internal sealed class PostgresRoleStore(NpgsqlDataSource dataSource) : IRoleStore
 {
     private const string RolesSql = """

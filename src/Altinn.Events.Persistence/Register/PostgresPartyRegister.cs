@@ -2,7 +2,7 @@ using Altinn.Events.Core.Register;
 using Dapper;
 using Npgsql;
 
-namespace Altinn.Events.Authorization.Register;
+namespace Altinn.Events.Persistence.Register;
 
 /// <summary>The party register over the local <c>parties</c> table: one query per call, whatever the batch size.</summary>
 internal sealed class PostgresPartyRegister(NpgsqlDataSource dataSource) : IPartyRegister

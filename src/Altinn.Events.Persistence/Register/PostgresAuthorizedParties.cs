@@ -2,7 +2,7 @@ using Altinn.Events.Core.Authorization;
 using Dapper;
 using Npgsql;
 
-namespace Altinn.Events.Authorization.Register;
+namespace Altinn.Events.Persistence.Register;
 
 /// <summary>
 /// Who holds rights for which party, from the local <c>party_roles</c> table the embedded PDP decides on: read fresh on
