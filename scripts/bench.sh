@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (issue 9): starts its own PostgreSQL (durable default settings) and Azurite on free ports under
 # .data/bench-*, migrates, creates the queues, generates the stored data, starts the built API and stage host as
-# separate processes, waits until the API's analytics roll-up has caught up with the generated store, runs
-# tools/Altinn.Events.Benchmarks (baselines and scenarios S1-S9; S4 waits for what S1 left to be matched and rolled up), stops everything and
+# separate processes, runs tools/Altinn.Events.Benchmarks (baselines and scenarios S1-S9; it first waits for the API's
+# analytics roll-up of the generated store, and S4 for what S1 left to be matched and rolled up), stops everything and
 # deletes the data. Not part of the test command, except `--smoke`.
 #
 #   scripts/bench.sh            full run: 10 000 000 events, 1 000 000 subscriptions, 3 runs per figure -> docs/benchmarks.md
