@@ -40,8 +40,8 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
         }
 
         var watch = Stopwatch.StartNew();
-        var target = await ScalarAsync(connection, "SELECT coalesce(max(seq), 0) FROM events", cancellationToken);
-        var events = await ScalarAsync(connection, "SELECT count(*) FROM events", cancellationToken);
+        var target = await Quiet.ScalarAsync(connection, "SELECT coalesce(max(seq), 0) FROM events", cancellationToken);
+        var events = await Quiet.ScalarAsync(connection, "SELECT count(*) FROM events", cancellationToken);
         await WaitCaughtUpAsync(connection, target, TimeSpan.FromHours(2), cancellationToken);
         return new CatchUp(events, watch.Elapsed.TotalSeconds);
     }
@@ -67,8 +67,8 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
         await connection.OpenAsync(cancellationToken);
         var resource = $"urn:altinn:resource:app_{settings.QueryOrg}_{settings.QueryApp}";
         async Task<long> CountAsync(string table) =>
-            await ScalarAsync(connection, $"SELECT count(*) FROM {table} WHERE resource = '{resource}'", cancellationToken);
-        return (await CountAsync("analytics_event_hours"), await CountAsync("analytics_app_days"), await CountAsync("analytics_durations"), await ScalarAsync(connection, "SELECT count(*) FROM analytics_instances", cancellationToken));
+            await Quiet.ScalarAsync(connection, $"SELECT count(*) FROM {table} WHERE resource = '{resource}'", cancellationToken);
+        return (await CountAsync("analytics_event_hours"), await CountAsync("analytics_app_days"), await CountAsync("analytics_durations"), await Quiet.ScalarAsync(connection, "SELECT count(*) FROM analytics_instances", cancellationToken));
     }
 
     /// <summary>
@@ -82,7 +82,7 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
         Scenarios.PublishResult? paused = null, running = null;
         foreach (var pause in run % 2 == 1 ? new[] { true, false } : [false, true])
         {
-            await WaitCaughtUpAsync(control, await ScalarAsync(control, "SELECT coalesce(max(seq), 0) FROM events", cancellationToken), TimeSpan.FromMinutes(10), cancellationToken);
+            await WaitCaughtUpAsync(control, await Quiet.ScalarAsync(control, "SELECT coalesce(max(seq), 0) FROM events", cancellationToken), TimeSpan.FromMinutes(10), cancellationToken);
             if (!pause)
             {
                 running = await scenarios.PublishAsync(900 + run, concurrency, cancellationToken);
@@ -108,7 +108,7 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
     private static async Task WaitCaughtUpAsync(NpgsqlConnection connection, long target, TimeSpan limit, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        while (await ScalarAsync(connection, "SELECT seq FROM analytics_cursor WHERE name = 'rollup'", cancellationToken) < target)
+        while (await Quiet.ScalarAsync(connection, "SELECT seq FROM analytics_cursor WHERE name = 'rollup'", cancellationToken) < target)
         {
             if (watch.Elapsed > limit)
             {
@@ -123,11 +123,5 @@ internal sealed class AnalyticsBench(BenchSettings settings, HttpClient client, 
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 }

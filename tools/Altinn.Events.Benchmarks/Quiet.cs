@@ -36,7 +36,8 @@ internal static class Quiet
         return watch.Elapsed;
     }
 
-    private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    /// <summary>One number from PostgreSQL (no command timeout: some of the bench's counts scan large tables).</summary>
+    internal static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
