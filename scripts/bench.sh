@@ -128,7 +128,7 @@ else
   sub_seconds=$((SECONDS - gen_start))
   "${CLI[@]}" generate events --count "$BENCH_EVENTS" --days "$BENCH_DAYS" "${S9_EVENTS[@]}"
   event_seconds=$((SECONDS - gen_start - sub_seconds))
-  GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then ANALYZE)"
+  GEN_NOTE="data generation: $BENCH_SUBSCRIPTIONS subscriptions in ${sub_seconds} s, $BENCH_EVENTS events over $BENCH_DAYS days in ${event_seconds} s (binary COPY, indexes maintained, then VACUUM (ANALYZE))"
 fi
 
 # Benchmark policies. No product policy covers the generated apps, so the run gets its own policy folder: the product

@@ -34,6 +34,15 @@ public static class PersistenceExtensions
                 builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
             }
 
+            // A connection goes back to the pool holding no session state: nothing here sets a session setting, holds a
+            // session advisory lock past its use (the migration lock is released in its finally) or listens, except the
+            // wake-up connection, which ends its LISTEN before it lets go. So the reset the pool otherwise prepends to a
+            // connection's next use (five statements on the server per checkout, two checkouts for a query page) is left out.
+            if (!builder.ConnectionStringBuilder.ContainsKey("No Reset On Close"))
+            {
+                builder.ConnectionStringBuilder.NoResetOnClose = true;
+            }
+
             builder.UseLoggerFactory(sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>());
             return builder.Build();
         });

@@ -83,6 +83,7 @@ internal static class ClosedLoop
     public static async Task<Result> RunAsync(int concurrency, TimeSpan warmup, TimeSpan duration, Func<long, CancellationToken, Task<bool>> operation, CancellationToken cancellationToken)
     {
         var latencies = new Latencies();
+        var trace = LatencyTrace.Start();
         long completed = 0, errors = 0, sequence = 0;
         string? firstError = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -116,6 +117,7 @@ internal static class ClosedLoop
                 {
                     Interlocked.Increment(ref completed);
                     latencies.Add((finished - started).TotalMilliseconds);
+                    trace?.Add(started, finished);
                 }
                 else
                 {
@@ -125,6 +127,47 @@ internal static class ClosedLoop
         }
 
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(WorkerAsync, cancellationToken)));
+        trace?.Write();
         return new Result(completed / duration.TotalSeconds, latencies, errors, firstError);
+    }
+}
+
+/// <summary>
+/// With <c>BENCH_LATENCY_LOG</c> set to a folder, each closed loop writes its measured operations there
+/// (<c>loop-{n}.csv</c>: start and end in ms since the loop began, both wall-clock milliseconds of the Unix epoch at the
+/// start for lining them up with other logs), to see when in a run the slow ones happen.
+/// </summary>
+internal sealed class LatencyTrace
+{
+    private static int _loops;
+    private readonly string _path;
+    private readonly long _epochMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(double Start, double End)> _samples = new();
+
+    private LatencyTrace(string path) => _path = path;
+
+    public static LatencyTrace? Start()
+    {
+        var folder = Environment.GetEnvironmentVariable("BENCH_LATENCY_LOG");
+        if (string.IsNullOrEmpty(folder))
+        {
+            return null;
+        }
+
+        Directory.CreateDirectory(folder);
+        return new LatencyTrace(Path.Combine(folder, $"loop-{Interlocked.Increment(ref _loops)}.csv"));
+    }
+
+    public void Add(TimeSpan started, TimeSpan finished) => _samples.Enqueue((started.TotalMilliseconds, finished.TotalMilliseconds));
+
+    public void Write()
+    {
+        using var writer = new StreamWriter(_path);
+        writer.WriteLine($"# epoch_ms={_epochMs}");
+        writer.WriteLine("start_ms,end_ms");
+        foreach (var (start, end) in _samples.OrderBy(s => s.Start))
+        {
+            writer.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{start:F3},{end:F3}"));
+        }
     }
 }

@@ -127,6 +127,7 @@ internal sealed class DeliveryService(
             settings.MaxScanned,
             settings.MaxEvents,
             (chunk, ct) => VisibleAsync(subscription, matching, chunk, ct),
+            withPayloads: false,
             cancellationToken);
         var selected = page.Kept;
         var (next, _) = PageCursor.Next(page.Scan, settings.MaxScanned);

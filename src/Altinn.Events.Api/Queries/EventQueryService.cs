@@ -90,6 +90,7 @@ internal sealed class EventQueryService(EventReader reader, IAuthorizationDecide
                     visible = Kept(candidates, allowed);
                     return Kept(chunk, allowed);
                 },
+                withPayloads: true,
                 cancellationToken);
             if (candidates.Count == 0)
             {
@@ -118,12 +119,25 @@ internal sealed class EventQueryService(EventReader reader, IAuthorizationDecide
         }
 
         page ??= await reader.ScanAsync(
-            filter, start, upper, budget, request.Size, (chunk, ct) => PermittedAsync(caller, action, chunk, ct), cancellationToken);
+            filter, start, upper, budget, request.Size, (chunk, ct) => PermittedAsync(caller, action, chunk, ct), withPayloads: true, cancellationToken);
         var (next, hasNext) = PageCursor.Next(page.Scan, budget);
-        var payloads = await reader.LoadPayloadsAsync(page.Kept, cancellationToken);
 
-        // An event that expired between the scan and the read is left out; the cursor is the same either way.
+        // Most pages fill from the scan's first chunk, which brought its payloads; the rest are read in one query. An
+        // event that expired between the scan and that read is left out; the cursor is the same either way.
+        var missing = page.Kept.Where(e => !page.Payloads.ContainsKey(e.Seq)).ToList();
+        var payloads = missing.Count == 0 ? page.Payloads : await WithRestAsync(page.Payloads, missing, cancellationToken);
         return new QueryPage([.. page.Kept.Where(e => payloads.ContainsKey(e.Seq)).Select(e => (e, payloads[e.Seq]))], hasNext ? next : null);
+    }
+
+    private async Task<IReadOnlyDictionary<long, string>> WithRestAsync(IReadOnlyDictionary<long, string> read, IReadOnlyList<ScannedEvent> missing, CancellationToken cancellationToken)
+    {
+        var all = new Dictionary<long, string>(read);
+        foreach (var (seq, cloudEvent) in await reader.LoadPayloadsAsync(missing, cancellationToken))
+        {
+            all[seq] = cloudEvent;
+        }
+
+        return all;
     }
 
     // Where an after id that names no event the caller may see starts: as one that is not stored.

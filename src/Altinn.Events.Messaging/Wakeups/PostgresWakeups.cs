@@ -100,24 +100,33 @@ internal sealed partial class PostgresWakeupListener(NpgsqlDataSource dataSource
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => wakeups.Wake(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresQueueAnnouncer.Channel}", connection))
+                try
                 {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                Interlocked.Increment(ref _connects);
-                backoff = TimeSpan.FromMilliseconds(500);
-                wakeups.WakeAll();
-                LogListening(logger);
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    if (!await connection.WaitAsync(LivenessCheck, stoppingToken))
+                    connection.Notification += (_, e) => wakeups.Wake(e.Payload);
+                    await using (var listen = new NpgsqlCommand($"LISTEN {PostgresQueueAnnouncer.Channel}", connection))
                     {
-                        // Quiet for a while: make sure the connection is still alive rather than silently gone.
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(stoppingToken);
+                        await listen.ExecuteNonQueryAsync(stoppingToken);
                     }
+
+                    Interlocked.Increment(ref _connects);
+                    backoff = TimeSpan.FromMilliseconds(500);
+                    wakeups.WakeAll();
+                    LogListening(logger);
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        if (!await connection.WaitAsync(LivenessCheck, stoppingToken))
+                        {
+                            // Quiet for a while: make sure the connection is still alive rather than silently gone.
+                            await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                            await ping.ExecuteScalarAsync(stoppingToken);
+                        }
+                    }
+                }
+                finally
+                {
+                    // The pool resets no session state (PersistenceExtensions): a connection that is still open goes back
+                    // listening to nothing.
+                    await UnlistenAsync(connection);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -130,6 +139,24 @@ internal sealed partial class PostgresWakeupListener(NpgsqlDataSource dataSource
                 await Task.Delay(backoff, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
+        }
+    }
+
+    private static async Task UnlistenAsync(NpgsqlConnection connection)
+    {
+        if (connection.FullState != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection) { CommandTimeout = 5 };
+            await unlisten.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // Broken after all: the pool does not hand out a broken connection again.
         }
     }
 

@@ -57,7 +57,14 @@ public sealed record ScannedEvent(long Seq, DateTimeOffset Registered, string Id
 public delegate Task<IReadOnlyList<ScannedEvent>> ScanFilter(IReadOnlyList<ScannedEvent> chunk, CancellationToken cancellationToken);
 
 /// <summary>A page of a bounded scan: the events kept, and what the scan saw (for <see cref="PageCursor"/>).</summary>
-public sealed record ScannedPage(IReadOnlyList<ScannedEvent> Kept, PageScan Scan);
+/// <param name="Kept">The events kept, ascending by sequence.</param>
+/// <param name="Scan">What the scan saw.</param>
+/// <param name="Payloads">
+/// The stored CloudEvents the scan read with its rows, by sequence number: those of the first chunk when the scan was asked
+/// for them (<see cref="EventReader.ScanAsync"/>), so a page that fills from its first chunk needs no second read; empty
+/// otherwise. Kept events from later chunks are not in it.
+/// </param>
+public sealed record ScannedPage(IReadOnlyList<ScannedEvent> Kept, PageScan Scan, IReadOnlyDictionary<long, string> Payloads);
 
 /// <summary>An event with the columns matching needs.</summary>
 public sealed record EventForMatching(long Seq, DateTime Registered, string Id, string Source, string Resource, string Type, string? Subject, string? AlternativeSubject, int? PartyId)
@@ -83,6 +90,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// same budget.
     /// </summary>
     public const int MaxPartyProbes = 64;
+
+    /// <summary>Largest first chunk of a scan that reads its rows' payloads with it (<see cref="ScanAsync"/>).</summary>
+    public const int MaxPayloadChunk = 100;
 
     private const string OldestSql = "SELECT seq, registered FROM events ORDER BY seq LIMIT 1";
 
@@ -113,6 +123,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     // since events commit in sequence order), and up to @limit rows of the scan column {0} after the position. Every row
     // comes back with the head and how many rows were scanned; the filters ({1}) choose which rows come back at all.
     // The position is @afterSeq with floor @floor.
+    // {2}: ", s.cloudevent AS CloudEvent" where the rows ({0}) carry their payloads, or nothing.
     private const string ScanSql = """
         WITH head AS MATERIALIZED (
             SELECT seq, registered FROM events WHERE registered >= @floor ORDER BY seq DESC LIMIT 1
@@ -122,7 +133,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         SELECT h.seq AS HeadSeq, h.registered AS HeadRegistered,
                (SELECT count(*) FROM scanned)::int AS Examined, (SELECT max(seq) FROM scanned) AS LastExamined,
                s.seq AS Seq, s.registered AS Registered, s.id AS Id, s.resource AS Resource, s.source AS Source, s.type AS Type,
-               s.subject AS Subject, s.party_id AS PartyId
+               s.subject AS Subject, s.party_id AS PartyId{2}
         FROM (SELECT 1) one
         LEFT JOIN head h ON true
         LEFT JOIN (SELECT * FROM scanned WHERE true{1}) s ON true
@@ -163,8 +174,9 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     // is not a bound here: bounded by a subquery, the planner guessed a few rows and read every partition's rows after
     // the position to sort them (the whole store's tail on a walk of its sequence), where a merge of the partitions'
     // indexes reads only the rows it returns.
+    // {3}: ", cloudevent" for a chunk read with its payloads, or nothing.
     private const string ScannedSql = """
-        SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
+        SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id{3}
         FROM events
         WHERE {0}seq > {1} AND seq <= @upper AND registered >= {2}
         ORDER BY seq LIMIT @limit
@@ -173,7 +185,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     // The rows of several parties (@key), each walked by its index from the position and merged in sequence order.
     private const string ScannedPartiesSql = """
         SELECT u.* FROM unnest(@key::integer[]) AS p(pid) CROSS JOIN LATERAL (
-            SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id
+            SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id{3}
             FROM events
             WHERE party_id = p.pid AND seq > {1} AND seq <= @upper AND registered >= {2}
             ORDER BY seq LIMIT @limit) u
@@ -209,7 +221,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// guessed a few and sorted every partition's tail).
     /// </summary>
     public async Task<(IReadOnlyList<ScannedEvent> Candidates, ScannedPage? Page)> ScanAfterIdAsync(
-        string id, EventFilter scope, EventFilter filter, long upper, int budget, int want, Func<IReadOnlyList<ScannedEvent>, ScanFilter> keep, CancellationToken cancellationToken)
+        string id, EventFilter scope, EventFilter filter, long upper, int budget, int want, Func<IReadOnlyList<ScannedEvent>, ScanFilter> keep, bool withPayloads, CancellationToken cancellationToken)
     {
         var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), candidateLimit = MaxAfterCandidates };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -220,7 +232,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             return (candidates, null);
         }
 
-        var page = await ScanLoopAsync(connection, filter, candidates[0].Position, upper, budget, want, keep(candidates), cancellationToken);
+        var page = await ScanLoopAsync(connection, filter, candidates[0].Position, upper, budget, want, keep(candidates), withPayloads, cancellationToken);
         return (candidates, page);
     }
 
@@ -252,16 +264,18 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     /// a walk of the store's sequence counts a chunk in rows its filters keep, walking up to the rest of the budget for it),
     /// hands each chunk to <paramref name="keep"/>, and stops once <paramref name="want"/> events are kept, the rows run out
     /// before the end of the store (the newest event at the first chunk, or <paramref name="upper"/> when lower), or
-    /// <paramref name="budget"/> rows were scanned.
+    /// <paramref name="budget"/> rows were scanned. With <paramref name="withPayloads"/> the first chunk reads its rows'
+    /// stored CloudEvents too (<see cref="ScannedPage.Payloads"/>), unless it is a walk of the store's sequence or longer
+    /// than <see cref="MaxPayloadChunk"/>.
     /// </summary>
-    public async Task<ScannedPage> ScanAsync(EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, CancellationToken cancellationToken)
+    public async Task<ScannedPage> ScanAsync(EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, bool withPayloads, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await ScanLoopAsync(connection, filter, start, upper, budget, want, keep, cancellationToken);
+        return await ScanLoopAsync(connection, filter, start, upper, budget, want, keep, withPayloads, cancellationToken);
     }
 
     private async Task<ScannedPage> ScanLoopAsync(
-        NpgsqlConnection connection, EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, CancellationToken cancellationToken)
+        NpgsqlConnection connection, EventFilter filter, StorePosition start, long upper, int budget, int want, ScanFilter keep, bool withPayloads, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(want, 1);
@@ -269,18 +283,30 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
         // A walk of the store's sequence counts its chunks in rows kept by the filters, each up to the rest of the budget.
         var filtered = column == SequenceColumn;
-        var sql = string.Format(CultureInfo.InvariantCulture, filtered ? FilteredScanSql : ScanSql, Scanned(column, "@afterSeq", "@floor"), Filters(filter, column));
+        var filters = Filters(filter, column);
+        var sql = filtered
+            ? string.Format(CultureInfo.InvariantCulture, FilteredScanSql, Scanned(column, "@afterSeq", "@floor"), filters)
+            : string.Format(CultureInfo.InvariantCulture, ScanSql, Scanned(column, "@afterSeq", "@floor"), filters, string.Empty);
+
+        // The first chunk is what a page with nothing hidden needs, so it brings its rows' payloads along (one round trip
+        // less for most pages); later chunks read only small columns. Not on a walk of the store's sequence (its rows are a
+        // small share of what it walks), nor for a chunk above MaxPayloadChunk rows: payloads of rows the caller may not
+        // see are read in vain, at most that many per page.
+        var chunk = FirstChunk(budget, want);
+        var firstSql = withPayloads && !filtered && chunk <= MaxPayloadChunk
+            ? string.Format(CultureInfo.InvariantCulture, ScanSql, Scanned(column, "@afterSeq", "@floor", payloads: true), filters, ", s.cloudevent AS CloudEvent")
+            : sql;
+        var payloads = new Dictionary<long, string>();
         var kept = new List<ScannedEvent>(want);
         var position = start.Seq;
         var examined = 0;
-        var chunk = FirstChunk(budget, want);
         StorePosition? end = null;
         var exhausted = false;
         while (true)
         {
             var limit = filtered ? budget - examined : Math.Min(chunk, budget - examined);
             var rows = (await connection.QueryAsync<ScanRow>(new CommandDefinition(
-                sql, ScanParameters(filter, key, position, end?.Seq ?? upper, start.Floor, limit, chunk), cancellationToken: cancellationToken))).ToList();
+                end is null ? firstSql : sql, ScanParameters(filter, key, position, end?.Seq ?? upper, start.Floor, limit, chunk), cancellationToken: cancellationToken))).ToList();
             var summary = rows[0];
 
             // The end of this page is fixed by its first chunk: later chunks read no further, so the page is one snapshot's.
@@ -293,6 +319,14 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             {
                 var chosen = await keep(chunkEvents, cancellationToken);
                 kept.AddRange(chosen.Take(want - kept.Count));
+            }
+
+            foreach (var row in rows)
+            {
+                if (row is { Seq: { } seq, CloudEvent: { } cloudEvent })
+                {
+                    payloads[seq] = cloudEvent;
+                }
             }
 
             if (kept.Count >= want)
@@ -317,7 +351,8 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         }
 
         var full = kept.Count >= want;
-        return new ScannedPage(kept, new PageScan(start, end.Value, examined, exhausted && !full, kept.Count > 0 ? kept[^1].Position : null, full));
+        var keptPayloads = payloads.Count == 0 ? payloads : kept.Where(e => payloads.ContainsKey(e.Seq)).ToDictionary(e => e.Seq, e => payloads[e.Seq]);
+        return new ScannedPage(kept, new PageScan(start, end.Value, examined, exhausted && !full, kept.Count > 0 ? kept[^1].Position : null, full), keptPayloads);
     }
 
     // The first chunk is what a page with nothing hidden needs (every row it reads is decided, so reading more than that
@@ -421,12 +456,16 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     }
 
     // The rows of the scan: one indexed column from the position, several parties merged, or the store's sequence.
-    private static string Scanned(string column, string position, string floor) => column switch
+    private static string Scanned(string column, string position, string floor, bool payloads = false)
     {
-        PartiesColumn => string.Format(CultureInfo.InvariantCulture, ScannedPartiesSql, string.Empty, position, floor),
-        SequenceColumn => string.Format(CultureInfo.InvariantCulture, ScannedSql, string.Empty, position, floor),
-        _ => string.Format(CultureInfo.InvariantCulture, ScannedSql, column + " = @key AND ", position, floor),
-    };
+        var payload = payloads ? ", cloudevent" : string.Empty;
+        return column switch
+        {
+            PartiesColumn => string.Format(CultureInfo.InvariantCulture, ScannedPartiesSql, string.Empty, position, floor, payload),
+            SequenceColumn => string.Format(CultureInfo.InvariantCulture, ScannedSql, string.Empty, position, floor, payload),
+            _ => string.Format(CultureInfo.InvariantCulture, ScannedSql, column + " = @key AND ", position, floor, payload),
+        };
+    }
 
     private const string PartiesColumn = "party_id:any";
 
@@ -550,6 +589,8 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         public string? Subject { get; set; }
 
         public int? PartyId { get; set; }
+
+        public string? CloudEvent { get; set; }
 
         public ScannedEvent ToScanned() => new(Seq!.Value, Utc(Registered!.Value), Id!, Resource!, Source!, Type!, Subject, PartyId);
     }

@@ -168,9 +168,18 @@ public sealed class CursorTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
-    public async Task Page_ReadsThePayloadsOfTheEventsItReturns_AndNoOthers()
+    public async Task Page_ReadsPayloadsWithItsFirstChunk_AndOnlyThoseOfLaterChunksItReturnsAfterwards()
     {
+        // After a marker the caller may see: 20 events of the caller's party of another type (rows the scan reads and its
+        // type filter drops), then 30 of the type, three of them about the caller's party.
         var type = UniqueType();
+        var marker = await PublishAsync(EventBuilder.Generic().With("type", UniqueType()).With("subject", "/party/50004"));
+        var noise = UniqueType();
+        for (var i = 0; i < 20; i++)
+        {
+            await PublishAsync(EventBuilder.Generic().With("type", noise).With("subject", "/party/50004"));
+        }
+
         for (var i = 0; i < 30; i++)
         {
             await PublishAsync(EventBuilder.Generic().With("type", type).With("subject", i % 10 == 0 ? "/party/50004" : "/party/50001"));
@@ -178,20 +187,47 @@ public sealed class CursorTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         using var counter = new CommandCounter(api.Database.DatabaseName);
         using var stranger = api.Client(TestTokens.ForUser(1339, 50004));
-        var query = $"/events?resource={EventBuilder.TestResource}&type={type}&after=0";
+        var query = $"/events?resource={EventBuilder.TestResource}&type={type}&after={marker}";
+        static bool IsScan(string sql) => sql.TrimStart().StartsWith("WITH head", StringComparison.Ordinal);
+        static bool IsPayloadRead(string sql) => sql.TrimStart().StartsWith("SELECT seq, cloudevent FROM events", StringComparison.Ordinal);
 
+        // A page of 50: its first chunk (50 of the party's rows) holds the 23 after the marker and brings their payloads;
+        // the three of the type are returned with theirs, and nothing reads payloads again.
         counter.Reset();
-        Assert.Equal(3, (await PageAsync(stranger, query)).Ids.Count);
-        var reads = counter.Commands.Where(c => c.Contains("cloudevent", StringComparison.Ordinal)).ToList();
+        var page = await PageAsync(stranger, query);
+        Assert.Equal(3, page.Ids.Count);
+        Assert.Single(counter.Commands, IsScan);
+        Assert.Contains("cloudevent", counter.Commands.Single(IsScan), StringComparison.Ordinal);
+        Assert.DoesNotContain(counter.Commands, IsPayloadRead);
 
-        // One read of payloads (for the three events returned); the scan itself reads none.
-        Assert.Single(reads);
-        Assert.StartsWith("SELECT seq, cloudevent FROM events", reads[0].Trim(), StringComparison.Ordinal);
+        // Each event came with its own payload.
+        var bodies = (await stranger.GetFromJsonAsync<JsonArray>(Base + query))!;
+        Assert.Equal(page.Ids, bodies.Select(e => (string)e!["id"]!));
+        Assert.All(bodies, e => Assert.Equal("/party/50004", (string)e!["subject"]!));
 
+        // A page of 3: the first chunk (16 rows) holds only the other type; the three come from the second chunk, which
+        // reads no payloads, so one read fetches theirs afterwards.
+        counter.Reset();
+        var small = await PageAsync(stranger, query + "&size=3");
+        Assert.Equal(page.Ids, small.Ids);
+        var scans = counter.Commands.Where(IsScan).ToList();
+        Assert.Equal(2, scans.Count);
+        Assert.Contains("cloudevent", scans[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("cloudevent", scans[1], StringComparison.Ordinal);
+        Assert.Single(counter.Commands, IsPayloadRead);
+
+        // A first chunk above EventReader.MaxPayloadChunk rows reads no payloads with it: one read for those returned.
+        counter.Reset();
+        var large = await PageAsync(stranger, query + "&size=" + (Altinn.Events.Persistence.Events.EventReader.MaxPayloadChunk + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(page.Ids, large.Ids);
+        Assert.All(counter.Commands.Where(IsScan), sql => Assert.DoesNotContain("cloudevent", sql, StringComparison.Ordinal));
+        Assert.Single(counter.Commands, IsPayloadRead);
+
+        // Someone who may see none of them: the first chunk's payloads were read with it, and none is returned or read again.
         counter.Reset();
         using var nobody = api.Client(TestTokens.ForUser(1338, 50005));
         Assert.Empty((await PageAsync(nobody, query)).Ids);
-        Assert.DoesNotContain(counter.Commands, c => c.Contains("cloudevent", StringComparison.Ordinal));
+        Assert.DoesNotContain(counter.Commands, IsPayloadRead);
     }
 
     [Fact]
