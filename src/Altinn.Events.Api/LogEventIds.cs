@@ -53,4 +53,9 @@ internal static class LogEventIds
     public const int AnalyticsCounted = 8600;
     public const int AnalyticsFailed = 8601;
     public const int AnalyticsRowsDeleted = 8602;
+
+    // queries: the holder indexer and its retention
+    public const int HolderIndexed = 8700;
+    public const int HolderIndexFailed = 8701;
+    public const int HolderRowsDeleted = 8702;
 }

@@ -5,9 +5,9 @@ using Npgsql;
 namespace Altinn.Events.Benchmarks;
 
 /// <summary>
-/// Waits for the work earlier steps left behind: every stored event matched by the inbound stage (its outbox row gone)
-/// and rolled up by the API's analytics aggregator. The generated store is rolled up once at start, and S1 leaves
-/// several hundred thousand events to match and roll up; a scenario measured meanwhile shares the two cores with that
+/// Waits for the work earlier steps left behind: every stored event matched by the inbound stage (its outbox row gone),
+/// rolled up by the API's analytics aggregator and listed by its holder indexer. The generated store is rolled up and
+/// indexed once at start, and S1 leaves several hundred thousand events to match, roll up and index; a scenario measured meanwhile shares the two cores with that
 /// backlog, which is not what it measures.
 /// </summary>
 internal static class Quiet
@@ -22,12 +22,14 @@ internal static class Quiet
 
         // The API gets the bench's environment: with Analytics__Aggregate=false it rolls nothing up, so nothing to wait for.
         var aggregating = !string.Equals(Environment.GetEnvironmentVariable("Analytics__Aggregate"), "false", StringComparison.OrdinalIgnoreCase);
+        var indexing = !string.Equals(Environment.GetEnvironmentVariable("HolderIndex__Run"), "false", StringComparison.OrdinalIgnoreCase);
         while (await ScalarAsync(connection, "SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT 1) o", cancellationToken) > 0
-            || (aggregating && await ScalarAsync(connection, "SELECT seq FROM analytics_cursor WHERE name = 'rollup'", cancellationToken) < target))
+            || (aggregating && await ScalarAsync(connection, "SELECT seq FROM analytics_cursor WHERE name = 'rollup'", cancellationToken) < target)
+            || (indexing && await ScalarAsync(connection, "SELECT seq FROM holder_index_cursor WHERE name = 'holders'", cancellationToken) < target))
         {
             if (watch.Elapsed > limit)
             {
-                throw new TimeoutException($"The inbound stage and the analytics aggregator did not get through the events stored so far (up to sequence {target}) within {limit}.");
+                throw new TimeoutException($"The inbound stage, the analytics aggregator and the holder indexer did not get through the events stored so far (up to sequence {target}) within {limit}.");
             }
 
             await Task.Delay(200, cancellationToken);

@@ -21,6 +21,16 @@ public sealed class QueryOptions
     public int MaxExamined { get; set; } = 10_000;
 }
 
+/// <summary>The parties a query without a party covers: <see cref="EventFilter.PartyIn"/> or <see cref="EventFilter.Holder"/>.</summary>
+internal sealed record PartyScope(IReadOnlyList<int>? PartyIn, string? Holder)
+{
+    /// <summary>No party at all: the answer is empty.</summary>
+    public bool IsEmpty => Holder is null && PartyIn is not { Count: > 0 };
+
+    /// <summary><paramref name="filter"/> restricted to these parties.</summary>
+    public EventFilter Narrow(EventFilter filter) => filter with { PartyIn = PartyIn, Holder = Holder };
+}
+
 /// <summary>One page of events the caller may see.</summary>
 /// <param name="Events">The permitted events with their stored CloudEvents, ascending by sequence.</param>
 /// <param name="Next">Where the next page starts; null when the page is empty and nothing more is stored (caught up).</param>
@@ -40,12 +50,12 @@ internal sealed class EventQueryService(EventReader reader, IAuthorizationDecide
     /// <summary>
     /// The parties a query of <paramref name="resource"/> without a subject is about for <paramref name="caller"/>: null
     /// when the caller may <paramref name="action"/> the resource as a whole (or is not a kind that acts for parties: a
-    /// service owner), so every event of the resource is scanned and decided; otherwise the parties it holds rights for
-    /// (the reverse index, possibly empty), as a subscription without a subject filter covers them
+    /// service owner), so every event of the resource is scanned and decided; otherwise those it holds rights for
+    /// (<see cref="PartiesOfAsync(string, CancellationToken)"/>), as a subscription without a subject filter covers them
     /// (<see cref="SubscriptionRules.MayCoverParties"/>). Only the caller's own rights go into this, so the choice tells
     /// nothing about anyone else's events; every event returned is still decided.
     /// </summary>
-    public async Task<IReadOnlyList<int>?> PartiesOfAsync(Caller caller, string action, string resource, CancellationToken cancellationToken)
+    public async Task<PartyScope?> PartiesOfAsync(Caller caller, string action, string resource, CancellationToken cancellationToken)
     {
         if (!SubscriptionRules.MayCoverParties(caller.Kind))
         {
@@ -53,7 +63,24 @@ internal sealed class EventQueryService(EventReader reader, IAuthorizationDecide
         }
 
         var whole = await decider.DecideAsync([new DecisionRequest(caller.Consumer, action, new DecisionResource(resource, null), caller.AuthenticationLevel)], cancellationToken);
-        return whole[0] ? null : await authorizedParties.GetPartiesAsync(caller.Consumer, cancellationToken);
+        return whole[0] ? null : await PartiesOfAsync(caller.Consumer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Every party <paramref name="consumer"/> holds rights for (the reverse index): named, when they are few or the
+    /// rights are the platform's; or, for a consumer with more than <see cref="EventReader.MaxPartyProbes"/> parties in
+    /// the local register, the consumer itself, whose events the holder index lists (<see cref="EventFilter.Holder"/>),
+    /// so its thousands of parties are neither read nor sent with each query.
+    /// </summary>
+    public async Task<PartyScope> PartiesOfAsync(string consumer, CancellationToken cancellationToken)
+    {
+        if (authorizedParties.IndexedByHolder)
+        {
+            var some = await authorizedParties.GetPartiesAsync(consumer, EventReader.MaxPartyProbes + 1, cancellationToken);
+            return some.Count > EventReader.MaxPartyProbes ? new PartyScope(null, consumer) : new PartyScope(some, null);
+        }
+
+        return new PartyScope(await authorizedParties.GetPartiesAsync(consumer, cancellationToken), null);
     }
 
     public async Task<QueryPage> QueryAsync(Caller caller, string action, EventFilter filter, EventFilter cursorScope, QueryRequest request, CancellationToken cancellationToken)

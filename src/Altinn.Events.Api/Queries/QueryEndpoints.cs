@@ -91,13 +91,13 @@ internal static class QueryEndpoints
         }
 
         var caller = context.RequireCaller();
-        IReadOnlyList<int>? parties = null;
+        PartyScope? parties = null;
         if (subject is null && string.IsNullOrEmpty(alternativeSubject))
         {
             // Without a subject, a user, organisation or system user without a right on the resource as a whole gets the
             // events of every party it holds rights for (the reverse index), as /app/party without a party does.
             parties = await queries.PartiesOfAsync(caller, Actions.Subscribe, resource!, cancellationToken);
-            if (parties is { Count: 0 })
+            if (parties is { IsEmpty: true })
             {
                 return Empty();
             }
@@ -106,14 +106,15 @@ internal static class QueryEndpoints
         var filter = new EventFilter
         {
             Resource = resource,
-            PartyIn = parties,
+            PartyIn = parties?.PartyIn,
+            Holder = parties?.Holder,
             Subject = subject,
             AlternativeSubject = string.IsNullOrEmpty(alternativeSubject) ? null : alternativeSubject,
             Types = request.Types,
             From = request.From,
             To = request.To,
         };
-        var page = await queries.QueryAsync(caller, Actions.Subscribe, filter, new EventFilter { Resource = resource, PartyIn = parties }, request, cancellationToken);
+        var page = await queries.QueryAsync(caller, Actions.Subscribe, filter, new EventFilter { Resource = resource, PartyIn = parties?.PartyIn, Holder = parties?.Holder }, request, cancellationToken);
         return Page(context, page, links);
     }
 
@@ -153,7 +154,7 @@ internal static class QueryEndpoints
         return Page(context, page, links);
     }
 
-    private static async Task<Results<EventPageResult, ValidationProblem>> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, IAuthorizedParties authorizedParties, PublicLinks links, CancellationToken cancellationToken)
+    private static async Task<Results<EventPageResult, ValidationProblem>> GetPartyEventsAsync(HttpContext context, EventQueryService queries, IPartyRegister register, PublicLinks links, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var request = QueryRequest.Parse(context.Request.Query, errors);
@@ -176,14 +177,14 @@ internal static class QueryEndpoints
         if (party is null && unit is null && person is null)
         {
             // Every party the caller holds rights for (the reverse index); the decision point still decides each event.
-            var parties = await authorizedParties.GetPartiesAsync(caller.Consumer, cancellationToken);
-            if (parties.Count == 0)
+            var parties = await queries.PartiesOfAsync(caller.Consumer, cancellationToken);
+            if (parties.IsEmpty)
             {
                 return Empty();
             }
 
-            var all = new EventFilter { PartyIn = parties, AppEventsOnly = true, SourcePattern = source, Types = request.Types, From = request.From, To = request.To };
-            return Page(context, await queries.QueryAsync(caller, Actions.Read, all, new EventFilter { PartyIn = parties }, request, cancellationToken), links);
+            var all = parties.Narrow(new EventFilter { AppEventsOnly = true, SourcePattern = source, Types = request.Types, From = request.From, To = request.To });
+            return Page(context, await queries.QueryAsync(caller, Actions.Read, all, parties.Narrow(new EventFilter()), request, cancellationToken), links);
         }
 
         var resolved = await ResolvePartyAsync(party, unit, person, register, errors, cancellationToken);

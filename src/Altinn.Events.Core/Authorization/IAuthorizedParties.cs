@@ -14,4 +14,14 @@ public interface IAuthorizedParties
 
     /// <summary>The parties <paramref name="consumer"/> holds any right for, ascending.</summary>
     Task<IReadOnlyList<int>> GetPartiesAsync(string consumer, CancellationToken cancellationToken);
+
+    /// <summary>The first <paramref name="limit"/> of <see cref="GetPartiesAsync(string, CancellationToken)"/>: enough to tell a consumer with many parties.</summary>
+    async Task<IReadOnlyList<int>> GetPartiesAsync(string consumer, int limit, CancellationToken cancellationToken) =>
+        [.. (await GetPartiesAsync(consumer, cancellationToken)).Take(limit)];
+
+    /// <summary>
+    /// Whether these rights are the ones the event store indexes by holder (the local register's roles, migration 0016): a
+    /// query over every party of a consumer may then read the consumer's rows of that index instead of naming its parties.
+    /// </summary>
+    bool IndexedByHolder => false;
 }

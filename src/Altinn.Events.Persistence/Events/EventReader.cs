@@ -24,6 +24,14 @@ public sealed record EventFilter
     /// </summary>
     public IReadOnlyList<int>? PartyIn { get; init; }
 
+    /// <summary>
+    /// The party is one this consumer holds a role for in the local register (a query without a party from a caller with
+    /// more than <see cref="EventReader.MaxPartyProbes"/> parties): the scan reads the consumer's rows of the holder index
+    /// (migration 0016) up to the indexer's cursor and the store past it, and keeps the rows of parties it holds a role
+    /// for now.
+    /// </summary>
+    public string? Holder { get; init; }
+
     public string? Subject { get; init; }
 
     public string? AlternativeSubject { get; init; }
@@ -182,6 +190,26 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         ORDER BY seq LIMIT @limit
         """;
 
+    // The rows of a holder's parties (@key): its rows of the holder index up to the indexer's cursor, each joined to its
+    // event (one partition by the registration time), then the store's sequence past the cursor (the events not indexed
+    // yet: few, unless the indexer lags), in one statement and so one snapshot. The index rows and the cursor commit
+    // together, and a grant back-fills up to the cursor with its role, so nothing the filters keep is missed; the filters
+    // keep the rows of parties the holder holds a role for now (a withdrawn role leaves its index rows behind).
+    private const string ScannedHolderSql = """
+        SELECT u.* FROM (
+            (SELECT e.seq, e.registered, e.id, e.resource, e.source, e.type, e.subject, e.alternative_subject, e.party_id{4}
+             FROM holder_events h JOIN events e ON e.seq = h.seq AND e.registered = h.registered
+             WHERE h.holder = @key AND h.seq > {1} AND h.seq <= @upper AND h.registered >= {2}
+               AND h.seq <= (SELECT seq FROM holder_index_cursor WHERE name = 'holders')
+             ORDER BY h.seq LIMIT @limit)
+            UNION ALL
+            (SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id{3}
+             FROM events
+             WHERE seq > GREATEST({1}, (SELECT seq FROM holder_index_cursor WHERE name = 'holders')) AND seq <= @upper AND registered >= {2}
+             ORDER BY seq LIMIT @limit)) u
+        ORDER BY u.seq LIMIT @limit
+        """;
+
     // The rows of several parties (@key), each walked by its index from the position and merged in sequence order.
     private const string ScannedPartiesSql = """
         SELECT u.* FROM unnest(@key::integer[]) AS p(pid) CROSS JOIN LATERAL (
@@ -200,7 +228,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<ScannedEvent>> FindByIdAsync(string id, EventFilter scope, int limit, CancellationToken cancellationToken)
     {
         var scopeSql = ScopeSql(scope);
-        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), candidateLimit = limit };
+        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), scopeHolder = scope.Holder, candidateLimit = limit };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<EventRow>(new CommandDefinition(
             string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, scopeSql), parameters, cancellationToken: cancellationToken))).ToList();
@@ -223,7 +251,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     public async Task<(IReadOnlyList<ScannedEvent> Candidates, ScannedPage? Page)> ScanAfterIdAsync(
         string id, EventFilter scope, EventFilter filter, long upper, int budget, int want, Func<IReadOnlyList<ScannedEvent>, ScanFilter> keep, bool withPayloads, CancellationToken cancellationToken)
     {
-        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), candidateLimit = MaxAfterCandidates };
+        var parameters = new { id, scopeResource = scope.Resource, scopePartyId = scope.PartyId, scopePartyIds = scope.PartyIn?.ToArray(), scopeHolder = scope.Holder, candidateLimit = MaxAfterCandidates };
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         List<ScannedEvent> candidates = [.. (await connection.QueryAsync<EventRow>(new CommandDefinition(
             string.Format(CultureInfo.InvariantCulture, CandidatesByKeySql, ScopeSql(scope)), parameters, cancellationToken: cancellationToken))).Select(r => r.ToScanned())];
@@ -370,6 +398,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         filter.Resource,
         filter.PartyId,
         PartyIn = filter.PartyIn?.ToArray(),
+        filter.Holder,
         filter.Subject,
         filter.AlternativeSubject,
         SubjectIn = filter.SubjectIn?.ToArray(),
@@ -397,6 +426,11 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         if (scope.PartyIn is not null)
         {
             sql.Append(" AND e.party_id = ANY(@scopePartyIds)");
+        }
+
+        if (scope.Holder is not null)
+        {
+            sql.Append(" AND EXISTS (SELECT 1 FROM party_roles r WHERE r.subject = @scopeHolder AND r.party_id = e.party_id)");
         }
 
         return sql.ToString();
@@ -461,6 +495,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         var payload = payloads ? ", cloudevent" : string.Empty;
         return column switch
         {
+            HolderColumn => string.Format(CultureInfo.InvariantCulture, ScannedHolderSql, string.Empty, position, floor, payload, payloads ? ", e.cloudevent" : string.Empty),
             PartiesColumn => string.Format(CultureInfo.InvariantCulture, ScannedPartiesSql, string.Empty, position, floor, payload),
             SequenceColumn => string.Format(CultureInfo.InvariantCulture, ScannedSql, string.Empty, position, floor, payload),
             _ => string.Format(CultureInfo.InvariantCulture, ScannedSql, column + " = @key AND ", position, floor, payload),
@@ -469,12 +504,15 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
     private const string PartiesColumn = "party_id:any";
 
+    private const string HolderColumn = "holder";
+
     private const string SequenceColumn = "seq";
 
     // The one indexed column the scan walks (each has an index ending in seq): the narrowest the filter names.
     private static (string Column, object Key) ScanColumn(EventFilter filter) => filter switch
     {
         { PartyId: { } party } => ("party_id", party),
+        { Holder: { } holder } => (HolderColumn, holder),
         { PartyIn: { Count: <= MaxPartyProbes } parties } => (PartiesColumn, parties.ToArray()),
         { PartyIn: not null, Resource: { } resource } => ("resource", resource),
         { PartyIn: not null } => (SequenceColumn, 0),
@@ -509,6 +547,12 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             // constant, so a generic plan searched the whole array for every row (340 ms a page of the accountant).
             // Not a top-level IN, so it stays a filter of the scan (rows in its order) and is not made a join.
             sql.Append(" AND COALESCE(party_id IN (SELECT unnest(@PartyIn)), false)");
+        }
+
+        if (filter.Holder is not null)
+        {
+            // Index rows of a role since withdrawn, and the store's rows past the indexer's cursor, are dropped here.
+            sql.Append(" AND EXISTS (SELECT 1 FROM party_roles r WHERE r.subject = @Holder AND r.party_id = scanned.party_id)");
         }
 
         if (filter.Subject is not null && column != "subject")

@@ -14,6 +14,11 @@ internal sealed class PostgresAuthorizedParties(NpgsqlDataSource dataSource) : I
 
     private const string PartiesSql = "SELECT DISTINCT party_id FROM party_roles WHERE subject = @consumer ORDER BY party_id";
 
+    private const string SomePartiesSql = "SELECT DISTINCT party_id FROM party_roles WHERE subject = @consumer ORDER BY party_id LIMIT @limit";
+
+    /// <summary>The store's holder index (migration 0016) is built from this table.</summary>
+    public bool IndexedByHolder => true;
+
     public async Task<IReadOnlyDictionary<int, IReadOnlyList<string>>> GetRightHoldersAsync(IReadOnlyCollection<int> partyIds, CancellationToken cancellationToken)
     {
         if (partyIds.Count == 0)
@@ -31,5 +36,11 @@ internal sealed class PostgresAuthorizedParties(NpgsqlDataSource dataSource) : I
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return [.. await connection.QueryAsync<int>(new CommandDefinition(PartiesSql, new { consumer }, cancellationToken: cancellationToken))];
+    }
+
+    public async Task<IReadOnlyList<int>> GetPartiesAsync(string consumer, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<int>(new CommandDefinition(SomePartiesSql, new { consumer, limit }, cancellationToken: cancellationToken))];
     }
 }

@@ -1,0 +1,90 @@
+using System.ComponentModel.DataAnnotations;
+using Altinn.Events.Persistence.Events;
+using Microsoft.Extensions.Options;
+
+namespace Altinn.Events.Api.Queries;
+
+/// <summary>The holder indexer's settings, bound from <c>HolderIndex</c>.</summary>
+public sealed class HolderIndexOptions
+{
+    public const string SectionName = "HolderIndex";
+
+    /// <summary>Whether this instance runs the indexer (retention of the index runs either way). Several may: they take turns.</summary>
+    public bool Run { get; set; } = true;
+
+    /// <summary>Most events indexed in one transaction.</summary>
+    [Range(1, 100_000, ErrorMessage = "HolderIndex:BatchSize must be between {1} and {2}.")]
+    public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>
+    /// How long the indexer waits when it has caught up. Queries read the store itself past the index, so this bounds how
+    /// many events they walk that way, not what they find.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "HolderIndex:PollInterval must be between 10 ms and 10 minutes.")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+}
+
+/// <summary>
+/// Keeps the holder index (<see cref="HolderIndexStore"/>) up with the store: a loop of its own, off the publish path,
+/// that indexes the events after its cursor in batches until it has caught up, then waits
+/// <see cref="HolderIndexOptions.PollInterval"/>. Every API instance may run one; one at a time indexes (the store's
+/// advisory lock), the others skip the round. Once per <c>Retention:Interval</c> it deletes the rows of expired events.
+/// </summary>
+internal sealed partial class HolderIndexerService(
+    HolderIndexStore store,
+    IOptions<HolderIndexOptions> options,
+    IOptions<RetentionOptions> retentionOptions,
+    TimeProvider time,
+    ILogger<HolderIndexerService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        long? retainedAt = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (retainedAt is null || time.GetElapsedTime(retainedAt.Value) >= retentionOptions.Value.Interval)
+                {
+                    retainedAt = time.GetTimestamp();
+                    var deleted = await store.DeleteExpiredAsync(stoppingToken);
+                    if (deleted > 0)
+                    {
+                        LogExpired(logger, deleted);
+                    }
+                }
+
+                if (o.Run)
+                {
+                    HolderIndexResult result;
+                    do
+                    {
+                        result = await store.IndexNextAsync(o.BatchSize, stoppingToken);
+                        if (result.Events > 0)
+                        {
+                            LogIndexed(logger, result.Events, result.Rows, result.Cursor);
+                        }
+                    }
+                    while (result.Events == o.BatchSize && !stoppingToken.IsCancellationRequested);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // Nothing of the failed batch was written (its transaction rolled back): the next round indexes it again.
+                LogFailed(logger, ex);
+            }
+
+            await Task.Delay(o.PollInterval, time, stoppingToken);
+        }
+    }
+
+    [LoggerMessage(LogEventIds.HolderIndexed, LogLevel.Debug, "Holder index: {Events} events ({Rows} rows), up to sequence {Cursor}")]
+    private static partial void LogIndexed(ILogger logger, int events, int rows, long cursor);
+
+    [LoggerMessage(LogEventIds.HolderIndexFailed, LogLevel.Warning, "Holder indexing failed; the batch is indexed again at the next round")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogEventIds.HolderRowsDeleted, LogLevel.Information, "Deleted {Rows} holder index rows of expired events")]
+    private static partial void LogExpired(ILogger logger, long rows);
+}

@@ -1,0 +1,115 @@
+using Dapper;
+using Npgsql;
+
+namespace Altinn.Events.Persistence.Events;
+
+/// <summary>What one indexing batch did.</summary>
+/// <param name="Events">Events indexed (0: caught up, or <paramref name="Busy"/>).</param>
+/// <param name="Rows">Index rows written (one per holder of each event's party).</param>
+/// <param name="Cursor">The last sequence number indexed (-1 when <paramref name="Busy"/>).</param>
+/// <param name="Busy">Another indexer had the turn: nothing was read; try again later.</param>
+public readonly record struct HolderIndexResult(int Events, int Rows, long Cursor, bool Busy = false);
+
+/// <summary>
+/// The holder index's writer (migration 0016): the events after its cursor, each with a row for every consumer holding
+/// a role for its party in the local register. A batch first tries the indexer's advisory lock (<see cref="TurnLockKey"/>,
+/// for the transaction), so a second instance skips the round instead of waiting; then it locks the cursor row (which a
+/// grant's back-fill locks too, see the migration), and in one statement (one snapshot) reads the next events in sequence
+/// order with their parties' holders, writes the rows and advances the cursor. Events commit in sequence order, so nothing
+/// below the cursor can still appear, and a batch is indexed exactly once whatever crashes. The publish path is untouched.
+/// </summary>
+public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>The advisory lock whose holder indexes ("AltnEvHo"); per database.</summary>
+    public const long TurnLockKey = 0x416c746e4576486f;
+
+    private const string TryTurnSql = "SELECT pg_try_advisory_xact_lock(@key)";
+
+    private const string LockCursorSql = "SELECT seq, registered FROM holder_index_cursor WHERE name = 'holders' FOR UPDATE";
+
+    // The floor allows the writers' clock margin, as the query cursors do, and lets PostgreSQL skip older day partitions.
+    private const string IndexNextSql = """
+        WITH batch AS MATERIALIZED (
+            SELECT seq, registered, party_id FROM events
+            WHERE seq > @after AND registered >= @floor
+            ORDER BY seq LIMIT @max
+        ), written AS (
+            INSERT INTO holder_events (holder, seq, registered, party_id)
+            SELECT DISTINCT r.subject, b.seq, b.registered, b.party_id
+            FROM batch b JOIN party_roles r ON r.party_id = b.party_id
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+        ), last AS (
+            SELECT seq, registered FROM batch ORDER BY seq DESC LIMIT 1
+        ), advanced AS (
+            UPDATE holder_index_cursor c SET seq = l.seq, registered = l.registered FROM last l WHERE c.name = 'holders'
+            RETURNING c.seq
+        )
+        SELECT (SELECT count(*) FROM batch)::int AS Events, (SELECT count(*) FROM written)::int AS Rows,
+               coalesce((SELECT seq FROM advanced), @after) AS Cursor
+        """;
+
+    private const string IndexedSql = "SELECT seq FROM holder_index_cursor WHERE name = 'holders'";
+
+    private const string OldestSql = "SELECT registered FROM events ORDER BY seq LIMIT 1";
+
+    private const string DeleteBeforeSql = """
+        DELETE FROM holder_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM holder_events WHERE registered < @before LIMIT 10000))
+        """;
+
+    /// <summary>Indexes the next up to <paramref name="max"/> events after the cursor, in one transaction with the cursor's advance.</summary>
+    public async Task<HolderIndexResult> IndexNextAsync(int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(TryTurnSql, new { key = TurnLockKey }, transaction, cancellationToken: cancellationToken)))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return new HolderIndexResult(0, 0, -1, Busy: true);
+        }
+
+        // A statement of its own: the batch's snapshot is taken after the lock, so it sees every grant committed before.
+        var (after, registered) = await connection.QuerySingleAsync<(long, DateTime)>(new CommandDefinition(LockCursorSql, transaction: transaction, cancellationToken: cancellationToken));
+        var floor = registered <= DateTime.MinValue.AddDays(1)
+            ? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc)
+            : DateTime.SpecifyKind(registered, DateTimeKind.Utc) - Core.Events.StorePosition.ClockMargin;
+        var result = await connection.QuerySingleAsync<(int Events, int Rows, long Cursor)>(new CommandDefinition(
+            IndexNextSql, new { after, floor, max }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return new HolderIndexResult(result.Events, result.Rows, result.Cursor);
+    }
+
+    /// <summary>The last sequence number indexed.</summary>
+    public async Task<long> IndexedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(IndexedSql, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Deletes the rows of events no longer stored: those registered before the oldest stored event, less the writers'
+    /// clock margin (partition maintenance drops whole days; until a day is dropped its rows stay, as its events do).
+    /// </summary>
+    /// <returns>The rows deleted.</returns>
+    public async Task<long> DeleteExpiredAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var oldest = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(OldestSql, cancellationToken: cancellationToken));
+        if (oldest is null)
+        {
+            // No event is stored (or the last expired): left for a round that can tell which rows are old.
+            return 0;
+        }
+
+        var before = DateTime.SpecifyKind(oldest.Value, DateTimeKind.Utc) - Core.Events.StorePosition.ClockMargin;
+        long total = 0;
+        int deleted;
+        do
+        {
+            deleted = await connection.ExecuteAsync(new CommandDefinition(DeleteBeforeSql, new { before }, cancellationToken: cancellationToken));
+            total += deleted;
+        }
+        while (deleted > 0);
+        return total;
+    }
+}
