@@ -38,7 +38,9 @@ public static class PersistenceExtensions
             // session advisory lock past its use (the migration lock is released in its finally) or listens, except the
             // wake-up connection, which ends its LISTEN before it lets go. So the reset the pool otherwise prepends to a
             // connection's next use (five statements on the server per checkout, two checkouts for a query page) is left out.
-            if (!builder.ConnectionStringBuilder.ContainsKey("No Reset On Close"))
+            // (Npgsql's builder answers ContainsKey for every keyword it knows, set or not: the string as given tells.)
+            var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString };
+            if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
             {
                 builder.ConnectionStringBuilder.NoResetOnClose = true;
             }
