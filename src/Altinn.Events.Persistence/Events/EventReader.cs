@@ -433,7 +433,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
 
         if (scope.Holder is not null)
         {
-            sql.Append(" AND EXISTS (SELECT 1 FROM party_roles r WHERE r.subject = @scopeHolder AND r.party_id = e.party_id)");
+            sql.Append(" AND ").Append(HoldsRoleSql("@scopeHolder", "e.party_id"));
         }
 
         return sql.ToString();
@@ -525,6 +525,12 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         _ => throw new ArgumentException("A scan needs a resource, party, subject or alternative subject.", nameof(filter)),
     };
 
+    // Whether the holder holds a role for the row's party: a probe of party_roles' key per row. A scalar subquery, not
+    // EXISTS: the generic plan of the prepared statement (which guesses a holder has 3 roles) made EXISTS a semi join
+    // that read all the holder's roles for every row (10 000 for the accountant: 36 ms a page instead of 2).
+    private static string HoldsRoleSql(string holder, string party) =>
+        $"COALESCE((SELECT true FROM party_roles r WHERE r.subject = {holder} AND r.party_id = {party} LIMIT 1), false)";
+
     private static string Filters(EventFilter filter, string column)
     {
         var sql = new StringBuilder();
@@ -555,7 +561,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         if (filter.Holder is not null)
         {
             // Index rows of a role since withdrawn, and the store's rows past the indexer's cursor, are dropped here.
-            sql.Append(" AND EXISTS (SELECT 1 FROM party_roles r WHERE r.subject = @Holder AND r.party_id = scanned.party_id)");
+            sql.Append(" AND ").Append(HoldsRoleSql("@Holder", "scanned.party_id"));
         }
 
         if (filter.Subject is not null && column != "subject")
