@@ -110,16 +110,22 @@ internal sealed class Accountant(BenchSettings settings, HttpClient client, Stop
             }));
         }
 
+        // Matched when the outbox rows are gone (the inbound stage deletes them in the transaction that records the
+        // deliveries), polled as S5 polls: counting the runs' deliveries every 20 ms instead cost PostgreSQL 120 µs per
+        // event of the run, beside the stage it measures. Every event's deliveries are counted once at the end.
         var deadline = TimeSpan.FromSeconds(Math.Max(60, references.Count / 50.0));
-        await using var done = new NpgsqlCommand("SELECT count(DISTINCT event_seq) FROM deliveries WHERE event_seq BETWEEN @min AND @max", connection);
-        done.Parameters.AddWithValue("min", minSeq);
-        done.Parameters.AddWithValue("max", maxSeq);
-        while (watch.Elapsed < deadline && (long)(await done.ExecuteScalarAsync(cancellationToken))! < references.Count)
+        await using var left = new NpgsqlCommand("SELECT count(*) FROM outbox WHERE seq BETWEEN @min AND @max", connection);
+        left.Parameters.AddWithValue("min", minSeq);
+        left.Parameters.AddWithValue("max", maxSeq);
+        while (watch.Elapsed < deadline && (long)(await left.ExecuteScalarAsync(cancellationToken))! > 0)
         {
-            await Task.Delay(20, cancellationToken);
+            await Task.Delay(50, cancellationToken);
         }
 
         var elapsed = watch.Elapsed;
+        await using var done = new NpgsqlCommand("SELECT count(DISTINCT event_seq) FROM deliveries WHERE event_seq BETWEEN @min AND @max", connection);
+        done.Parameters.AddWithValue("min", minSeq);
+        done.Parameters.AddWithValue("max", maxSeq);
         var finished = (long)(await done.ExecuteScalarAsync(cancellationToken))!;
         if (finished < references.Count)
         {

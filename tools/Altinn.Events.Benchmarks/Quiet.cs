@@ -40,6 +40,21 @@ internal static class Quiet
         return watch.Elapsed;
     }
 
+    /// <summary>
+    /// <c>VACUUM (ANALYZE)</c> over the database: what autovacuum would do soon after a scenario that wrote much, done
+    /// before the next one is measured rather than during it.
+    /// </summary>
+    /// <returns>How long it took.</returns>
+    public static async Task<TimeSpan> VacuumAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        await using var connection = new NpgsqlConnection(settings.Database);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("VACUUM (ANALYZE)", connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return watch.Elapsed;
+    }
+
     /// <summary>One number from PostgreSQL (no command timeout: some of the bench's counts scan large tables).</summary>
     internal static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {

@@ -20,7 +20,7 @@ public sealed class AllPartiesEventsQueryTests(ApiFixture api) : IClassFixture<A
 
     [Theory]
     [InlineData(3)]
-    [InlineData(70)] // more than EventReader.MaxPartyProbes: the scan walks the resource's index with the parties as a filter
+    [InlineData(70)] // more than EventReader.MaxPartyProbes: the holder index, with the resource as a filter
     public async Task WithoutSubject_ReturnsTheEventsOfEveryPartyTheHolderMaySubscribeTo_AndTheCursorsDoNotDependOnHiddenEvents(int clients)
     {
         // The matrix. The generic resource's policy lets DAGL and PRIV of a party subscribe to its events; REGNA not.

@@ -1,23 +1,58 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Altinn.Events.Core.Authorization;
 using Altinn.Events.IntegrationTests.Infrastructure;
 using Altinn.Events.Persistence.Events;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Altinn.Events.IntegrationTests.Queries;
 
 /// <summary>
 /// <c>GET /app/party</c> without party, unit or person: the app events of every party the caller may read, found through
-/// the reverse index of the roles table, each decided by the embedded PDP, paged with the opaque cursor (issue 19).
+/// the reverse index of the roles table, each decided by the embedded PDP, paged with the opaque cursor (issue 19). With
+/// more than <see cref="EventReader.MaxPartyProbes"/> parties the local register's holder index answers.
 /// </summary>
-public sealed class AllPartiesQueryTests(SmallBudgetApiFixture api) : IClassFixture<SmallBudgetApiFixture>
+public sealed class AllPartiesQueryTests(SmallBudgetApiFixture api) : AllPartiesQueryCases(api), IClassFixture<SmallBudgetApiFixture>;
+
+/// <summary>
+/// The same cases with rights the store does not index (as the platform's register: <see cref="IAuthorizedParties.IndexedByHolder"/>
+/// false), so a caller with more than <see cref="EventReader.MaxPartyProbes"/> parties walks the store's sequence with
+/// its parties as a filter.
+/// </summary>
+public sealed class AllPartiesUnindexedQueryTests(UnindexedRegisterApiFixture api) : AllPartiesQueryCases(api), IClassFixture<UnindexedRegisterApiFixture>;
+
+/// <summary>The API with the small scan budget of <see cref="SmallBudgetApiFixture"/>, whose rights the store does not index.</summary>
+public sealed class UnindexedRegisterApiFixture : ApiFixture
+{
+    protected override void Configure(Dictionary<string, string?> settings) =>
+        settings["Queries:MaxExamined"] = SmallBudgetApiFixture.Budget.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        var local = services.Last(d => d.ServiceType == typeof(IAuthorizedParties));
+        services.Remove(local);
+        services.AddSingleton<IAuthorizedParties>(sp => new Unindexed((IAuthorizedParties)(local.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, local.ImplementationType!))));
+    }
+
+    // The local tables' answers, without the claim that the store indexes them (the interface's defaults).
+    private sealed class Unindexed(IAuthorizedParties inner) : IAuthorizedParties
+    {
+        public Task<IReadOnlyDictionary<int, IReadOnlyList<string>>> GetRightHoldersAsync(IReadOnlyCollection<int> partyIds, CancellationToken cancellationToken) =>
+            inner.GetRightHoldersAsync(partyIds, cancellationToken);
+
+        public Task<IReadOnlyList<int>> GetPartiesAsync(string consumer, CancellationToken cancellationToken) => inner.GetPartiesAsync(consumer, cancellationToken);
+    }
+}
+
+public abstract class AllPartiesQueryCases(ApiFixture api)
 {
     private const string App = "urn:altinn:resource:app_ttd_apps-test";
     private const string Generic = "urn:altinn:resource:ttd-events-test";
 
     [Theory]
     [InlineData(3)]
-    [InlineData(70)] // more than EventReader.MaxPartyProbes: the scan walks the store's sequence
+    [InlineData(70)] // more than EventReader.MaxPartyProbes
     public async Task WithoutParty_ReturnsTheAppEventsOfEveryPartyTheCallerMayRead_AndNothingOfOthers(int clients)
     {
         var parties = new TestParties(api.Database.DataSource);
@@ -92,8 +127,8 @@ public sealed class AllPartiesQueryTests(SmallBudgetApiFixture api) : IClassFixt
     [Fact]
     public async Task WithoutParty_ManyParties_TheirEventsAFewAmongOthers_EveryPageSizeAndCursorSeesEachOnce()
     {
-        // More parties than EventReader.MaxPartyProbes: the walk of the store's sequence stops at the rows its filters
-        // keep. Here they are a few among many others, some kept by the party filter but refused by the decision point
+        // More parties than EventReader.MaxPartyProbes: the holder index, or a walk of the store's sequence that stops at
+        // the rows its filters keep. Here they are a few among many others, some kept by the party filter but refused by the decision point
         // (a role the policy does not grant), with a stretch longer than the scan budget holding none of them.
         var parties = new TestParties(api.Database.DataSource);
         var userId = TestParties.NextId();
