@@ -82,6 +82,9 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
 
     // Successful attempts, many in one statement (DeliveredBatcher). Each delivery is recorded only under the claim its push held; endpoints and subscriptions are written
     // only when a success changes them, so a healthy endpoint's steady stream of successes writes only its deliveries.
+    // The claimed rows are updated by a join on (key, claim), and a row that is not there at all is inserted, as before:
+    // an INSERT ... ON CONFLICT DO UPDATE whose condition looked the claim up in the batch scanned the whole
+    // batch for every row (12 ms for 300 rows, 22 ms for 500, against 4 and 6 ms this way).
     private const string RecordDelivered = $"""
         WITH t AS (
             SELECT * FROM unnest(@ats, @subscriptionIds, @seqs, @registereds, @eventIds, @attempts, @statusCodes, @durations, @probes, @claims, @endpointIds)
@@ -89,13 +92,19 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         ), logged AS (
             INSERT INTO delivery_attempts (attempted_at, subscription_id, event_seq, event_registered, event_id, attempt, status_code, duration_ms, error, outcome, probe)
             SELECT at, subscription_id, seq, registered, event_id, attempt, status_code, duration_ms, NULL, @outcome, probe FROM t
-        ), delivery AS (
+        ), updated AS (
+            UPDATE deliveries d SET status = @status, reason = NULL, attempts = t.attempt, updated = t.at, due = NULL, claim = NULL
+            FROM t
+            WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered AND d.claim = t.claim
+            RETURNING d.subscription_id, d.event_seq, d.event_registered
+        ), inserted AS (
             INSERT INTO deliveries AS d (event_registered, event_seq, subscription_id, created, status, reason, attempts, updated, due, first_failed_at)
             SELECT registered, seq, subscription_id, at, @status, NULL, attempt, at, NULL, NULL FROM t
-            ON CONFLICT (subscription_id, event_seq, event_registered) DO UPDATE
-            SET status = EXCLUDED.status, reason = NULL, attempts = EXCLUDED.attempts, updated = EXCLUDED.updated, due = NULL, claim = NULL
-            WHERE d.claim = (SELECT t.claim FROM t WHERE t.subscription_id = d.subscription_id AND t.seq = d.event_seq AND t.registered = d.event_registered)
+            WHERE NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.subscription_id = t.subscription_id AND x.event_seq = t.seq AND x.event_registered = t.registered)
+            ON CONFLICT (subscription_id, event_seq, event_registered) DO NOTHING
             RETURNING d.subscription_id, d.event_seq, d.event_registered
+        ), delivery AS (
+            SELECT * FROM updated UNION ALL SELECT * FROM inserted
         ), healed AS (
             UPDATE endpoints
             SET state = '{EndpointState.Healthy}', consecutive_failures = 0, failing_since = NULL, opened_at = NULL, probe_step = 0, next_probe_at = NULL,
