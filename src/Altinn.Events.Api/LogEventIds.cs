@@ -16,12 +16,13 @@ namespace Altinn.Events.Api;
 /// <item><term>8100-8149</term><description>subscriptions: changes</description></item>
 /// <item><term>8500-8599</term><description>subscriber tools</description></item>
 /// <item><term>8600-8699</term><description>analytics: the aggregator and its retention</description></item>
+/// <item><term>8800-8809</term><description>queries: the holder indexer and its retention</description></item>
 /// </list>
 /// </remarks>
 internal static class LogEventIds
 {
     /// <summary>The ranges this project owns, inclusive.</summary>
-    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(3200, 3299), (3300, 3399), (4000, 4009), (5050, 5099), (6000, 6099), (8100, 8149), (8500, 8599), (8600, 8699)];
+    public static readonly IReadOnlyList<(int First, int Last)> Ranges = [(3200, 3299), (3300, 3399), (4000, 4009), (5050, 5099), (6000, 6099), (8100, 8149), (8500, 8599), (8600, 8699), (8800, 8809)];
 
     // publishing: the outbox relay
     public const int RelayFailed = 3201;
@@ -55,7 +56,7 @@ internal static class LogEventIds
     public const int AnalyticsRowsDeleted = 8602;
 
     // queries: the holder indexer and its retention
-    public const int HolderIndexed = 8700;
-    public const int HolderIndexFailed = 8701;
-    public const int HolderRowsDeleted = 8702;
+    public const int HolderIndexed = 8800;
+    public const int HolderIndexFailed = 8801;
+    public const int HolderRowsDeleted = 8802;
 }
