@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Altinn.Events.Api.Retention;
 using Altinn.Events.Persistence.Events;
 using Microsoft.Extensions.Options;
 
@@ -25,59 +26,44 @@ public sealed class HolderIndexOptions
 }
 
 /// <summary>
-/// Keeps the holder index (<see cref="HolderIndexStore"/>) up with the store: a loop of its own, off the publish path,
-/// that indexes the events after its cursor in batches until it has caught up, then waits
-/// <see cref="HolderIndexOptions.PollInterval"/>. Every API instance may run one; one at a time indexes (the store's
-/// advisory lock), the others skip the round. Once per <c>Retention:Interval</c> it deletes the rows of expired events.
+/// Keeps the holder index (<see cref="HolderIndexStore"/>) up with the store (<see cref="StoreFollowerService"/>): indexes
+/// the events after its cursor in batches until it has caught up, then waits <see cref="HolderIndexOptions.PollInterval"/>.
+/// Every API instance may run one; one at a time indexes (the store's advisory lock), the others skip the round. Once per
+/// <c>Retention:Interval</c> it deletes the rows of expired events.
 /// </summary>
 internal sealed partial class HolderIndexerService(
     HolderIndexStore store,
     IOptions<HolderIndexOptions> options,
     IOptions<RetentionOptions> retentionOptions,
     TimeProvider time,
-    ILogger<HolderIndexerService> logger) : BackgroundService
+    ILogger<HolderIndexerService> logger) : StoreFollowerService(retentionOptions, time)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override bool Runs => options.Value.Run;
+
+    protected override TimeSpan PollInterval => options.Value.PollInterval;
+
+    protected override async Task RetainAsync(CancellationToken cancellationToken)
     {
-        var o = options.Value;
-        long? retainedAt = null;
-        while (!stoppingToken.IsCancellationRequested)
+        var deleted = await store.DeleteExpiredAsync(cancellationToken);
+        if (deleted > 0)
         {
-            try
-            {
-                if (retainedAt is null || time.GetElapsedTime(retainedAt.Value) >= retentionOptions.Value.Interval)
-                {
-                    retainedAt = time.GetTimestamp();
-                    var deleted = await store.DeleteExpiredAsync(stoppingToken);
-                    if (deleted > 0)
-                    {
-                        LogExpired(logger, deleted);
-                    }
-                }
-
-                if (o.Run)
-                {
-                    HolderIndexResult result;
-                    do
-                    {
-                        result = await store.IndexNextAsync(o.BatchSize, stoppingToken);
-                        if (result.Events > 0)
-                        {
-                            LogIndexed(logger, result.Events, result.Rows, result.Cursor);
-                        }
-                    }
-                    while (result.Events == o.BatchSize && !stoppingToken.IsCancellationRequested);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                // Nothing of the failed batch was written (its transaction rolled back): the next round indexes it again.
-                LogFailed(logger, ex);
-            }
-
-            await Task.Delay(o.PollInterval, time, stoppingToken);
+            LogExpired(logger, deleted);
         }
     }
+
+    protected override async Task<bool> NextBatchAsync(CancellationToken cancellationToken)
+    {
+        var result = await store.IndexNextAsync(options.Value.BatchSize, cancellationToken);
+        if (result.Events > 0)
+        {
+            LogIndexed(logger, result.Events, result.Rows, result.Cursor);
+        }
+
+        return result.Events == options.Value.BatchSize;
+    }
+
+    // Nothing of the failed batch was written (its transaction rolled back): the next round indexes it again.
+    protected override void LogFailed(Exception exception) => LogFailed(logger, exception);
 
     [LoggerMessage(LogEventIds.HolderIndexed, LogLevel.Debug, "Holder index: {Events} events ({Rows} rows), up to sequence {Cursor}")]
     private static partial void LogIndexed(ILogger logger, int events, int rows, long cursor);

@@ -5,6 +5,7 @@ using Altinn.Events.Core.Authorization;
 using Altinn.Events.IntegrationTests.Infrastructure;
 using Altinn.Events.Persistence.Events;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Altinn.Events.IntegrationTests.Queries;
 
@@ -212,7 +213,8 @@ public abstract class AllPartiesQueryCases(ApiFixture api)
         Assert.True((await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().ContainsKey("party"));
     }
 
-    private static NewEvent AppEvent(string type, int party)
+    /// <summary>An event of the test app about <paramref name="party"/>, its stored CloudEvent holding only its id.</summary>
+    internal static NewEvent AppEvent(string type, int party)
     {
         var id = Guid.NewGuid().ToString();
         return new(id, $"https://ttd.apps.altinn.no/ttd/apps-test/instances/{party}/{Guid.NewGuid()}", App, type, $"/party/{party}", null, party, DateTimeOffset.UtcNow, Payload(id));
@@ -221,9 +223,12 @@ public abstract class AllPartiesQueryCases(ApiFixture api)
     // The stored CloudEvent is what a page returns; the id is all these tests read of it.
     private static string Payload(string id) => new JsonObject { ["id"] = id }.ToJsonString();
 
-    private async Task StoreAsync(IReadOnlyList<NewEvent> events)
+    private Task StoreAsync(IReadOnlyList<NewEvent> events) => StoreAsync(api.Database.DataSource, events);
+
+    /// <summary>Stores <paramref name="events"/> in one transaction, as the writer does.</summary>
+    internal static async Task StoreAsync(NpgsqlDataSource dataSource, IReadOnlyList<NewEvent> events)
     {
-        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        await using var connection = await dataSource.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
         await EventStore.InsertAsync(connection, tx, [.. events], TimeProvider.System, CancellationToken.None);
         await tx.CommitAsync();

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Altinn.Events.IntegrationTests.Infrastructure;
 using Altinn.Events.Persistence.Events;
 using Dapper;
@@ -20,8 +19,6 @@ public sealed class HolderIndexApiFixture : ApiFixture
 /// </summary>
 public sealed class HolderIndexTests(HolderIndexApiFixture api) : IClassFixture<HolderIndexApiFixture>
 {
-    private const string App = "urn:altinn:resource:app_ttd_apps-test";
-
     // Every event these tests store is later than this.
     private static readonly string Since = "from=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O"));
 
@@ -215,24 +212,10 @@ public sealed class HolderIndexTests(HolderIndexApiFixture api) : IClassFixture<
         throw new TimeoutException("The holder index did not catch up.");
     }
 
-    private static NewEvent AppEvent(string type, int party)
-    {
-        var id = Guid.NewGuid().ToString();
-        return new(id, $"https://ttd.apps.altinn.no/ttd/apps-test/instances/{party}/{Guid.NewGuid()}", App, type, $"/party/{party}", null, party, DateTimeOffset.UtcNow, new JsonObject { ["id"] = id }.ToJsonString());
-    }
+    private static NewEvent AppEvent(string type, int party) => AllPartiesQueryCases.AppEvent(type, party);
 
-    private async Task StoreAsync(IReadOnlyList<NewEvent> events)
-    {
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
-        await using var tx = await connection.BeginTransactionAsync();
-        await EventStore.InsertAsync(connection, tx, [.. events], TimeProvider.System, CancellationToken.None);
-        await tx.CommitAsync();
-    }
+    private Task StoreAsync(IReadOnlyList<NewEvent> events) =>
+        events.Count == 0 ? Task.CompletedTask : AllPartiesQueryCases.StoreAsync(api.Database.DataSource, events);
 
     private async Task<long> CountAsync(string sql, object parameters)
     {
