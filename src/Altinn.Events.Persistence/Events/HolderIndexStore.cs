@@ -49,8 +49,6 @@ public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
                coalesce((SELECT seq FROM advanced), @after) AS Cursor
         """;
 
-    private const string IndexedSql = "SELECT seq FROM holder_index_cursor WHERE name = 'holders'";
-
     private const string OldestSql = "SELECT registered FROM events ORDER BY seq LIMIT 1";
 
     private const string DeleteBeforeSql = """
@@ -77,13 +75,6 @@ public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
             IndexNextSql, new { after, floor, max }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return new HolderIndexResult(result.Events, result.Rows, result.Cursor);
-    }
-
-    /// <summary>The last sequence number indexed.</summary>
-    public async Task<long> IndexedAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(IndexedSql, cancellationToken: cancellationToken));
     }
 
     /// <summary>

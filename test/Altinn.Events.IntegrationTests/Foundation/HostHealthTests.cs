@@ -95,6 +95,8 @@ public sealed class HostHealthTests(DatabaseFixture database) : IClassFixture<Da
     [InlineData("PublicUrl:BaseUrl", "platform.altinn.no", "PublicUrl:BaseUrl")]
     [InlineData("PublicUrl:TrustedProxies:0", "the ingress", "PublicUrl:TrustedProxies")]
     [InlineData("Queries:MaxExamined", "10", "Queries:MaxExamined")]
+    [InlineData("HolderIndex:BatchSize", "0", "HolderIndex:BatchSize")]
+    [InlineData("HolderIndex:PollInterval", "00:00:00", "HolderIndex:PollInterval")]
     [InlineData("Subscriptions:AllowedPorts:0", "70000", "Subscriptions:AllowedPorts")]
     public async Task Api_WithABadLinkQueryOrPortSetting_FailsNamingTheKey(string key, string value, string named)
     {
