@@ -48,6 +48,16 @@ internal sealed partial class BenchmarkRun
         var settled = await Quiet.WaitAsync(settings, TimeSpan.FromMinutes(10), cancellationToken);
         var vacuumed = await Quiet.VacuumAsync(settings, cancellationToken);
         report.Note($"{Name}: before the /app/party runs the benchmark waited {settled.TotalSeconds:F0} s for the inbound runs' aftermath (the holder index of their events) and ran VACUUM (ANALYZE) over the database ({vacuumed.TotalSeconds:F0} s), as autovacuum would have during the runs.");
+        // Warm-up, not reported: the API's first run of these queries carries its JIT and tiering (in S4 the tiering
+        // thread alone took a tenth of the machine's samples for the first 25 s; docs/benchmarks.md, "S4's tail").
+        var warm = await accountant.QueryAsync(cancellationToken);
+        Console.WriteLine($"bench: S9 /app/party warm-up done (p99 {Figure.Fmt(warm.AllParties.Latencies.Percentile(99))} ms all parties, {Figure.Fmt(warm.OneParty.Latencies.Percentile(99))} ms one party; not reported)");
+        report.Note($"{Name}: one /app/party warm-up run (both loops, p99 {Figure.Fmt(warm.AllParties.Latencies.Percentile(99))} ms without party and {Figure.Fmt(warm.OneParty.Latencies.Percentile(99))} ms with one) preceded the measured runs and is not reported.");
+        if (statements)
+        {
+            await PublishCost.ResetStatementsAsync(settings, cancellationToken);
+        }
+
         var query = await Repeat("S9 /app/party", _ => accountant.QueryAsync(cancellationToken));
         await StatementsAsync("/app/party (without and with party)", "request", query.Sum(r => (r.AllParties.PerSecond + r.OneParty.PerSecond) * (settings.Warmup + settings.Duration).TotalSeconds));
         var allP99 = new Figure("p99", "ms", [.. query.Select(r => r.AllParties.Latencies.Percentile(99))]);
