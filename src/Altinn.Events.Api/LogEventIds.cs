@@ -59,4 +59,5 @@ internal static class LogEventIds
     public const int HolderIndexed = 8800;
     public const int HolderIndexFailed = 8801;
     public const int HolderRowsDeleted = 8802;
+    public const int HolderWithdrawnDeleted = 8803;
 }

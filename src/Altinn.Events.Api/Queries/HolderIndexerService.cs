@@ -29,7 +29,8 @@ public sealed class HolderIndexOptions
 /// Keeps the holder index (<see cref="HolderIndexStore"/>) up with the store (<see cref="StoreFollowerService"/>): indexes
 /// the events after its cursor in batches until it has caught up, then waits <see cref="HolderIndexOptions.PollInterval"/>.
 /// Every API instance may run one; one at a time indexes (the store's advisory lock), the others skip the round. Once per
-/// <c>Retention:Interval</c> it deletes the rows of expired events.
+/// <c>Retention:Interval</c> it deletes the rows of expired events. Caught up, each round also takes one step of deleting
+/// the rows of withdrawn rights (<see cref="HolderIndexStore.DeleteWithdrawnAsync"/>).
 /// </summary>
 internal sealed partial class HolderIndexerService(
     HolderIndexStore store,
@@ -59,7 +60,20 @@ internal sealed partial class HolderIndexerService(
             LogIndexed(logger, result.Events, result.Rows, result.Cursor);
         }
 
-        return result.Events == options.Value.BatchSize;
+        if (result.Events == options.Value.BatchSize)
+        {
+            return true;
+        }
+
+        // Caught up: one step of deleting withdrawn rights' rows (as many rows walked as a batch indexes events), so a
+        // backlog of withdrawals never holds the index back.
+        var swept = await store.DeleteWithdrawnAsync(options.Value.BatchSize, cancellationToken);
+        if (swept.Rows > 0 || swept.Finished > 0)
+        {
+            LogSwept(logger, swept.Rows, swept.Finished, swept.Pairs);
+        }
+
+        return swept.More;
     }
 
     // Nothing of the failed batch was written (its transaction rolled back): the next round indexes it again.
@@ -70,6 +84,9 @@ internal sealed partial class HolderIndexerService(
 
     [LoggerMessage(LogEventIds.HolderIndexFailed, LogLevel.Warning, "Holder indexing failed; the batch is indexed again at the next round")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogEventIds.HolderWithdrawnDeleted, LogLevel.Debug, "Holder index: deleted {Rows} rows of withdrawn rights; {Finished} of {Pairs} withdrawn pairs of the holder done")]
+    private static partial void LogSwept(ILogger logger, int rows, int finished, int pairs);
 
     [LoggerMessage(LogEventIds.HolderRowsDeleted, LogLevel.Information, "Deleted {Rows} holder index rows of expired events")]
     private static partial void LogExpired(ILogger logger, long rows);

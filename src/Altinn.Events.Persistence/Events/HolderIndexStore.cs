@@ -10,6 +10,14 @@ namespace Altinn.Events.Persistence.Events;
 /// <param name="Busy">Another indexer had the turn: nothing was read; try again later.</param>
 public readonly record struct HolderIndexResult(int Events, int Rows, long Cursor, bool Busy = false);
 
+/// <summary>What one step of deleting withdrawn pairs' rows did.</summary>
+/// <param name="Pairs">Withdrawn (holder, party) pairs of the holder the step walked (0: none are waiting, or <paramref name="Busy"/>).</param>
+/// <param name="Rows">Index rows deleted.</param>
+/// <param name="Finished">Pairs done with: walked to the end of the holder's rows, or granted again.</param>
+/// <param name="More">The step's chunk was full: the walk goes on at the next step.</param>
+/// <param name="Busy">Another indexer had the turn: nothing was done; try again later.</param>
+public readonly record struct HolderSweepResult(int Pairs, int Rows, int Finished, bool More, bool Busy = false);
+
 /// <summary>
 /// The holder index's writer (migration 0016): the events after its cursor, each with a row for every consumer holding
 /// a role for its party in the local register. A batch first tries the indexer's advisory lock (<see cref="TurnLockKey"/>,
@@ -49,6 +57,45 @@ public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
                coalesce((SELECT seq FROM advanced), @after) AS Cursor
         """;
 
+    private const string AnyWithdrawnSql = "SELECT EXISTS (SELECT 1 FROM holder_withdrawals)";
+
+    // One step for the first holder with withdrawn pairs (migration 0017): the pairs with whether a role is held again
+    // (read after the cursor lock, so a grant either committed before and is seen, or waits and back-fills after), the
+    // next @rows of the holder's rows from the least walked pair without a role, the rows of those pairs in that chunk
+    // deleted, and each pair either dropped (held again, or the chunk reached the holder's end) or advanced. A pair
+    // withdrawn again after the step's snapshot had its walk reset (walked = 0): `w.walked = p.walked` leaves it so.
+    private const string SweepSql = """
+        WITH target AS MATERIALIZED (
+            SELECT holder FROM holder_withdrawals ORDER BY holder LIMIT 1
+        ), pairs AS MATERIALIZED (
+            SELECT w.holder, w.party_id, w.walked,
+                   EXISTS (SELECT 1 FROM party_roles r WHERE r.subject = w.holder AND r.party_id = w.party_id) AS held
+            FROM holder_withdrawals w JOIN target t ON w.holder = t.holder
+        ), chunk AS MATERIALIZED (
+            SELECT h.seq, h.party_id FROM holder_events h
+            WHERE h.holder = (SELECT holder FROM target)
+              AND h.seq > (SELECT min(walked) FROM pairs WHERE NOT held)
+            ORDER BY h.seq LIMIT @rows
+        ), deleted AS (
+            DELETE FROM holder_events h USING chunk c, pairs p
+            WHERE h.holder = p.holder AND h.seq = c.seq AND c.party_id = p.party_id AND NOT p.held AND c.seq > p.walked
+            RETURNING 1
+        ), finished AS (
+            DELETE FROM holder_withdrawals w USING pairs p
+            WHERE w.holder = p.holder AND w.party_id = p.party_id AND w.walked = p.walked
+              AND (p.held OR (SELECT count(*) FROM chunk) < @rows)
+            RETURNING 1
+        ), advanced AS (
+            UPDATE holder_withdrawals w SET walked = GREATEST(w.walked, (SELECT max(seq) FROM chunk))
+            FROM pairs p
+            WHERE w.holder = p.holder AND w.party_id = p.party_id AND w.walked = p.walked
+              AND NOT p.held AND (SELECT count(*) FROM chunk) >= @rows
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM pairs)::int AS Pairs, (SELECT count(*) FROM deleted)::int AS Rows,
+               (SELECT count(*) FROM finished)::int AS Finished, (SELECT count(*) FROM chunk) >= @rows AS More
+        """;
+
     private const string OldestSql = "SELECT registered FROM events ORDER BY seq LIMIT 1";
 
     private const string DeleteBeforeSql = """
@@ -75,6 +122,35 @@ public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
             IndexNextSql, new { after, floor, max }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return new HolderIndexResult(result.Events, result.Rows, result.Cursor);
+    }
+
+    /// <summary>
+    /// One step of deleting the rows of withdrawn rights (<c>holder_withdrawals</c>, migration 0017): for the first holder
+    /// with withdrawn pairs, the pairs' rows among its next <paramref name="rows"/> index rows, in one transaction that
+    /// takes the indexer's turn and the cursor lock, as a batch does. Nothing waiting costs one statement and no lock.
+    /// </summary>
+    public async Task<HolderSweepResult> DeleteWithdrawnAsync(int rows, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(AnyWithdrawnSql, cancellationToken: cancellationToken)))
+        {
+            return new HolderSweepResult(0, 0, 0, false);
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(TryTurnSql, new { key = TurnLockKey }, transaction, cancellationToken: cancellationToken)))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return new HolderSweepResult(0, 0, 0, false, Busy: true);
+        }
+
+        // A statement of its own, as in a batch: the step's snapshot is taken after the lock.
+        await connection.ExecuteAsync(new CommandDefinition(LockCursorSql, transaction: transaction, cancellationToken: cancellationToken));
+        var result = await connection.QuerySingleAsync<(int Pairs, int Rows, int Finished, bool More)>(new CommandDefinition(
+            SweepSql, new { rows }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return new HolderSweepResult(result.Pairs, result.Rows, result.Finished, result.More);
     }
 
     /// <summary>

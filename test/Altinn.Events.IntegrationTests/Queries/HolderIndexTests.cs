@@ -172,6 +172,85 @@ public sealed class HolderIndexTests(HolderIndexApiFixture api) : IClassFixture<
         Assert.Equal(kept, await CountAsync("SELECT count(*) FROM holder_events", new { }));
     }
 
+    [Fact]
+    public async Task AWithdrawalsRows_AreDeletedInSteps_TheOtherPartiesRowsStay_AndARoleStillHeldKeepsThem()
+    {
+        // More clients than the query probes one by one, so the answers below are read from the index.
+        var world = await WorldAsync(clients: 65);
+        var parties = new TestParties(api.Database.DataSource);
+        var type = CursorTests.UniqueType();
+        var (gone, kept, twice) = (world.Clients[0], world.Clients[1], world.Clients[2]);
+        await parties.GrantAsync(world.Consumer, twice, "DAGL");
+        var events = Enumerable.Range(0, 40).Select(i => AppEvent(type, world.Clients[i % 3])).ToList();
+        await StoreAsync(events);
+        await CatchUpAsync();
+        await SweepAsync();
+
+        // One role of two withdrawn: the holder still acts for the party, nothing is recorded. The last one withdrawn: recorded.
+        await ExecuteAsync("DELETE FROM party_roles WHERE subject = @holder AND party_id = @twice AND role_code = 'DAGL'", new { holder = world.Consumer, twice });
+        await parties.WithdrawAsync(world.Consumer, gone);
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM holder_withdrawals WHERE holder = @holder", new { holder = world.Consumer }));
+
+        // Steps of 4 rows walk the holder's rows (of the three clients with events); only the withdrawn pair's go.
+        var steps = await SweepAsync(rows: 4);
+        Assert.True(steps > 3, $"the walk took {steps} steps of 4 rows");
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM holder_events WHERE holder = @holder AND party_id = @gone", new { holder = world.Consumer, gone }));
+        Assert.Equal(events.Count(e => e.PartyId == kept), await CountAsync("SELECT count(*) FROM holder_events WHERE holder = @holder AND party_id = @kept", new { holder = world.Consumer, kept }));
+        Assert.Equal(events.Count(e => e.PartyId == twice), await CountAsync("SELECT count(*) FROM holder_events WHERE holder = @holder AND party_id = @twice", new { holder = world.Consumer, twice }));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM holder_withdrawals WHERE holder = @holder", new { holder = world.Consumer }));
+
+        using var user = api.Client(TestTokens.ForUser(world.UserId, world.Own));
+        Assert.Equal(events.Where(e => e.PartyId != gone).Select(e => e.Id), await CursorTests.WalkAsync(user, $"/app/party?{Since}&type={type}&size=7", maxPages: 100));
+    }
+
+    [Fact]
+    public async Task ARoleGrantedAgainDuringTheWalk_EndsItForThatParty_AWithdrawalAgainStartsItOver_AndAGrantBringsEveryRowBack()
+    {
+        var world = await WorldAsync(clients: 65);
+        var parties = new TestParties(api.Database.DataSource);
+        var type = CursorTests.UniqueType();
+        var back = world.Clients[0];
+        var events = Enumerable.Range(0, 30).Select(i => AppEvent(type, world.Clients[i % 2])).ToList();
+        await StoreAsync(events);
+        await CatchUpAsync();
+        await SweepAsync();
+
+        var all = events.Count(e => e.PartyId == back);
+        Task<long> RowsAsync() => CountAsync("SELECT count(*) FROM holder_events WHERE holder = @holder AND party_id = @back", new { holder = world.Consumer, back });
+
+        // Both clients withdrawn and part of the walk done; one granted again: the grant back-fills what the walk deleted,
+        // and the walk goes on for the other alone, deleting none of the first's rows.
+        var other = world.Clients[1];
+        await parties.WithdrawAsync(world.Consumer, back);
+        await parties.WithdrawAsync(world.Consumer, other);
+        Assert.True((await Indexer.DeleteWithdrawnAsync(6, CancellationToken.None)).More);
+        Assert.True(await RowsAsync() < all);
+        await parties.GrantAsync(world.Consumer, back, "REGNA");
+        Assert.Equal(all, await RowsAsync());
+        await SweepAsync(rows: 6);
+        Assert.Equal(all, await RowsAsync());
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM holder_events WHERE holder = @holder AND party_id = @other", new { holder = world.Consumer, other }));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM holder_withdrawals WHERE holder = @holder", new { holder = world.Consumer }));
+
+        // Withdrawn, walked part way, granted and withdrawn again: the walk starts over, so the rows the grant put back
+        // below where it had got are deleted too.
+        await parties.WithdrawAsync(world.Consumer, back);
+        Assert.True((await Indexer.DeleteWithdrawnAsync(6, CancellationToken.None)).More);
+        Assert.True(await CountAsync("SELECT walked FROM holder_withdrawals WHERE holder = @holder AND party_id = @back", new { holder = world.Consumer, back }) > 0);
+        await parties.GrantAsync(world.Consumer, back, "REGNA");
+        await parties.WithdrawAsync(world.Consumer, back);
+        Assert.Equal(0, await CountAsync("SELECT walked FROM holder_withdrawals WHERE holder = @holder AND party_id = @back", new { holder = world.Consumer, back }));
+        await SweepAsync(rows: 6);
+        Assert.Equal(0, await RowsAsync());
+
+        // Both granted once more: every row is back, and so is every event in the answer.
+        await parties.GrantAsync(world.Consumer, back, "REGNA");
+        await parties.GrantAsync(world.Consumer, other, "REGNA");
+        Assert.Equal(all, await RowsAsync());
+        using var user = api.Client(TestTokens.ForUser(world.UserId, world.Own));
+        Assert.Equal(events.Select(e => e.Id), await CursorTests.WalkAsync(user, $"/app/party?{Since}&type={type}&size=10", maxPages: 100));
+    }
+
     private sealed record World(int UserId, int Own, string Consumer, List<int> Clients, int Refused, int Stranger);
 
     // A user acting for its own party and `clients` client organisations (REGNA, which the app's policy grants), holding a
@@ -212,6 +291,21 @@ public sealed class HolderIndexTests(HolderIndexApiFixture api) : IClassFixture<
         throw new TimeoutException("The holder index did not catch up.");
     }
 
+    // Steps of deleting withdrawn rights' rows until none is waiting (other tests' withdrawals included); the steps taken.
+    private async Task<int> SweepAsync(int rows = 1000)
+    {
+        for (var steps = 1; steps < 10_000; steps++)
+        {
+            var result = await Indexer.DeleteWithdrawnAsync(rows, CancellationToken.None);
+            if (result is { Pairs: 0, Busy: false })
+            {
+                return steps - 1;
+            }
+        }
+
+        throw new TimeoutException("The withdrawn rows were not deleted.");
+    }
+
     private static NewEvent AppEvent(string type, int party) => AllPartiesQueryCases.AppEvent(type, party);
 
     private Task StoreAsync(IReadOnlyList<NewEvent> events) =>
@@ -227,5 +321,39 @@ public sealed class HolderIndexTests(HolderIndexApiFixture api) : IClassFixture<
     {
         await using var connection = await api.Database.DataSource.OpenConnectionAsync();
         await connection.ExecuteAsync(sql, parameters);
+    }
+}
+
+/// <summary>The holder indexer as the API runs it: a withdrawn right's rows go by themselves, the others' stay.</summary>
+public sealed class HolderIndexerRunningTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    [Fact]
+    public async Task TheRunningIndexer_IndexesTheEvents_AndDeletesAWithdrawnRightsRows_WithinSeconds()
+    {
+        var parties = new TestParties(api.Database.DataSource);
+        var holder = $"/user/{TestParties.NextId()}";
+        var clients = new List<int>();
+        for (var i = 0; i < 3; i++)
+        {
+            clients.Add(await parties.OrganisationAsync());
+            await parties.GrantAsync(holder, clients[^1], "REGNA");
+        }
+
+        var type = CursorTests.UniqueType();
+        await AllPartiesQueryCases.StoreAsync(api.Database.DataSource, [.. Enumerable.Range(0, 30).Select(i => AllPartiesQueryCases.AppEvent(type, clients[i % 3]))]);
+        Assert.True(await TestQueues.EventuallyAsync(async () => await RowsAsync(holder, null) == 30, TimeSpan.FromSeconds(20)), "the indexer did not index the events");
+
+        await parties.WithdrawAsync(holder, clients[0]);
+        Assert.True(
+            await TestQueues.EventuallyAsync(async () => await RowsAsync(holder, clients[0]) == 0, TimeSpan.FromSeconds(20)),
+            $"{await RowsAsync(holder, clients[0])} rows of the withdrawn right are left");
+        Assert.Equal(20, await RowsAsync(holder, null));
+    }
+
+    private async Task<long> RowsAsync(string holder, int? party)
+    {
+        await using var connection = await api.Database.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM holder_events WHERE holder = @holder AND (@party::integer IS NULL OR party_id = @party)", new { holder, party });
     }
 }
