@@ -25,6 +25,8 @@ public readonly record struct HolderSweepResult(int Pairs, int Rows, int Finishe
 /// grant's back-fill locks too, see the migration), and in one statement (one snapshot) reads the next events in sequence
 /// order with their parties' holders, writes the rows and advances the cursor. Events commit in sequence order, so nothing
 /// below the cursor can still appear, and a batch is indexed exactly once whatever crashes. The publish path is untouched.
+/// It also deletes the rows of withdrawn rights (<see cref="DeleteWithdrawnAsync"/>) and of expired events
+/// (<see cref="DeleteExpiredAsync"/>).
 /// </summary>
 public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
 {
@@ -107,14 +109,13 @@ public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(TryTurnSql, new { key = TurnLockKey }, transaction, cancellationToken: cancellationToken)))
+        if (await TakeTurnAsync(connection, transaction, cancellationToken) is not { } turn)
         {
             await transaction.RollbackAsync(cancellationToken);
             return new HolderIndexResult(0, 0, -1, Busy: true);
         }
 
-        // A statement of its own: the batch's snapshot is taken after the lock, so it sees every grant committed before.
-        var (after, registered) = await connection.QuerySingleAsync<(long, DateTime)>(new CommandDefinition(LockCursorSql, transaction: transaction, cancellationToken: cancellationToken));
+        var (after, registered) = turn;
         var floor = registered <= DateTime.MinValue.AddDays(1)
             ? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc)
             : DateTime.SpecifyKind(registered, DateTimeKind.Utc) - Core.Events.StorePosition.ClockMargin;
@@ -139,18 +140,31 @@ public sealed class HolderIndexStore(NpgsqlDataSource dataSource)
         }
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(TryTurnSql, new { key = TurnLockKey }, transaction, cancellationToken: cancellationToken)))
+        if (await TakeTurnAsync(connection, transaction, cancellationToken) is null)
         {
             await transaction.RollbackAsync(cancellationToken);
             return new HolderSweepResult(0, 0, 0, false, Busy: true);
         }
 
-        // A statement of its own, as in a batch: the step's snapshot is taken after the lock.
-        await connection.ExecuteAsync(new CommandDefinition(LockCursorSql, transaction: transaction, cancellationToken: cancellationToken));
         var result = await connection.QuerySingleAsync<(int Pairs, int Rows, int Finished, bool More)>(new CommandDefinition(
             SweepSql, new { rows }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         return new HolderSweepResult(result.Pairs, result.Rows, result.Finished, result.More);
+    }
+
+    /// <summary>
+    /// The indexer's turn, within <paramref name="transaction"/>: the advisory try-lock (null when another instance has it),
+    /// then the cursor row locked in a statement of its own, so the statements after it run in snapshots taken after the
+    /// lock and see every grant committed before (a grant's back-fill waits for the same row). The cursor it holds.
+    /// </summary>
+    private static async Task<(long Seq, DateTime Registered)?> TakeTurnAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(TryTurnSql, new { key = TurnLockKey }, transaction, cancellationToken: cancellationToken)))
+        {
+            return null;
+        }
+
+        return await connection.QuerySingleAsync<(long, DateTime)>(new CommandDefinition(LockCursorSql, transaction: transaction, cancellationToken: cancellationToken));
     }
 
     /// <summary>
