@@ -29,8 +29,8 @@ public sealed class HolderIndexOptions
 /// Keeps the holder index (<see cref="HolderIndexStore"/>) up with the store (<see cref="StoreFollowerService"/>): indexes
 /// the events after its cursor in batches until it has caught up, then waits <see cref="HolderIndexOptions.PollInterval"/>.
 /// Every API instance may run one; one at a time indexes (the store's advisory lock), the others skip the round. Once per
-/// <c>Retention:Interval</c> it deletes the rows of expired events. Caught up, each round also takes one step of deleting
-/// the rows of withdrawn rights (<see cref="HolderIndexStore.DeleteWithdrawnAsync"/>).
+/// <c>Retention:Interval</c> it deletes the rows of expired events. Caught up, it also takes steps of deleting
+/// the rows of withdrawn rights (<see cref="HolderIndexStore.DeleteWithdrawnAsync"/>) until none is left.
 /// </summary>
 internal sealed partial class HolderIndexerService(
     HolderIndexStore store,
@@ -66,14 +66,15 @@ internal sealed partial class HolderIndexerService(
         }
 
         // Caught up: one step of deleting withdrawn rights' rows (as many rows walked as a batch indexes events), so a
-        // backlog of withdrawals never holds the index back.
+        // backlog of withdrawals never holds the index back. Another step follows at once while the walk goes on or
+        // pairs were finished (other holders' may be waiting); the round ends when a step finds nothing to do.
         var swept = await store.DeleteWithdrawnAsync(options.Value.BatchSize, cancellationToken);
         if (swept.Rows > 0 || swept.Finished > 0)
         {
             LogSwept(logger, swept.Rows, swept.Finished, swept.Pairs);
         }
 
-        return swept.More;
+        return swept.More || swept.Finished > 0;
     }
 
     // Nothing of the failed batch was written (its transaction rolled back): the next round indexes it again.

@@ -53,7 +53,20 @@ public class DatabaseFixture : IAsyncLifetime
         await using var admin = new NpgsqlConnection(TestEnvironment.DatabaseAdminConnectionString);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 50)
+            {
+                // FORCE terminates only backends the (non-superuser) test role may signal; an autovacuum worker busy in
+                // the database has no role (PostgreSQL 15 refuses with 42501), so wait for it to finish.
+                await Task.Delay(100);
+            }
+        }
     }
 }
 
