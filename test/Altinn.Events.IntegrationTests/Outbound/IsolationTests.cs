@@ -70,7 +70,8 @@ public sealed class IsolationTests(IsolationFixture stage) : IClassFixture<Isola
         // Recovery: the next probe succeeds, the endpoint closes and its backlog drains; each event is accepted once.
         // The drain's speed is a benchmark's business (S7); here it only has to finish, also on a loaded CI machine.
         Volatile.Write(ref alive, true);
-        Assert.True(await TestQueues.EventuallyAsync(async () => (await stage.StatusesAsync(deadId)).GetValueOrDefault("delivered") == 10_000, Long * 3), "the backlog did not drain");
+        var drained = await TestQueues.EventuallyAsync(async () => (await stage.StatusesAsync(deadId)).GetValueOrDefault("delivered") == 10_000, Long * 3);
+        Assert.True(drained, $"the backlog did not drain: {string.Join(", ", (await stage.StatusesAsync(deadId)).Select(s => $"{s.Value} {s.Key}"))}");
         var accepted = _receiver.To(dead).Where(p => p.Status == 200).GroupBy(p => p.Headers["webhook-id"]).ToList();
         Assert.Equal(10_000, accepted.Count);
         Assert.All(accepted, g => Assert.Single(g));
