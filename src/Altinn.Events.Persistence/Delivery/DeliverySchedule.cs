@@ -10,7 +10,7 @@ namespace Altinn.Events.Persistence.Delivery;
 /// the push is recorded, or the claim's due time passes because the instance died).
 /// </summary>
 /// <param name="Delivery">The delivery; its <see cref="DeliveryReference.Attempt"/> is the number of the attempt to make.</param>
-/// <param name="PreviousStatus">The status before the claim: queued, waiting, parked (due: give it up) or pushing (a lapsed claim).</param>
+/// <param name="PreviousStatus">The status before the claim: queued, waiting, parked (due: give it up if its endpoint is still open) or pushing (a lapsed claim).</param>
 /// <param name="FirstFailedAt">The first failed attempt, or when it first had to wait on an open endpoint.</param>
 /// <param name="Claim">The claim, which recording the attempt must present.</param>
 /// <param name="Generation">How many times the delivery was redelivered (0: the first delivery); names its webhook-id.</param>
@@ -85,7 +85,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
             UPDATE deliveries d
             SET status = '{DeliveryStatus.Parked}', claim = NULL, updated = @at,
                 first_failed_at = CASE WHEN @failing THEN coalesce(d.first_failed_at, @at) ELSE d.first_failed_at END,
-                due = coalesce(d.first_failed_at, @at) + @span
+                due = CASE WHEN @fromNow THEN @at ELSE coalesce(d.first_failed_at, @at) END + @span
             FROM unnest(@subscriptionIds, @seqs, @registereds) AS t(subscription_id, seq, registered)
             WHERE d.subscription_id = t.subscription_id AND d.event_seq = t.seq AND d.event_registered = t.registered
               AND d.event_registered BETWEEN @min AND @max
@@ -172,6 +172,10 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
 
     private const string StateOf = $"SELECT coalesce((SELECT state FROM endpoints WHERE id = @id), '{EndpointState.Healthy}')";
 
+    private const string OnOpenEndpoints = $"""
+        SELECT s.id FROM subscriptions s JOIN endpoints e ON e.id = s.endpoint_id WHERE s.id = ANY(@ids) AND e.state = '{EndpointState.Open}'
+        """;
+
     private const string Counts = $"""
         SELECT (SELECT count(*) FROM endpoints WHERE state = '{EndpointState.Open}') AS OpenEndpoints,
                (SELECT count(*) FROM deliveries WHERE due IS NOT NULL AND status IN ('{DeliveryStatus.Waiting}', '{DeliveryStatus.Parked}')) AS Waiting
@@ -207,11 +211,12 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Parks deliveries that are queued, or claimed under <paramref name="claim"/>, to wait on their endpoint. When the
-    /// endpoint is open (<paramref name="failing"/>) the wait counts as failing; either way they are given up
-    /// <paramref name="span"/> after they first failed (or now).
+    /// endpoint is open (<paramref name="failing"/>) the wait counts as failing; either way they are given up (if their
+    /// endpoint is open then) <paramref name="span"/> after they first failed (or now), or after now when
+    /// <paramref name="fromNow"/> (their span had passed, but their endpoint was no longer open).
     /// </summary>
     /// <returns>How many were parked.</returns>
-    public async Task<long> ParkAsync(IReadOnlyList<DeliveryReference> deliveries, Guid? claim, bool failing, TimeSpan span, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<long> ParkAsync(IReadOnlyList<DeliveryReference> deliveries, Guid? claim, bool failing, TimeSpan span, DateTimeOffset at, CancellationToken cancellationToken, bool fromNow = false)
     {
         if (deliveries.Count == 0)
         {
@@ -222,7 +227,7 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             Park,
-            new { min, max, claim, failing, span, at, subscriptionIds = Ids(deliveries), seqs = Seqs(deliveries), registereds = Registereds(deliveries) },
+            new { min, max, claim, failing, fromNow, span, at, subscriptionIds = Ids(deliveries), seqs = Seqs(deliveries), registereds = Registereds(deliveries) },
             cancellationToken: cancellationToken));
     }
 
@@ -350,6 +355,13 @@ public sealed class DeliverySchedule(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<string>(new CommandDefinition(StateOf, new { id = endpointId }, cancellationToken: cancellationToken)) ?? EndpointState.Healthy;
+    }
+
+    /// <summary>Those of <paramref name="subscriptionIds"/> whose endpoint is open now.</summary>
+    public async Task<IReadOnlySet<Guid>> OnOpenEndpointsAsync(IReadOnlyCollection<Guid> subscriptionIds, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition(OnOpenEndpoints, new { ids = subscriptionIds.ToArray() }, cancellationToken: cancellationToken))).ToHashSet();
     }
 
     /// <summary>Open endpoints and deliveries waiting (for a retry or on their endpoint), for the metrics.</summary>

@@ -342,14 +342,29 @@ internal sealed class DeliveryPusher(
     }
 
     /// <summary>
-    /// Gives up claimed deliveries that waited on their endpoint for the schedule's whole span: the poison queue gets each
-    /// with its history, then the delivery log a <c>gaveup</c> row and the delivery <c>failed</c>.
+    /// Gives up claimed deliveries that waited on their open endpoint for the schedule's whole span: the poison queue gets
+    /// each with its history, then the delivery log a <c>gaveup</c> row and the delivery <c>failed</c>. Those whose endpoint
+    /// is no longer open (it recovered, or was only busy, while they waited) are not given up, even when the drain of a large
+    /// backlog takes longer than what was left of their span: they are parked again for the drain, with a new span from now
+    /// (the backlog version is bumped, so a drain that just finished runs again).
     /// </summary>
     public async Task GiveUpAsync(IReadOnlyList<ClaimedDelivery> claimed, CancellationToken cancellationToken)
     {
         if (claimed.Count == 0)
         {
             return;
+        }
+
+        var open = await schedule.OnOpenEndpointsAsync([.. claimed.Select(c => c.Delivery.SubscriptionId).Distinct()], cancellationToken);
+        var recovered = claimed.Where(c => !open.Contains(c.Delivery.SubscriptionId)).ToList();
+        if (recovered.Count > 0)
+        {
+            await ParkAsync(recovered, failing: false, time.GetUtcNow(), cancellationToken, fromNow: true);
+            claimed = [.. claimed.Where(c => open.Contains(c.Delivery.SubscriptionId))];
+            if (claimed.Count == 0)
+            {
+                return;
+            }
         }
 
         var batch = await store.LoadAsync([.. claimed.Select(c => c.Delivery)], cancellationToken);
@@ -383,11 +398,11 @@ internal sealed class DeliveryPusher(
         metrics.Count(AttemptOutcome.GaveUp, gaveUp.Count);
     }
 
-    private async Task ParkAsync(List<ClaimedDelivery> deliveries, bool failing, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task ParkAsync(List<ClaimedDelivery> deliveries, bool failing, DateTimeOffset now, CancellationToken cancellationToken, bool fromNow = false)
     {
         foreach (var group in deliveries.GroupBy(d => d.Claim))
         {
-            await schedule.ParkAsync([.. group.Select(d => d.Delivery)], group.Key, failing, options.Value.Policy.Span, now, cancellationToken);
+            await schedule.ParkAsync([.. group.Select(d => d.Delivery)], group.Key, failing, options.Value.Policy.Span, now, cancellationToken, fromNow);
         }
 
         metrics.Count(DeliveryStatus.Parked, deliveries.Count);
