@@ -83,7 +83,7 @@ public static class IdentityExtensions
         else
         {
             var path = Path.IsPathRooted(issuer.JwksFile!) ? issuer.JwksFile! : Path.GetFullPath(Path.Combine(environment.ContentRootPath, issuer.JwksFile!));
-            jwt.ConfigurationManager = new JwksFileConfigurationManager(path, issuer.Issuer);
+            jwt.ConfigurationManager = new JwksFileConfigurationManager(path, issuer.Issuer, time);
         }
     }
 

@@ -40,7 +40,7 @@ public static class OperationsExtensions
         builder.Services.AddAuthentication().AddMicrosoftIdentityWebApi(entra, Scheme);
 
         // Registered after Microsoft.Identity.Web's own configuration, so it runs after it.
-        builder.Services.AddOptions<JwtBearerOptions>(Scheme).Configure<IOptions<OperatorOptions>, IHostEnvironment>((jwt, operators, environment) =>
+        builder.Services.AddOptions<JwtBearerOptions>(Scheme).Configure<IOptions<OperatorOptions>, IHostEnvironment, TimeProvider>((jwt, operators, environment, time) =>
         {
             var o = operators.Value;
 
@@ -50,7 +50,7 @@ public static class OperationsExtensions
             if (o.JwksFile is { Length: > 0 } file)
             {
                 var path = Path.IsPathRooted(file) ? file : Path.GetFullPath(Path.Combine(environment.ContentRootPath, file));
-                jwt.ConfigurationManager = new JwksFileConfigurationManager(path, o.Issuer());
+                jwt.ConfigurationManager = new JwksFileConfigurationManager(path, o.Issuer(), time);
             }
         });
 
