@@ -33,17 +33,26 @@ internal static class StoredEvent
         string? id = null, source = null, resource = null, type = null, subject = null, alternative = null, contentType = null;
         DateTimeOffset? time = null;
         JsonElement? data = null;
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        // Names are compared as their raw bytes (a name with an escape is not plain): no string per member. A name given
+        // twice is looked for among the members before it; an event with more members than a plain one has goes through
+        // the SDK.
+        var count = 0;
         foreach (var property in element.EnumerateObject())
         {
             var value = property.Value;
-            if (!names.Add(property.Name))
+            var name = JsonMarshal.GetRawUtf8PropertyName(property);
+            if (count == MaxPlainMembers || !IsPlainAscii(name))
+            {
+                return null;
+            }
+
+            if (SeenBefore(element, name, count++))
             {
                 // A name given twice: the SDK keeps the last value in the first one's place.
                 return null;
             }
 
-            if (property.NameEquals("data"))
+            if (property.NameEquals("data"u8))
             {
                 if (value.ValueKind == JsonValueKind.Null)
                 {
@@ -59,32 +68,51 @@ internal static class StoredEvent
                 return null;
             }
 
-            switch (property.Name)
+            if (name.SequenceEqual("id"u8))
             {
-                case "id": id = value.GetString(); break;
-                case "source": source = value.GetString(); break;
-                case "resource": resource = value.GetString(); break;
-                case "type": type = value.GetString(); break;
-                case "subject": subject = value.GetString(); break;
-                case "alternativesubject": alternative = value.GetString(); break;
-                case "datacontenttype":
-                    contentType = value.GetString();
-                    if (contentType != JsonMediaType)
-                    {
-                        return null;
-                    }
-
-                    break;
-                case "time":
-                    if (!TryParseTime(value.GetString()!, out var parsed))
-                    {
-                        return null;
-                    }
-
-                    time = parsed;
-                    break;
-                case "dataschema" or "data_base64":
+                id = value.GetString();
+            }
+            else if (name.SequenceEqual("source"u8))
+            {
+                source = value.GetString();
+            }
+            else if (name.SequenceEqual("resource"u8))
+            {
+                resource = value.GetString();
+            }
+            else if (name.SequenceEqual("type"u8))
+            {
+                type = value.GetString();
+            }
+            else if (name.SequenceEqual("subject"u8))
+            {
+                subject = value.GetString();
+            }
+            else if (name.SequenceEqual("alternativesubject"u8))
+            {
+                alternative = value.GetString();
+            }
+            else if (name.SequenceEqual("datacontenttype"u8))
+            {
+                if (!value.ValueEquals(JsonMediaType))
+                {
                     return null;
+                }
+
+                contentType = JsonMediaType;
+            }
+            else if (name.SequenceEqual("time"u8))
+            {
+                if (!TryParseTime(value.GetString()!, out var parsed))
+                {
+                    return null;
+                }
+
+                time = parsed;
+            }
+            else if (name.SequenceEqual("dataschema"u8) || name.SequenceEqual("data_base64"u8))
+            {
+                return null;
             }
         }
 
@@ -100,12 +128,12 @@ internal static class StoredEvent
             writer.WriteString("specversion", "1.0");
             foreach (var property in element.EnumerateObject())
             {
-                if (property.NameEquals("specversion") || property.NameEquals("data"))
+                if (property.NameEquals("specversion"u8) || property.NameEquals("data"u8))
                 {
                     continue;
                 }
 
-                if (property.NameEquals("time"))
+                if (property.NameEquals("time"u8))
                 {
                     writer.WriteString("time", CloudEventAttributeType.Timestamp.Format(time!.Value));
                     continue;
@@ -140,6 +168,28 @@ internal static class StoredEvent
         return new NewEvent(
             id, source, resource, type, subject, alternative, Subjects.PartyId(subject), time.Value.ToUniversalTime(),
             System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), publisher, content);
+    }
+
+    // The members a plain event may have: the CloudEvents attributes the service knows and a few extensions.
+    private const int MaxPlainMembers = 24;
+
+    // Whether one of the first <before> members of the object has the (raw, plain) name.
+    private static bool SeenBefore(JsonElement element, ReadOnlySpan<byte> name, int before)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (before-- == 0)
+            {
+                return false;
+            }
+
+            if (JsonMarshal.GetRawUtf8PropertyName(property).SequenceEqual(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool TryParseTime(string text, out DateTimeOffset time)

@@ -73,6 +73,12 @@ public sealed class StoredEventTests
         """{"specversion":"1.0","id":"b10","source":"https://x.example/","type":"t","resource":"urn:altinn:resource:ttd-test","time":"2026-01-01t12:00:00Z"}""",
         // A name given twice.
         """{"specversion":"1.0","id":"b9","source":"https://x.example/","type":"t","type":"u","resource":"urn:altinn:resource:ttd-test"}""",
+        """{"id":"b11","specversion":"1.0","source":"https://x.example/","type":"t","resource":"urn:altinn:resource:ttd-test","id":"b12"}""",
+        // A name written with an escape (the same name as "id" once decoded).
+        """{"specversion":"1.0","\u0069d":"b13","source":"https://x.example/","type":"t","resource":"urn:altinn:resource:ttd-test"}""",
+        // More members than a plain event has (24): left to the SDK.
+        """{"specversion":"1.0","id":"b14","source":"https://x.example/","type":"t","resource":"urn:altinn:resource:ttd-test",""" +
+            string.Join(",", Enumerable.Range(0, 20).Select(i => $"\"ext{i}\":\"v\"")) + "}",
     ];
 
     [Theory]
