@@ -28,7 +28,9 @@
 # policy below) whose consumers are granted DAGL for their party and pushed to a receiver in the benchmark process.
 # Issue 20: BENCH_S1_CONCURRENCY ("32,128": S1 and its pgbench baseline at each), BENCH_PG_SETTINGS with
 # shared_preload_libraries=pg_stat_statements (statements per event and the costliest statements), BENCH_TRACE=file
-# (a dotnet-trace CPU sample of the API during one more S1 run; BENCH_DOTNET_TRACE names the dotnet-trace binary).
+# (a dotnet-trace CPU sample of the API during one more S1 run; BENCH_DOTNET_TRACE names the dotnet-trace binary),
+# BENCH_AZURITE_MEMORY=1 (Azurite keeps its queues in memory instead of on disk, to tell the emulator's own storage cost
+# from the queue operations the service makes).
 # Issue 19, S9 (the accountant; run alone with BENCH_ONLY=S9): BENCH_S9_CLIENTS (client parties the accountant holds REGNA
 # for, 10 000; smoke 200), BENCH_S9_ALL_PARTY (subscriptions without a subject filter, added to BENCH_SUBSCRIPTIONS, so
 # BENCH_SUBSCRIPTIONS=900000 makes the issue's 1 000 000; 100 000, smoke 1 000), BENCH_S9_EVENT_SHARE (share of the
@@ -99,7 +101,9 @@ fi
 [ -x "$PG_BIN/pgbench" ] || die "pgbench not found in $PG_BIN (it comes with the postgresql package)"
 azurite_port=$(free_port)
 log "starting Azurite on 127.0.0.1:$azurite_port"
-start_azurite "$RUN_DIR/azurite" "$azurite_port"
+azurite_args=()
+[ "${BENCH_AZURITE_MEMORY:-0}" = 1 ] && azurite_args=(--inMemoryPersistence)
+start_azurite "$RUN_DIR/azurite" "$azurite_port" "${azurite_args[@]}"
 
 export Database__ConnectionString Queues__ConnectionString
 Database__ConnectionString="$(pg_connection_string "$pg_port" events);Maximum Pool Size=100"
