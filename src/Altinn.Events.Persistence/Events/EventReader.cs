@@ -193,10 +193,12 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
     // The rows of a holder's parties (@key): its rows of the holder index up to the indexer's cursor (the chunk's limit
     // taken from the index's primary key before the join, whatever the planner thinks of the table's size: joined first,
     // it sorted all of the accountant's 32 000 rows for a page of 50), each joined to its event (one partition by the
-    // registration time), then the store's sequence past the cursor (the events not indexed
-    // yet: few, unless the indexer lags), in one statement and so one snapshot. The index rows and the cursor commit
-    // together, and a grant back-fills up to the cursor with its role, so nothing the filters keep is missed; the filters
-    // keep the rows of parties the holder holds a role for now (a withdrawn role leaves its index rows behind).
+    // registration time), then the store's sequence past the cursor (the events not indexed yet: few, unless the indexer
+    // lags), in one statement and so one snapshot. The walk past the cursor is bounded below by the cursor's registration
+    // time less the clock margin, as every position is, so the executor skips the day partitions before it. The index
+    // rows and the cursor commit together, and a grant back-fills up to the cursor with its role, so nothing the filters
+    // keep is missed; the filters keep the rows of parties the holder holds a role for now (a withdrawn role leaves its
+    // index rows behind).
     private const string ScannedHolderSql = """
         SELECT u.* FROM (
             (SELECT e.seq, e.registered, e.id, e.resource, e.source, e.type, e.subject, e.alternative_subject, e.party_id{4}
@@ -209,6 +211,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
             (SELECT seq, registered, id, resource, source, type, subject, alternative_subject, party_id{3}
              FROM events
              WHERE seq > GREATEST({1}, (SELECT seq FROM holder_index_cursor WHERE name = 'holders')) AND seq <= @upper AND registered >= {2}
+               AND registered >= (SELECT registered - make_interval(secs => {5}) FROM holder_index_cursor WHERE name = 'holders')
              ORDER BY seq LIMIT @limit)) u
         ORDER BY u.seq LIMIT @limit
         """;
@@ -498,7 +501,7 @@ public sealed class EventReader(NpgsqlDataSource dataSource)
         var payload = payloads ? ", cloudevent" : string.Empty;
         return column switch
         {
-            HolderColumn => string.Format(CultureInfo.InvariantCulture, ScannedHolderSql, string.Empty, position, floor, payload, payloads ? ", e.cloudevent" : string.Empty),
+            HolderColumn => string.Format(CultureInfo.InvariantCulture, ScannedHolderSql, string.Empty, position, floor, payload, payloads ? ", e.cloudevent" : string.Empty, StorePosition.ClockMargin.TotalSeconds),
             PartiesColumn => string.Format(CultureInfo.InvariantCulture, ScannedPartiesSql, string.Empty, position, floor, payload),
             SequenceColumn => string.Format(CultureInfo.InvariantCulture, ScannedSql, string.Empty, position, floor, payload),
             _ => string.Format(CultureInfo.InvariantCulture, ScannedSql, column + " = @key AND ", position, floor, payload),

@@ -251,6 +251,34 @@ public sealed class HolderIndexTests(HolderIndexApiFixture api) : IClassFixture<
         Assert.Equal(events.Select(e => e.Id), await CursorTests.WalkAsync(user, $"/app/party?{Since}&type={type}&size=10", maxPages: 100));
     }
 
+    [Fact]
+    public async Task EventsPastTheCursor_RegisteredUpToTheClockMarginBeforeTheCursorsEvent_AreFound()
+    {
+        // The walk past the cursor starts at the day partition of the cursor's registration time less the clock margin.
+        // The cursor's event may come from a process whose clock runs ahead of this one's (within the margin): the events
+        // this process stores after it are registered before the cursor's time, and must still be found.
+        var world = await WorldAsync(clients: 65);
+        var type = CursorTests.UniqueType();
+        var indexed = Enumerable.Range(0, 6).Select(i => AppEvent(type, world.Clients[i])).ToList();
+        await StoreAsync(indexed);
+        await CatchUpAsync();
+        await ExecuteAsync("UPDATE holder_index_cursor SET registered = registered + interval '4 minutes' WHERE name = 'holders'", new { });
+        try
+        {
+            var later = Enumerable.Range(0, 6).Select(i => AppEvent(type, world.Clients[10 + i])).ToList();
+            await StoreAsync(later);
+            Assert.True(
+                await CountAsync("SELECT count(*) FROM events WHERE type = @type AND registered < (SELECT registered FROM holder_index_cursor WHERE name = 'holders')", new { type }) == 12,
+                "the events are not registered before the cursor's time");
+            using var user = api.Client(TestTokens.ForUser(world.UserId, world.Own));
+            Assert.Equal(indexed.Concat(later).Select(e => e.Id), await CursorTests.WalkAsync(user, $"/app/party?{Since}&type={type}&size=5", maxPages: 20));
+        }
+        finally
+        {
+            await ExecuteAsync("UPDATE holder_index_cursor SET registered = registered - interval '4 minutes' WHERE name = 'holders'", new { });
+        }
+    }
+
     private sealed record World(int UserId, int Own, string Consumer, List<int> Clients, int Refused, int Stranger);
 
     // A user acting for its own party and `clients` client organisations (REGNA, which the app's policy grants), holding a
