@@ -26,6 +26,15 @@ internal sealed partial class BenchmarkRun
             }
         }
 
+        // Warm-up, not reported: the first inbound run of the all-party mix is also the stage host's first run of the push
+        // path at volume and the first writes to the empty delivery tables. perf over the first runs found the JIT and
+        // tiering in about 45 % of the stage host's samples; in the run that added this, the warm-up ran 998 events/s with
+        // PostgreSQL at 1 169 µs per event, the measured runs after it 4 455-5 713 with 158-190 µs (docs/benchmarks.md,
+        // "S9 inbound with a warm-up").
+        var warmInbound = await accountant.MatchingAsync(0, cancellationToken);
+        Console.WriteLine($"bench: S9 inbound warm-up done ({warmInbound.EventsPerSecond:F0} events/s; not reported)");
+        report.Note($"{Name}: one inbound warm-up run ({warmInbound.EventsPerSecond:F0} events/s; CPU per event {warmInbound.Cpu.Describe()}) preceded the S5 baseline and the measured runs and is not reported.");
+
         // Inbound: the all-party mix, against S5's mix (subject-filtered subscriptions only) in this run.
         var s5 = await Repeat("S9 baseline (S5 matching)", run => scenarios.MatchingAsync(90 + run, cancellationToken));
         if (statements)
@@ -33,7 +42,7 @@ internal sealed partial class BenchmarkRun
             await PublishCost.ResetStatementsAsync(settings, cancellationToken);
         }
 
-        var s9 = await Repeat("S9 inbound", run => accountant.MatchingAsync(run, cancellationToken));
+        var s9 = await Repeat("S9 inbound", run => accountant.MatchingAsync(1 + run, cancellationToken));
         await StatementsAsync("inbound (pushes included)", "event", s9.Sum(r => r.Events));
         var s5Rate = new Figure("S5", "events/s", [.. s5.Select(r => r.EventsPerSecond)]);
         var s9Rate = new Figure("S9", "events/s", [.. s9.Select(r => r.EventsPerSecond)]);
@@ -41,7 +50,8 @@ internal sealed partial class BenchmarkRun
         report.Note($"{Name}: {settings.AccountantClients:N0} clients, each with three right holders (the accountant's REGNA, a DAGL, an auditor's REVI: the policy grants the first two); " +
             $"{routed:N0} all-party subscriptions to the bench app pushed to a receiver in the benchmark process. Inbound: {s9[0].Events:N0} events per run in messages of 256; deliveries per run: " +
             string.Join("; ", s9.Select(r => string.Join(", ", r.Deliveries.Select(d => $"{d.Value:N0} {d.Key}")))) +
-            $"; the permitted pushes drained {string.Join(", ", s9.Select(r => $"{r.Drained.TotalSeconds:F0} s"))} after matching (not measured). Ratio: to S5 (subject-filtered probes only) in this run; {s9Rate.Median / 5000:F2}x the 5 000/s target.");
+            $"; the permitted pushes drained {string.Join(", ", s9.Select(r => $"{r.Drained.TotalSeconds:F0} s"))} after matching (not measured). Ratio: to S5 (subject-filtered probes only) in this run; {s9Rate.Median / 5000:F2}x the 5 000/s target. " +
+            $"CPU per event while matching (pushes included): {string.Join("; ", s9.Select(r => r.Cpu.Describe()))}.");
 
         // /app/party without a party for the accountant, once the inbound runs' events are indexed and the tables they grew
         // vacuumed: left to autovacuum, that ran during the first query run (its naptime began after the quiet wait).
