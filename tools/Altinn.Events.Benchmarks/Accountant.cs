@@ -47,24 +47,7 @@ internal sealed class Accountant(BenchSettings settings, HttpClient client, Stop
     }
 
     /// <summary>One S9 inbound run: its rate, events, deliveries by status, the pushes' drain and CPU per event over the measured window.</summary>
-    public sealed record MatchingResult(double EventsPerSecond, int Events, IReadOnlyDictionary<string, long> Deliveries, TimeSpan Drained, InboundCpu Cpu);
-
-    /// <summary>CPU per event of S9's measured window, in µs: the stage host, PostgreSQL (postmaster and backends), Azurite and the API.</summary>
-    public sealed record InboundCpu(double StagesMicros, double PostgresMicros, double AzuriteMicros, double ApiMicros)
-    {
-        public string Describe() => string.Create(CultureInfo.InvariantCulture,
-            $"stage host {StagesMicros:F0} µs, PostgreSQL {PostgresMicros:F0} µs, Azurite {AzuriteMicros:F0} µs, API {ApiMicros:F0} µs");
-    }
-
-    private (double? Stages, double? Postgres, double? Azurite, double? Api) CpuNow() =>
-        (ProcessCpu.Seconds(settings.StagesPid, withChildren: false), ProcessCpu.Seconds(settings.PostgresPid, withChildren: true),
-         ProcessCpu.Seconds(settings.AzuritePid, withChildren: false), ProcessCpu.Seconds(settings.ApiPid, withChildren: false));
-
-    private static InboundCpu CpuPerEvent((double? Stages, double? Postgres, double? Azurite, double? Api) start, (double? Stages, double? Postgres, double? Azurite, double? Api) end, int events)
-    {
-        static double Per(double? a, double? b, int n) => a is { } x && b is { } y && n > 0 ? (y - x) * 1e6 / n : double.NaN;
-        return new InboundCpu(Per(start.Stages, end.Stages, events), Per(start.Postgres, end.Postgres, events), Per(start.Azurite, end.Azurite, events), Per(start.Api, end.Api, events));
-    }
+    public sealed record MatchingResult(double EventsPerSecond, int Events, IReadOnlyDictionary<string, long> Deliveries, TimeSpan Drained, Scenarios.MatchingCpu Cpu);
 
     /// <summary>
     /// Inbound matching with the all-party subscriptions: stores N events of the bench app about random clients (with
@@ -111,7 +94,7 @@ internal sealed class Accountant(BenchSettings settings, HttpClient client, Stop
         var queue = new QueueClient(settings.Queues, "events-inbound");
         var messages = references.Chunk(256).Select(chunk => JsonSerializer.Serialize(new InboundMessage(chunk), Json)).ToList();
         var (minSeq, maxSeq) = (references.Min(r => r.Seq), references.Max(r => r.Seq));
-        var cpuStart = CpuNow();
+        var cpuStart = Scenarios.CpuSample.Take(settings);
         var watch = Stopwatch.StartNew();
         using (var gate = new SemaphoreSlim(16))
         {
@@ -142,7 +125,7 @@ internal sealed class Accountant(BenchSettings settings, HttpClient client, Stop
         }
 
         var elapsed = watch.Elapsed;
-        var cpu = CpuPerEvent(cpuStart, CpuNow(), references.Count);
+        var cpu = cpuStart.PerEvent(Scenarios.CpuSample.Take(settings), references.Count);
         await using var done = new NpgsqlCommand("SELECT count(DISTINCT event_seq) FROM deliveries WHERE event_seq BETWEEN @min AND @max", connection);
         done.Parameters.AddWithValue("min", minSeq);
         done.Parameters.AddWithValue("max", maxSeq);

@@ -33,7 +33,7 @@ internal sealed partial class BenchmarkRun
         // "S9 inbound with a warm-up").
         var warmInbound = await accountant.MatchingAsync(0, cancellationToken);
         Console.WriteLine($"bench: S9 inbound warm-up done ({warmInbound.EventsPerSecond:F0} events/s; not reported)");
-        report.Note($"{Name}: one inbound warm-up run ({warmInbound.EventsPerSecond:F0} events/s; CPU per event {warmInbound.Cpu.Describe()}) preceded the S5 baseline and the measured runs and is not reported.");
+        report.Note($"{Name}: one inbound warm-up run ({warmInbound.EventsPerSecond:F0} events/s; {warmInbound.Cpu.Describe()}) preceded the S5 baseline and the measured runs and is not reported.");
 
         // Inbound: the all-party mix, against S5's mix (subject-filtered subscriptions only) in this run.
         var s5 = await Repeat("S9 baseline (S5 matching)", run => scenarios.MatchingAsync(90 + run, cancellationToken));
@@ -51,7 +51,7 @@ internal sealed partial class BenchmarkRun
             $"{routed:N0} all-party subscriptions to the bench app pushed to a receiver in the benchmark process. Inbound: {s9[0].Events:N0} events per run in messages of 256; deliveries per run: " +
             string.Join("; ", s9.Select(r => string.Join(", ", r.Deliveries.Select(d => $"{d.Value:N0} {d.Key}")))) +
             $"; the permitted pushes drained {string.Join(", ", s9.Select(r => $"{r.Drained.TotalSeconds:F0} s"))} after matching (not measured). Ratio: to S5 (subject-filtered probes only) in this run; {s9Rate.Median / 5000:F2}x the 5 000/s target. " +
-            $"CPU per event while matching (pushes included): {string.Join("; ", s9.Select(r => r.Cpu.Describe()))}.");
+            $"While matching (pushes included), run by run: {string.Join("; ", s9.Select(r => r.Cpu.Describe()))}.");
 
         // /app/party without a party for the accountant, once the inbound runs' events are indexed and the tables they grew
         // vacuumed: left to autovacuum, that ran during the first query run (its naptime began after the quiet wait).

@@ -211,22 +211,29 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
 
     /// <summary>
     /// CPU per event in the measured window (from sending the messages until every event was matched), in µs: the stage
-    /// host, PostgreSQL (postmaster and backends), Azurite and this process (which holds S5P's receiver).
+    /// host, PostgreSQL (postmaster and backends), Azurite, this process (which holds S5P's and S9's receiver) and the API
+    /// (whose holder indexer follows the store).
     /// </summary>
-    public sealed record MatchingCpu(double StagesMicros, double PostgresMicros, double AzuriteMicros, double BenchMicros)
+    public sealed record MatchingCpu(double StagesMicros, double PostgresMicros, double AzuriteMicros, double BenchMicros, double ApiMicros)
     {
         public string Describe() => string.Create(CultureInfo.InvariantCulture,
-            $"CPU per event: stage host {StagesMicros:F0} µs, PostgreSQL {PostgresMicros:F0} µs, Azurite {AzuriteMicros:F0} µs, benchmark process {BenchMicros:F0} µs");
+            $"CPU per event: stage host {StagesMicros:F0} µs, PostgreSQL {PostgresMicros:F0} µs, Azurite {AzuriteMicros:F0} µs, benchmark process {BenchMicros:F0} µs, API {ApiMicros:F0} µs");
     }
 
-    private (double? Stages, double? Postgres, double? Azurite, double? Bench) CpuNow() =>
-        (ProcessCpu.Seconds(settings.StagesPid, withChildren: false), ProcessCpu.Seconds(settings.PostgresPid, withChildren: true),
-         ProcessCpu.Seconds(settings.AzuritePid, withChildren: false), ProcessCpu.Seconds(Environment.ProcessId, withChildren: false));
-
-    private static MatchingCpu CpuPerEvent((double? Stages, double? Postgres, double? Azurite, double? Bench) start, (double? Stages, double? Postgres, double? Azurite, double? Bench) end, int events)
+    /// <summary>CPU seconds used so far by the processes of <see cref="MatchingCpu"/>.</summary>
+    internal readonly record struct CpuSample(double? Stages, double? Postgres, double? Azurite, double? Bench, double? Api)
     {
-        static double Per(double? a, double? b, int n) => a is { } x && b is { } y && n > 0 ? (y - x) * 1e6 / n : double.NaN;
-        return new MatchingCpu(Per(start.Stages, end.Stages, events), Per(start.Postgres, end.Postgres, events), Per(start.Azurite, end.Azurite, events), Per(start.Bench, end.Bench, events));
+        public static CpuSample Take(BenchSettings settings) => new(
+            ProcessCpu.Seconds(settings.StagesPid, withChildren: false), ProcessCpu.Seconds(settings.PostgresPid, withChildren: true),
+            ProcessCpu.Seconds(settings.AzuritePid, withChildren: false), ProcessCpu.Seconds(Environment.ProcessId, withChildren: false),
+            ProcessCpu.Seconds(settings.ApiPid, withChildren: false));
+
+        /// <summary>CPU per event from this sample to <paramref name="end"/>.</summary>
+        public MatchingCpu PerEvent(CpuSample end, int events)
+        {
+            static double Per(double? a, double? b, int n) => a is { } x && b is { } y && n > 0 ? (y - x) * 1e6 / n : double.NaN;
+            return new MatchingCpu(Per(Stages, end.Stages, events), Per(Postgres, end.Postgres, events), Per(Azurite, end.Azurite, events), Per(Bench, end.Bench, events), Per(Api, end.Api, events));
+        }
     }
 
     /// <summary>
@@ -329,7 +336,7 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         var messages = references.Chunk(256).Select(chunk => JsonSerializer.Serialize(new InboundMessage(chunk), Json)).ToList();
         var minSeq = references.Min(r => r.Seq);
         var maxSeq = references.Max(r => r.Seq);
-        var cpuStart = CpuNow();
+        var cpuStart = CpuSample.Take(settings);
         var watch = Stopwatch.StartNew();
         using (var gate = new SemaphoreSlim(16))
         {
@@ -364,7 +371,7 @@ internal sealed class Scenarios(BenchSettings settings, HttpClient client, Stopw
         }
 
         var elapsed = watch.Elapsed;
-        var cpu = CpuPerEvent(cpuStart, CpuNow(), references.Count);
+        var cpu = cpuStart.PerEvent(CpuSample.Take(settings), references.Count);
         if (waiting > 0)
         {
             throw new TimeoutException($"S5: {waiting} of {references.Count} events were not matched within {deadline.TotalSeconds:F0} s");
