@@ -31,6 +31,8 @@
 # (a dotnet-trace CPU sample of the API during one more S1 run; BENCH_DOTNET_TRACE names the dotnet-trace binary),
 # BENCH_AZURITE_MEMORY=1 (Azurite keeps its queues in memory instead of on disk, to tell the emulator's own storage cost
 # from the queue operations the service makes).
+# BENCH_CONNECTION_EXTRA: appended to the hosts' connection string, for example "Options=-c plan_cache_mode=auto" to
+# measure PostgreSQL's own choice between custom and generic plans against the hosts' default (generic).
 # Issue 19, S9 (the accountant; run alone with BENCH_ONLY=S9): BENCH_S9_CLIENTS (client parties the accountant holds REGNA
 # for, 10 000; smoke 200), BENCH_S9_ALL_PARTY (subscriptions without a subject filter, added to BENCH_SUBSCRIPTIONS, so
 # BENCH_SUBSCRIPTIONS=900000 makes the issue's 1 000 000; 100 000, smoke 1 000), BENCH_S9_EVENT_SHARE (share of the
@@ -106,7 +108,7 @@ azurite_args=()
 start_azurite "$RUN_DIR/azurite" "$azurite_port" "${azurite_args[@]}"
 
 export Database__ConnectionString Queues__ConnectionString
-Database__ConnectionString="$(pg_connection_string "$pg_port" events);Maximum Pool Size=100"
+Database__ConnectionString="$(pg_connection_string "$pg_port" events);Maximum Pool Size=100${BENCH_CONNECTION_EXTRA:+;$BENCH_CONNECTION_EXTRA}"
 Queues__ConnectionString=$(azurite_connection_string "$azurite_port")
 CLI=(dotnet tools/Altinn.Events.Cli/bin/Release/net10.0/altinn-events.dll)
 "${CLI[@]}" migrate

@@ -50,7 +50,7 @@ public static class PersistenceExtensions
             // the estimate counts every partition, while at execution the generic plan prunes those its parameters rule
             // out before it starts. So statements over events and deliveries were planned at every execution, over every
             // day partition (the all-party page: 3-6 ms a call with custom plans, 1.3 ms generic; the S9 inbound
-            // warm-up: 1 398 against 349 µs of PostgreSQL per event; docs/benchmarks.md, "What 30 day partitions cost").
+            // warm-up: 1 398 against 349 µs of PostgreSQL per event; docs/benchmarks.md, "What 30 day partitions cost a query").
             // The statements here are written to be good as generic plans (no plan depends on a constant array or on a
             // value's frequency), so every prepared statement takes its generic plan. A connection string that names
             // plan_cache_mode in its Options keeps its own.
