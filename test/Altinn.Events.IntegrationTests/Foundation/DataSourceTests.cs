@@ -16,12 +16,7 @@ public sealed class DataSourceTests(DatabaseFixture database) : IClassFixture<Da
     [InlineData(";NoResetOnClose=false", false)]
     public async Task ThePoolSkipsItsSessionReset_UnlessTheConnectionStringAsksForIt(string extra, bool skipped)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Database:ConnectionString"] = database.ConnectionString + extra + ";Maximum Pool Size=1" })
-            .Build();
-        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
-        services.AddEventsDatabase();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = HostServices(extra + ";Maximum Pool Size=1");
         var dataSource = provider.GetRequiredService<NpgsqlDataSource>();
 
         // One physical connection: what a use leaves in the session is there at the next checkout only without the reset.
@@ -34,18 +29,14 @@ public sealed class DataSourceTests(DatabaseFixture database) : IClassFixture<Da
         var name = await second.ExecuteScalarAsync<string>("SHOW application_name");
         Assert.Equal(skipped, name == "left-behind");
     }
+
     [Theory]
     [InlineData("", "force_generic_plan")]
     [InlineData(";Options=-c statement_timeout=123s", "force_generic_plan")]
     [InlineData(";Options=-c plan_cache_mode=auto", "auto")]
     public async Task PreparedStatementsTakeTheirGenericPlan_UnlessTheConnectionStringSaysOtherwise(string extra, string mode)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Database:ConnectionString"] = database.ConnectionString + extra })
-            .Build();
-        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
-        services.AddEventsDatabase();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = HostServices(extra);
         await using var connection = await provider.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
 
         Assert.Equal(mode, await connection.ExecuteScalarAsync<string>("SHOW plan_cache_mode"));
@@ -72,5 +63,16 @@ public sealed class DataSourceTests(DatabaseFixture database) : IClassFixture<Da
         {
             Assert.True(custom >= 5, $"{custom} custom plans: under auto the first five executions are planned afresh");
         }
+    }
+
+    // The services a host registers with AddEventsDatabase, from the test database's connection string plus extra.
+    private ServiceProvider HostServices(string extra)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Database:ConnectionString"] = database.ConnectionString + extra })
+            .Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
+        services.AddEventsDatabase();
+        return services.BuildServiceProvider();
     }
 }
