@@ -33,6 +33,7 @@
 # from the queue operations the service makes).
 # BENCH_CONNECTION_EXTRA: appended to the hosts' connection string, for example "Options=-c plan_cache_mode=auto" to
 # measure PostgreSQL's own choice between custom and generic plans against the hosts' default (generic).
+# BENCH_CGROUPS (auto, 1 or 0): each part in a cpu cgroup of its own, as containers are (below); the report names which.
 # Issue 19, S9 (the accountant; run alone with BENCH_ONLY=S9): BENCH_S9_CLIENTS (client parties the accountant holds REGNA
 # for, 10 000; smoke 200), BENCH_S9_ALL_PARTY (subscriptions without a subject filter, added to BENCH_SUBSCRIPTIONS, so
 # BENCH_SUBSCRIPTIONS=900000 makes the issue's 1 000 000; 100 000, smoke 1 000), BENCH_S9_EVENT_SHARE (share of the
@@ -72,11 +73,53 @@ LOGS="$RUN_DIR/logs"
 mkdir -p "$LOGS"
 PIDS=()
 
+# Each part in a cpu cgroup of its own (BENCH_CGROUPS: auto, the default, where the bench runs as root with a cgroup v1 or
+# v2 cpu controller; 1 requires it; 0 leaves everything in the root cgroup): PostgreSQL (with every backend it forks),
+# Azurite, the API, the stage host and the load generator (with pgbench), as the containers of a deployment are. In the
+# root cgroup the kernel's autogroup makes each PostgreSQL backend (each calls setsid) a scheduling group as heavy as the
+# whole API, so a burst of queries starves the API and its requests wait for a core (docs/benchmarks.md, "S4's tail").
+CGROUP_BASE=""
+CGROUP_NOTE="every part in the root cgroup (the kernel's autogroup: each PostgreSQL backend weighs as much as a whole host)"
+if [ "${BENCH_CGROUPS:-auto}" != 0 ]; then
+  if [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+    CGROUP_BASE=/sys/fs/cgroup/cpu/events-bench-$$
+  elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && [ -w /sys/fs/cgroup/cgroup.procs ]; then
+    CGROUP_BASE=/sys/fs/cgroup/events-bench-$$
+  elif [ "${BENCH_CGROUPS:-auto}" = 1 ]; then
+    die "BENCH_CGROUPS=1 needs root and a cpu cgroup controller (/sys/fs/cgroup/cpu, or cpu in /sys/fs/cgroup/cgroup.subtree_control)"
+  fi
+  if [ -n "$CGROUP_BASE" ] && mkdir -p "$CGROUP_BASE" 2>/dev/null \
+    && { [ ! -f "$CGROUP_BASE/cgroup.subtree_control" ] || echo +cpu >"$CGROUP_BASE/cgroup.subtree_control"; } 2>/dev/null; then
+    CGROUP_NOTE="PostgreSQL, Azurite, the API, the stage host and the load generator each in a cpu cgroup of its own (equal weights)"
+  else
+    [ "${BENCH_CGROUPS:-auto}" = 1 ] && die "could not create the cpu cgroup $CGROUP_BASE"
+    CGROUP_BASE=""
+  fi
+fi
+# cgroup_put NAME PID: PID and its descendants into the cgroup NAME (a no-op in the root cgroup).
+cgroup_put() {
+  [ -n "$CGROUP_BASE" ] || return 0
+  local dir="$CGROUP_BASE/$1" pid=$2 child
+  mkdir -p "$dir"
+  echo "$pid" >"$dir/cgroup.procs" 2>/dev/null || true
+  for child in $(pgrep -P "$pid" 2>/dev/null); do cgroup_put "$1" "$child"; done
+}
+cgroup_remove() {
+  [ -n "$CGROUP_BASE" ] || return 0
+  local dir
+  for dir in "$CGROUP_BASE"/*/ "$CGROUP_BASE"; do
+    [ -d "$dir" ] || continue
+    while read -r pid; do echo "$pid" >"$(dirname "$CGROUP_BASE")/cgroup.procs" 2>/dev/null || true; done <"$dir/cgroup.procs"
+    rmdir "$dir" 2>/dev/null || true
+  done
+}
+
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   stop_azurite
   [ -n "${PG_STARTED:-}" ] && stop_postgres "$RUN_DIR/pg"
+  cgroup_remove
   rm -rf "$DATA_ROOT/bench-last-logs" && cp -r "$LOGS" "$DATA_ROOT/bench-last-logs" 2>/dev/null || true
   if [ "${BENCH_KEEP:-0}" != 1 ]; then
     if [ -L "$RUN_DIR/pg" ]; then rm -rf "$(readlink -f "$RUN_DIR/pg")"; fi
@@ -96,6 +139,7 @@ pg_port=$(free_port)
 log "starting PostgreSQL on 127.0.0.1:$pg_port (durable default settings; data: ${RUN_DIR#"$REPO_ROOT"/}/pg)"
 start_postgres "$RUN_DIR/pg" "$pg_port" ${BENCH_PG_SETTINGS:-}
 PG_STARTED=1
+cgroup_put postgres "$(head -n 1 "$(readlink -f "$RUN_DIR/pg")/postmaster.pid")"
 if [[ "${BENCH_PG_SETTINGS:-}" == *pg_stat_statements* ]]; then
   # S1 reports statements per event and the costliest statements (issue 20) when the server loads pg_stat_statements.
   psql_admin -q -d events -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; GRANT pg_read_all_stats TO $DB_USER; GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO $DB_USER;"
@@ -106,6 +150,7 @@ log "starting Azurite on 127.0.0.1:$azurite_port"
 azurite_args=()
 [ "${BENCH_AZURITE_MEMORY:-0}" = 1 ] && azurite_args=(--inMemoryPersistence)
 start_azurite "$RUN_DIR/azurite" "$azurite_port" "${azurite_args[@]}"
+cgroup_put azurite "$AZURITE_PID"
 
 export Database__ConnectionString Queues__ConnectionString
 Database__ConnectionString="$(pg_connection_string "$pg_port" events);Maximum Pool Size=100${BENCH_CONNECTION_EXTRA:+;$BENCH_CONNECTION_EXTRA}"
@@ -218,9 +263,11 @@ export Logging__LogLevel__Default=Warning
 log "starting the API on 127.0.0.1:$api_port and the stage host (all stages) on 127.0.0.1:$stages_port"
 (cd src/Altinn.Events.Api && exec dotnet bin/Release/net10.0/Altinn.Events.Api.dll --urls "http://127.0.0.1:$api_port") >"$LOGS/api.log" 2>&1 &
 API_PID=$!
+cgroup_put api "$API_PID"
 PIDS+=("$API_PID")
 (cd src/Altinn.Events.Stages && exec dotnet bin/Release/net10.0/Altinn.Events.Stages.dll --urls "http://127.0.0.1:$stages_port") >"$LOGS/stages.log" 2>&1 &
 STAGES_PID=$!
+cgroup_put stages "$STAGES_PID"
 PIDS+=("$STAGES_PID")
 for url in "http://127.0.0.1:$api_port/health/ready" "http://127.0.0.1:$stages_port/health/ready"; do
   for i in $(seq 1 600); do
@@ -247,9 +294,9 @@ export BENCH_API_PID=$API_PID BENCH_STAGES_PID=$STAGES_PID BENCH_OUTBOUND=1 BENC
 export BENCH_PG_PID
 BENCH_PG_PID=$(head -n 1 "$(readlink -f "$RUN_DIR/pg")/postmaster.pid" 2>/dev/null || echo 0)
 export BENCH_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tools scripts 2>/dev/null || echo ' (with uncommitted changes)')"
-export BENCH_NOTES="$GEN_NOTE${BENCH_NOTES:+ | $BENCH_NOTES}"
+export BENCH_NOTES="$GEN_NOTE | scheduling: $CGROUP_NOTE${BENCH_NOTES:+ | $BENCH_NOTES}"
 
 log "running the benchmarks (output: ${OUTPUT#"$REPO_ROOT"/})"
-(unset Database__ConnectionString Queues__ConnectionString; exec dotnet tools/Altinn.Events.Benchmarks/bin/Release/net10.0/Altinn.Events.Benchmarks.dll)
+(cgroup_put loadgen "$BASHPID"; unset Database__ConnectionString Queues__ConnectionString; exec dotnet tools/Altinn.Events.Benchmarks/bin/Release/net10.0/Altinn.Events.Benchmarks.dll)
 for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || die "a host exited during the run (logs: .data/bench-last-logs)"; done
 log "done: ${OUTPUT#"$REPO_ROOT"/}"
