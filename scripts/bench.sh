@@ -33,7 +33,8 @@
 # from the queue operations the service makes).
 # BENCH_CONNECTION_EXTRA: appended to the hosts' connection string, for example "Options=-c plan_cache_mode=auto" to
 # measure PostgreSQL's own choice between custom and generic plans against the hosts' default (generic).
-# BENCH_CGROUPS (auto, 1 or 0): each part in a cpu cgroup of its own, as containers are (below); the report names which.
+# BENCH_CGROUPS (0, the default; auto or 1): each part in a cpu cgroup of its own, as containers are (below); the report
+# names which.
 # Issue 19, S9 (the accountant; run alone with BENCH_ONLY=S9): BENCH_S9_CLIENTS (client parties the accountant holds REGNA
 # for, 10 000; smoke 200), BENCH_S9_ALL_PARTY (subscriptions without a subject filter, added to BENCH_SUBSCRIPTIONS, so
 # BENCH_SUBSCRIPTIONS=900000 makes the issue's 1 000 000; 100 000, smoke 1 000), BENCH_S9_EVENT_SHARE (share of the
@@ -73,26 +74,28 @@ LOGS="$RUN_DIR/logs"
 mkdir -p "$LOGS"
 PIDS=()
 
-# Each part in a cpu cgroup of its own (BENCH_CGROUPS: auto, the default, where the bench runs as root with a cgroup v1 or
-# v2 cpu controller; 1 requires it; 0 leaves everything in the root cgroup): PostgreSQL (with every backend it forks),
+# Each part in a cpu cgroup of its own (BENCH_CGROUPS=auto: where the bench runs as root with a cgroup v1 or v2 cpu
+# controller; 1 requires it; 0, the default, leaves everything in the root cgroup): PostgreSQL (with every backend it forks),
 # Azurite, the API, the stage host and the load generator (with pgbench), as the containers of a deployment are. In the
 # root cgroup the kernel's autogroup makes each PostgreSQL backend (each calls setsid) a scheduling group as heavy as the
 # whole API, so a burst of queries starves the API and its requests wait for a core (docs/benchmarks.md, "S4's tail").
+# In cgroups S4's tail goes, but every hand-off between the parts waits longer: S4 and S9's inbound run 25-40 % slower
+# on two cores, so the default stays the root cgroup (docs/benchmarks.md, "Each part in a cgroup of its own").
 CGROUP_BASE=""
 CGROUP_NOTE="every part in the root cgroup (the kernel's autogroup: each PostgreSQL backend weighs as much as a whole host)"
-if [ "${BENCH_CGROUPS:-auto}" != 0 ]; then
+if [ "${BENCH_CGROUPS:-0}" != 0 ]; then
   if [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
     CGROUP_BASE=/sys/fs/cgroup/cpu/events-bench-$$
   elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && [ -w /sys/fs/cgroup/cgroup.procs ]; then
     CGROUP_BASE=/sys/fs/cgroup/events-bench-$$
-  elif [ "${BENCH_CGROUPS:-auto}" = 1 ]; then
+  elif [ "${BENCH_CGROUPS:-0}" = 1 ]; then
     die "BENCH_CGROUPS=1 needs root and a cpu cgroup controller (/sys/fs/cgroup/cpu, or cpu in /sys/fs/cgroup/cgroup.subtree_control)"
   fi
   if [ -n "$CGROUP_BASE" ] && mkdir -p "$CGROUP_BASE" 2>/dev/null \
     && { [ ! -f "$CGROUP_BASE/cgroup.subtree_control" ] || echo +cpu >"$CGROUP_BASE/cgroup.subtree_control"; } 2>/dev/null; then
     CGROUP_NOTE="PostgreSQL, Azurite, the API, the stage host and the load generator each in a cpu cgroup of its own (equal weights)"
   else
-    [ "${BENCH_CGROUPS:-auto}" = 1 ] && die "could not create the cpu cgroup $CGROUP_BASE"
+    [ "${BENCH_CGROUPS:-0}" = 1 ] && die "could not create the cpu cgroup $CGROUP_BASE"
     CGROUP_BASE=""
   fi
 fi
