@@ -81,27 +81,10 @@ PIDS=()
 # whole API, so a burst of queries starves the API and its requests wait for a core (docs/benchmarks.md, "S4's tail").
 # In cgroups S4's tail goes, but every hand-off between the parts waits longer: S4 and S9's inbound run 25-40 % slower
 # on two cores, so the default stays the root cgroup (docs/benchmarks.md, "Each part in a cgroup of its own").
-CGROUP_BASE=""
-CGROUP_NOTE="every part in the root cgroup (the kernel's autogroup: each PostgreSQL backend weighs as much as a whole host)"
-if [ "${BENCH_CGROUPS:-0}" != 0 ]; then
-  if [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
-    CGROUP_BASE=/sys/fs/cgroup/cpu/events-bench-$$
-  elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && [ -w /sys/fs/cgroup/cgroup.procs ]; then
-    CGROUP_BASE=/sys/fs/cgroup/events-bench-$$
-  elif [ "${BENCH_CGROUPS:-0}" = 1 ]; then
-    die "BENCH_CGROUPS=1 needs root and a cpu cgroup controller (/sys/fs/cgroup/cpu, or cpu in /sys/fs/cgroup/cgroup.subtree_control)"
-  fi
-  if [ -n "$CGROUP_BASE" ] && mkdir -p "$CGROUP_BASE" 2>/dev/null \
-    && { [ ! -f "$CGROUP_BASE/cgroup.subtree_control" ] || echo +cpu >"$CGROUP_BASE/cgroup.subtree_control"; } 2>/dev/null; then
-    CGROUP_NOTE="PostgreSQL, Azurite, the API, the stage host and the load generator each in a cpu cgroup of its own (equal weights)"
-  else
-    [ "${BENCH_CGROUPS:-0}" = 1 ] && die "could not create the cpu cgroup $CGROUP_BASE"
-    CGROUP_BASE=""
-  fi
-fi
 # cgroup_put NAME PID: PID and its descendants into the cgroup NAME (a no-op in the root cgroup).
 cgroup_put() {
   [ -n "$CGROUP_BASE" ] || return 0
+  [ "${2:-0}" != 0 ] || return 0 # 0 would name the writing shell itself
   local dir="$CGROUP_BASE/$1" pid=$2 child
   mkdir -p "$dir"
   echo "$pid" >"$dir/cgroup.procs" 2>/dev/null || true
@@ -132,6 +115,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+CGROUP_BASE=""
+CGROUP_NOTE="every part in the root cgroup (the kernel's autogroup: each PostgreSQL backend weighs as much as a whole host)"
+case "${BENCH_CGROUPS:-0}" in 0 | 1 | auto) ;; *) die "BENCH_CGROUPS is 0, auto or 1, not ${BENCH_CGROUPS}" ;; esac
+if [ "${BENCH_CGROUPS:-0}" != 0 ]; then
+  if [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+    CGROUP_BASE=/sys/fs/cgroup/cpu/events-bench-$$
+  elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && [ -w /sys/fs/cgroup/cgroup.procs ]; then
+    CGROUP_BASE=/sys/fs/cgroup/events-bench-$$
+  elif [ "${BENCH_CGROUPS:-0}" = 1 ]; then
+    die "BENCH_CGROUPS=1 needs root and a cpu cgroup controller (/sys/fs/cgroup/cpu, or cpu in /sys/fs/cgroup/cgroup.subtree_control)"
+  fi
+  if [ -n "$CGROUP_BASE" ] && mkdir -p "$CGROUP_BASE" 2>/dev/null \
+    && { [ ! -f "$CGROUP_BASE/cgroup.subtree_control" ] || echo +cpu >"$CGROUP_BASE/cgroup.subtree_control"; } 2>/dev/null; then
+    CGROUP_NOTE="PostgreSQL, Azurite, the API, the stage host and the load generator each in a cpu cgroup of its own (equal weights)"
+  else
+    [ "${BENCH_CGROUPS:-0}" = 1 ] && die "could not create the cpu cgroup $CGROUP_BASE"
+    CGROUP_BASE=""
+  fi
+fi
+
 ensure_dotnet
 if [ "$BUILD" = 1 ]; then
   log "building (Release)"
@@ -142,7 +145,9 @@ pg_port=$(free_port)
 log "starting PostgreSQL on 127.0.0.1:$pg_port (durable default settings; data: ${RUN_DIR#"$REPO_ROOT"/}/pg)"
 start_postgres "$RUN_DIR/pg" "$pg_port" ${BENCH_PG_SETTINGS:-}
 PG_STARTED=1
-cgroup_put postgres "$(head -n 1 "$(readlink -f "$RUN_DIR/pg")/postmaster.pid")"
+export BENCH_PG_PID
+BENCH_PG_PID=$(head -n 1 "$(readlink -f "$RUN_DIR/pg")/postmaster.pid" 2>/dev/null || echo 0)
+cgroup_put postgres "$BENCH_PG_PID"
 if [[ "${BENCH_PG_SETTINGS:-}" == *pg_stat_statements* ]]; then
   # S1 reports statements per event and the costliest statements (issue 20) when the server loads pg_stat_statements.
   psql_admin -q -d events -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; GRANT pg_read_all_stats TO $DB_USER; GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO $DB_USER;"
@@ -294,8 +299,6 @@ export BENCH_TOKEN_ACCOUNTANT BENCH_TOKEN_BENCH_APP
 BENCH_TOKEN_ACCOUNTANT=$(token --user 900000001 --party 2999999)
 BENCH_TOKEN_BENCH_APP=$(token --app bench/accounts)
 export BENCH_API_PID=$API_PID BENCH_STAGES_PID=$STAGES_PID BENCH_OUTBOUND=1 BENCH_AZURITE_PID=$AZURITE_PID
-export BENCH_PG_PID
-BENCH_PG_PID=$(head -n 1 "$(readlink -f "$RUN_DIR/pg")/postmaster.pid" 2>/dev/null || echo 0)
 export BENCH_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tools scripts 2>/dev/null || echo ' (with uncommitted changes)')"
 export BENCH_NOTES="$GEN_NOTE | scheduling: $CGROUP_NOTE${BENCH_NOTES:+ | $BENCH_NOTES}"
 
